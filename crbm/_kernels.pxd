@@ -1,0 +1,37 @@
+# The RBM kernels: the stable contract for other Cython code.
+#
+# All matrices are C-contiguous (row-major). For a model with N visible and
+# M hidden units: W is N x M, b (visible bias) has N entries, c (hidden bias)
+# has M. A batch of n visible rows V is n x N, hidden rows H are n x M.
+# Every function is noexcept nogil; randomness comes from a numpy bitgen_t
+# (see crbm._random.bitgen_of) whose lock the caller holds.
+from cython cimport floating
+from numpy.random cimport bitgen_t
+
+cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil
+
+cdef void hidden_probabilities(const floating *V, int n, const floating *W,
+                               const floating *c, floating *PH,
+                               int N, int M) noexcept nogil
+
+cdef void visible_probabilities(const floating *H, int n, const floating *W,
+                                const floating *b, floating *PV,
+                                int N, int M) noexcept nogil
+
+cdef Py_ssize_t cd_sample_work_size(int N, int M) noexcept nogil
+
+cdef void cd_sample_update(bitgen_t *rng, const floating *v,
+                           floating *W, floating *b, floating *c,
+                           int N, int M, int k, floating learning_rate,
+                           floating *work) noexcept nogil
+
+cdef Py_ssize_t cd_batch_work_size(int n, int N, int M) noexcept nogil
+
+cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
+                          floating *W, floating *b, floating *c,
+                          int N, int M, int k, floating learning_rate,
+                          floating *work) noexcept nogil
+
+cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,
+                      const floating *W, const floating *b, const floating *c,
+                      int N, int M, floating *H) noexcept nogil

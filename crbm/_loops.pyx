@@ -1,0 +1,147 @@
+# cython: language_level=3
+"""Whole-epoch and whole-chain loops: one call from Python, GIL released.
+
+These are the only entry points the Python facade uses for heavy work. Each
+takes the model's arrays and a ``numpy.random.Generator``, holds the bit
+generator's lock, and runs every batch or sweep without the GIL.
+"""
+import numpy as np
+
+from cython cimport floating
+
+from crbm._kernels cimport (
+    cd_batch_update, cd_batch_work_size, cd_sample_update, cd_sample_work_size,
+    gibbs_sweep, hidden_probabilities, visible_probabilities)
+from crbm._random cimport bernoulli, bitgen_of, bitgen_t, uniform_fill
+from libc.math cimport INFINITY, isfinite
+from libc.stdint cimport uint8_t
+
+# Training data is read in its own dtype, a batch at a time, so a uint8 or
+# bool dataset is never copied whole into floating point.
+ctypedef fused data_t:
+    uint8_t
+    float
+    double
+
+
+cdef inline void load_rows(const data_t[:, :] data, Py_ssize_t start,
+                           Py_ssize_t n, floating *out) noexcept nogil:
+    """Convert rows ``start:start+n`` of ``data`` into C-contiguous ``out``."""
+    cdef Py_ssize_t i, j, width = data.shape[1]
+    for i in range(n):
+        for j in range(width):
+            out[i * width + j] = <floating> data[start + i, j]
+
+
+def train_epoch(generator, const data_t[:, :] data, Py_ssize_t start,
+                Py_ssize_t stop, floating[:, ::1] W, floating[::1] b,
+                floating[::1] c, Py_ssize_t batch_size, int k,
+                double learning_rate):
+    """Train on rows ``start:stop`` of ``data``, in order, in place.
+
+    ``batch_size == 1`` runs the per-sample CD-k update (the reference
+    algorithm for k = 1); larger batches run the minibatch CD-k update, the
+    last batch possibly shorter. Arguments are validated by the caller.
+    """
+    cdef int N = <int> W.shape[0], M = <int> W.shape[1]
+    cdef bitgen_t *rng = bitgen_of(generator)
+    cdef Py_ssize_t pos = start, n
+    cdef floating lr = <floating> learning_rate
+    dtype = np.float64 if floating is double else np.float32
+    cdef floating[::1] batch = np.empty(batch_size * N, dtype=dtype)
+    cdef Py_ssize_t work_size = (cd_sample_work_size(N, M) if batch_size == 1
+                                 else cd_batch_work_size(<int> batch_size, N, M))
+    cdef floating[::1] work = np.empty(work_size, dtype=dtype)
+    if stop <= start:
+        return
+    with generator.bit_generator.lock, nogil:
+        while pos < stop:
+            n = min(batch_size, stop - pos)
+            load_rows(data, pos, n, &batch[0])
+            if batch_size == 1:
+                cd_sample_update(rng, &batch[0], &W[0, 0], &b[0], &c[0],
+                                 N, M, k, lr, &work[0])
+            else:
+                cd_batch_update(rng, &batch[0], <int> n, &W[0, 0], &b[0],
+                                &c[0], N, M, k, lr, &work[0])
+            pos += n
+
+
+def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
+                 const floating[::1] b, const floating[::1] c, int n_steps):
+    """Run ``n_steps`` Gibbs sweeps on the chains in ``V`` (n x N), in place."""
+    cdef int n = <int> V.shape[0], N = <int> W.shape[0], M = <int> W.shape[1]
+    cdef bitgen_t *rng = bitgen_of(generator)
+    cdef floating[::1] H = np.empty(<Py_ssize_t> n * M, 
+                                      dtype=np.float64 if floating is double else np.float32)
+    cdef int step
+    if n == 0 or n_steps == 0:
+        return
+    with generator.bit_generator.lock, nogil:
+        for step in range(n_steps):
+            gibbs_sweep(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0])
+
+
+def random_binary(generator, floating[:, ::1] out):
+    """Fill ``out`` with independent fair coin flips (0 or 1)."""
+    cdef Py_ssize_t i, size = out.shape[0] * out.shape[1]
+    if size == 0:
+        return
+    cdef floating *p = &out[0, 0]
+    cdef bitgen_t *rng = bitgen_of(generator)
+    with generator.bit_generator.lock, nogil:
+        uniform_fill(rng, p, size)
+        for i in range(size):
+            p[i] = 1 if p[i] < 0.5 else 0
+
+
+def conditional_probabilities(const floating[:, ::1] X,
+                              const floating[:, ::1] W,
+                              const floating[::1] bias, bint hidden):
+    """p(h | v) for visible rows ``X`` if ``hidden`` else p(v | h)."""
+    cdef int n = <int> X.shape[0], N = <int> W.shape[0], M = <int> W.shape[1]
+    out = np.empty((n, M if hidden else N), 
+                   dtype=np.float64 if floating is double else np.float32)
+    cdef floating[:, ::1] P = out
+    if n == 0:
+        return out
+    with nogil:
+        if hidden:
+            hidden_probabilities(&X[0, 0], n, &W[0, 0], &bias[0], &P[0, 0], N, M)
+        else:
+            visible_probabilities(&X[0, 0], n, &W[0, 0], &bias[0], &P[0, 0], N, M)
+    return out
+
+
+def sample_in_place(generator, floating[:, ::1] P):
+    """Replace probabilities ``P`` by Bernoulli draws ``u < P``."""
+    cdef Py_ssize_t size = P.shape[0] * P.shape[1]
+    if size == 0:
+        return
+    cdef bitgen_t *rng = bitgen_of(generator)
+    with generator.bit_generator.lock, nogil:
+        bernoulli(rng, &P[0, 0], &P[0, 0], size)
+
+
+def value_range(const data_t[:, :] data):
+    """Return ``(min, max, all_finite)`` of ``data`` in one pass, no copies.
+
+    Non-finite values are left out of min and max; empty data gives
+    ``(inf, -inf, True)``.
+    """
+    cdef Py_ssize_t i, j
+    cdef double x, lo = INFINITY, hi = -INFINITY
+    cdef bint finite = True
+    with nogil:
+        for i in range(data.shape[0]):
+            for j in range(data.shape[1]):
+                x = <double> data[i, j]
+                if data_t is not uint8_t:
+                    if not isfinite(x):
+                        finite = False
+                        continue
+                if x < lo:
+                    lo = x
+                if x > hi:
+                    hi = x
+    return lo, hi, finite

@@ -1,0 +1,119 @@
+"""The Cython training and sampling paths against the numpy reference.
+
+Both consume the same generator in the same order, so they draw the same
+samples; parameters must then agree to rounding.
+"""
+import numpy as np
+import pytest
+
+import crbm
+from crbm import reference
+
+RTOL = {np.float32: 1e-5, np.float64: 1e-12}
+
+
+def relative_error(a, b):
+    return np.linalg.norm(np.asarray(a, float) - b) / max(np.linalg.norm(b), 1e-300)
+
+
+def make_data(n=60, width=12, seed=0):
+    rng = np.random.default_rng(seed)
+    # Correlated binary data, so the weights move in structured directions.
+    prototypes = rng.random((3, width)) < 0.5
+    rows = prototypes[rng.integers(0, 3, n)] ^ (rng.random((n, width)) < 0.1)
+    return rows.astype(np.uint8)
+
+
+def assert_close(model, W, b, c, dtype):
+    for got, expected in ((model.W, W), (model.visible_bias, b), (model.hidden_bias, c)):
+        assert relative_error(got, expected) <= RTOL[dtype]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 3])
+def test_per_sample_cd_matches_reference(dtype, k):
+    data = make_data()
+    model = crbm.RBM(12, 7, dtype=dtype, random_state=11).train(data, 0.05, 4, k=k)
+    W, b, c = np.zeros((12, 7), dtype), np.zeros(12, dtype), np.zeros(7, dtype)
+    reference.train(np.random.default_rng(11), data, W, b, c, 0.05, 4, 1, k)
+    assert np.abs(W).max() > 0.1  # training really moved the weights
+    assert_close(model, W, b, c, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch_size,k", [(10, 1), (7, 2), (60, 1)])
+def test_minibatch_cd_matches_reference(dtype, batch_size, k):
+    data = make_data()
+    rng = np.random.default_rng(3)
+    W0 = rng.normal(0, 0.1, (12, 7)).astype(dtype)
+    model = crbm.RBM(12, 7, dtype=dtype, random_state=5)
+    model.W = W0
+    model.train(data, 0.1, 5, batch_size=batch_size, k=k)
+    W, b, c = W0.copy(), np.zeros(12, dtype), np.zeros(7, dtype)
+    reference.train(np.random.default_rng(5), data, W, b, c, 0.1, 5, batch_size, k)
+    assert np.abs(W - W0).max() > 0.01
+    assert_close(model, W, b, c, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_generate_matches_reference(dtype):
+    rng = np.random.default_rng(0)
+    model = crbm.RBM(15, 6, dtype=dtype)
+    model.W = rng.normal(0, 1, (15, 6))
+    model.visible_bias = rng.normal(0, 1, 15)
+    model.hidden_bias = rng.normal(0, 1, 6)
+    got = model.generate(40, n_steps=25, random_state=9)
+    expected = reference.generate(np.random.default_rng(9), model.W, model.visible_bias,
+                                  model.hidden_bias, 40, 25)
+    assert got.dtype == dtype
+    np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conditionals_match_reference(dtype):
+    rng = np.random.default_rng(4)
+    model = crbm.RBM(9, 5, dtype=dtype)
+    model.W = rng.normal(0, 2, (9, 5))
+    model.hidden_bias = rng.normal(0, 1, 5)
+    model.visible_bias = rng.normal(0, 1, 9)
+    v = (rng.random((8, 9)) < 0.5).astype(dtype)
+    h = (rng.random((8, 5)) < 0.5).astype(dtype)
+    ph = reference.sigmoid(v @ model.W + model.hidden_bias)
+    pv = reference.sigmoid(h @ model.W.T + model.visible_bias)
+    np.testing.assert_allclose(model.hidden_probabilities(v), ph, rtol=RTOL[dtype])
+    np.testing.assert_allclose(model.visible_probabilities(h), pv, rtol=RTOL[dtype])
+    np.testing.assert_allclose(model.hidden_probabilities(v[0]), ph[0], rtol=RTOL[dtype])
+    np.testing.assert_array_equal(
+        model.sample_hidden(v, random_state=2),
+        reference.bernoulli(np.random.default_rng(2), ph.astype(dtype)))
+    np.testing.assert_array_equal(
+        model.sample_visible(h[1], random_state=2),
+        reference.bernoulli(np.random.default_rng(2), pv[1].astype(dtype)))
+
+
+def test_input_dtypes_and_layouts_give_identical_training():
+    data = make_data(40, 10)
+    variants = {
+        "uint8": data,
+        "bool": data.astype(bool),
+        "float32": data.astype(np.float32),
+        "float64": data.astype(np.float64),
+        "int64 (converted)": data.astype(np.int64),
+        "fortran": np.asfortranarray(data),
+        "strided": np.repeat(data, 2, axis=1)[:, ::2],
+        "list of rows": list(data),
+        "read-only": np.frombuffer(data.tobytes(), np.uint8).reshape(data.shape),
+    }
+    results = {name: crbm.RBM(10, 4, random_state=1).train(x, 0.1, 2, batch_size=4).W
+               for name, x in variants.items()}
+    for name, W in results.items():
+        np.testing.assert_array_equal(W, results["uint8"], err_msg=name)
+
+
+def test_progress_callback_does_not_change_result():
+    data = make_data(5000, 8)
+    seen = []
+    a = crbm.RBM(8, 3, random_state=2).train(data, 0.01, 2, batch_size=3, progress=seen.append)
+    b = crbm.RBM(8, 3, random_state=2).train(data, 0.01, 2, batch_size=3)
+    np.testing.assert_array_equal(a.W, b.W)
+    assert sum(seen) == 2 * 5000 and len(seen) > 2

@@ -1,0 +1,67 @@
+"""Uniform streams, Bernoulli sampling and the stable sigmoid."""
+import numpy as np
+import pytest
+
+from crbm import _random, reference
+from crbm._loops import conditional_probabilities
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_uniforms_are_numpys_stream(dtype):
+    out = np.empty(1001, dtype=dtype)
+    _random.uniform_memview(np.random.default_rng(42), out)
+    expected = np.random.default_rng(42).random(1001, dtype=dtype)
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bernoulli_matches_reference_draws(dtype):
+    p = np.random.default_rng(0).random(500).astype(dtype)
+    out = np.empty_like(p)
+    _random.bernoulli_memview(np.random.default_rng(7), p, out)
+    np.testing.assert_array_equal(out, reference.bernoulli(np.random.default_rng(7), p))
+    assert set(np.unique(out)) <= {0.0, 1.0}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bernoulli_frequencies(dtype):
+    # Each p drawn n times: the count is Binomial(n, p); allow 5 sigma.
+    n = 20000
+    probs = np.array([0.0, 0.01, 0.25, 0.5, 0.9, 1.0], dtype=dtype)
+    p = np.repeat(probs, n)
+    out = np.empty_like(p)
+    _random.bernoulli_memview(np.random.default_rng(123), p, out)
+    counts = out.reshape(len(probs), n).sum(axis=1)
+    expected = n * probs.astype(float)
+    sigma = np.sqrt(n * probs * (1 - probs))
+    assert counts[0] == 0 and counts[-1] == n
+    assert np.all(np.abs(counts - expected) <= 5 * sigma + 1e-9)
+
+
+def test_same_seed_same_draws_other_seed_differs():
+    p = np.full(256, 0.5)
+    a, b, c = np.empty_like(p), np.empty_like(p), np.empty_like(p)
+    _random.bernoulli_memview(np.random.default_rng(5), p, a)
+    _random.bernoulli_memview(np.random.default_rng(5), p, b)
+    _random.bernoulli_memview(np.random.default_rng(6), p, c)
+    assert np.array_equal(a, b) and not np.array_equal(a, c)
+
+
+def test_wrong_generator_type():
+    with pytest.raises(TypeError, match="Generator"):
+        _random.uniform_memview(np.random.RandomState(0), np.empty(3))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sigmoid_is_stable_and_accurate(dtype):
+    # Through hidden_probabilities with W = 1 and c = 0, p = sigmoid(x).
+    x = np.concatenate([np.linspace(-1e4, 1e4, 2001), [-745.0, -88.0, -30.0, 0.0, 30.0]])
+    X = x.reshape(-1, 1).astype(dtype)
+    p = conditional_probabilities(X, np.ones((1, 1), dtype), np.zeros(1, dtype), True)[:, 0]
+    assert np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1))
+    assert p[x == 1e4][0] == 1 and p[x == -1e4][0] == 0
+    assert p[x == 0][0] == 0.5
+    exact = 1 / (1 + np.exp(-np.longdouble(x)))
+    rel = np.abs(p - exact) / np.maximum(exact, np.finfo(dtype).tiny)
+    assert np.max(rel[exact > np.finfo(dtype).tiny]) < 8 * np.finfo(dtype).eps
+    np.testing.assert_allclose(reference.sigmoid(X[:, 0]), p, rtol=8 * np.finfo(dtype).eps)

@@ -1,0 +1,28 @@
+"""crbm: fast restricted Boltzmann machines for the CPU.
+
+A Bernoulli-Bernoulli RBM trained by contrastive divergence, with its hot
+loops in Cython (BLAS through ``scipy.linalg.cython_blas``, random numbers
+from numpy's C API, the GIL released), plus an MNIST idx reader.
+"""
+from pathlib import Path
+
+from crbm._persist import ModelFileError
+from crbm.idx import IdxFormatError, binarize, load_mnist, read_idx, write_idx
+from crbm.rbm import RBM
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "RBM", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
+    "load_mnist", "binarize", "get_include", "__version__",
+]
+
+
+def get_include() -> str:
+    """Directory to put on a downstream build's include path to ``cimport crbm``.
+
+    The ``.pxd`` files live in the package itself, so this is the directory
+    that contains the ``crbm`` package. Downstream builds also need
+    ``numpy.get_include()``, since crbm's declarations use numpy's random C API.
+    """
+    return str(Path(__file__).resolve().parent.parent)

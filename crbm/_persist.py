@@ -1,0 +1,131 @@
+"""Saving and loading models as ``.npz`` files, atomically and without pickle."""
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from crbm._atomic import atomic_write
+
+FORMAT_NAME = "crbm.RBM"
+FORMAT_VERSION = 1
+_ARRAYS = ("W", "visible_bias", "hidden_bias")
+
+
+class ModelFileError(ValueError):
+    """A model file is missing parts, corrupt, foreign or from a newer crbm."""
+
+
+def _encode_state(state: Any) -> Any:
+    """Make a bit generator's state JSON-serialisable (arrays become tagged lists)."""
+    if isinstance(state, dict):
+        return {key: _encode_state(value) for key, value in state.items()}
+    if isinstance(state, np.ndarray):
+        return {"__ndarray__": state.tolist(), "dtype": state.dtype.str}
+    if isinstance(state, np.integer):
+        return int(state)
+    return state
+
+
+def _decode_state(state: Any) -> Any:
+    if isinstance(state, dict):
+        if "__ndarray__" in state:
+            return np.asarray(state["__ndarray__"], dtype=np.dtype(state["dtype"]))
+        return {key: _decode_state(value) for key, value in state.items()}
+    return state
+
+
+def save_model(model: Any, path: Any) -> None:
+    """Write ``model`` to ``path`` (an ``.npz``); a crash never leaves half a file there."""
+    path = Path(path)
+    meta = {
+        "format": FORMAT_NAME,
+        "version": FORMAT_VERSION,
+        "dtype": model.dtype.name,
+        "n_visible": model.n_visible,
+        "n_hidden": model.n_hidden,
+        "init": model.init,
+        "visible_bias_from_data": model._visible_bias_from_data,
+        "bit_generator": type(model.random_state.bit_generator).__name__,
+        "rng_state": _encode_state(model.random_state.bit_generator.state),
+    }
+    with atomic_write(path) as f:
+        np.savez(f, meta=np.array(json.dumps(meta)), W=model.W,
+                 visible_bias=model.visible_bias, hidden_bias=model.hidden_bias)
+
+
+def _read(path: Path) -> tuple[dict, dict]:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            names = set(npz.files)
+            missing = {"meta", *_ARRAYS} - names
+            if missing:
+                raise ModelFileError(f"{path}: not a crbm model file (missing {sorted(missing)})")
+            arrays = {name: npz[name] for name in _ARRAYS}
+            meta_raw = npz["meta"]
+    except ModelFileError:
+        raise
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ModelFileError(f"{path}: not a readable .npz model file ({exc})") from exc
+    try:
+        meta = json.loads(str(meta_raw[()]))
+        if not isinstance(meta, dict):
+            raise TypeError("metadata is not a JSON object")
+    except (ValueError, TypeError, IndexError) as exc:
+        raise ModelFileError(f"{path}: corrupt metadata ({exc})") from exc
+    return meta, arrays
+
+
+def load_model(cls: type, path: Any) -> Any:
+    """Read a model written by :func:`save_model`, checking everything it reads."""
+    path = Path(path)
+    meta, arrays = _read(path)
+    if meta.get("format") != FORMAT_NAME:
+        raise ModelFileError(f"{path}: not a crbm model file (format {meta.get('format')!r})")
+    version = meta.get("version")
+    if not isinstance(version, int) or version < 1:
+        raise ModelFileError(f"{path}: invalid format version {version!r}")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: written by a newer crbm (format version {version}, this crbm reads "
+            f"up to {FORMAT_VERSION}); upgrade crbm to load it")
+    try:
+        dtype = np.dtype(meta["dtype"])
+        n_visible, n_hidden = int(meta["n_visible"]), int(meta["n_hidden"])
+        init = meta["init"]
+        bit_generator = getattr(np.random, meta["bit_generator"])
+        rng_state = _decode_state(meta["rng_state"])
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ModelFileError(f"{path}: corrupt metadata ({exc!r})") from exc
+    expected = {"W": (n_visible, n_hidden), "visible_bias": (n_visible,),
+                "hidden_bias": (n_hidden,)}
+    for name, shape in expected.items():
+        arr = arrays[name]
+        if arr.shape != shape or arr.dtype != dtype:
+            raise ModelFileError(
+                f"{path}: {name} has shape {arr.shape} and dtype {arr.dtype}, "
+                f"expected {shape} and {dtype}")
+        if not np.all(np.isfinite(arr)):
+            raise ModelFileError(f"{path}: {name} contains NaN or infinite values")
+    try:
+        generator = bit_generator()
+        generator.state = rng_state
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ModelFileError(f"{path}: corrupt generator state ({exc!r})") from exc
+    try:
+        model = cls(n_visible, n_hidden, dtype=dtype, init=init,
+                    random_state=np.random.Generator(generator))
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: invalid settings ({exc})") from exc
+    # The constructor's "normal" draw advanced the generator: restore it after.
+    generator.state = rng_state
+    model.W = arrays["W"]
+    model.visible_bias = arrays["visible_bias"]
+    model.hidden_bias = arrays["hidden_bias"]
+    model._visible_bias_from_data = bool(meta.get("visible_bias_from_data", False))
+    return model

@@ -1,0 +1,279 @@
+"""The ``RBM`` class: a Bernoulli-Bernoulli restricted Boltzmann machine."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, Optional
+
+import numpy as np
+
+from crbm import _loops
+from crbm._persist import load_model, save_model
+from crbm._validation import (
+    RandomState, as_generator, as_unit_rows, check_float_dtype, check_int,
+    check_positive_float)
+
+_INITS = ("zeros", "normal")
+# Clip data marginals before the logit so that constant pixels get a large
+# but finite visible bias.
+_MARGINAL_CLIP = 1e-3
+
+
+class RBM:
+    """Bernoulli-Bernoulli restricted Boltzmann machine.
+
+    The energy of a visible vector ``v`` and hidden vector ``h`` (both 0/1) is
+    ``E(v, h) = -v @ W @ h - visible_bias @ v - hidden_bias @ h``, so
+    ``p(h_j = 1 | v) = sigmoid(v @ W[:, j] + hidden_bias[j])`` and
+    ``p(v_i = 1 | h) = sigmoid(W[i] @ h + visible_bias[i])``.
+
+    Parameters
+    ----------
+    n_visible, n_hidden : int
+        Number of visible and hidden units (>= 1).
+    dtype : float32 or float64, default float64
+        Precision of the parameters and of all computation.
+    random_state : None, int, SeedSequence or Generator
+        Source of randomness for initialisation, training and sampling. The
+        same seed gives the same model and the same samples.
+    init : {"zeros", "normal"}
+        ``"zeros"`` (the reference) starts from zero weights and biases.
+        ``"normal"`` draws ``W ~ N(0, 0.01**2)`` now and sets the visible bias
+        to ``log(p / (1 - p))`` of the data's marginals at the first
+        :meth:`train`.
+
+    Attributes
+    ----------
+    W : ndarray of shape (n_visible, n_hidden)
+    visible_bias : ndarray of shape (n_visible,)
+    hidden_bias : ndarray of shape (n_hidden,)
+    """
+
+    def __init__(self, n_visible: int, n_hidden: int, *, dtype: Any = np.float64,
+                 random_state: RandomState = None, init: str = "zeros") -> None:
+        n_visible = check_int("n_visible", n_visible, 1)
+        n_hidden = check_int("n_hidden", n_hidden, 1)
+        dtype = check_float_dtype(dtype)
+        if init not in _INITS:
+            raise ValueError(f"init must be one of {_INITS}, got {init!r}")
+        self._rng = as_generator(random_state)
+        self._W = np.zeros((n_visible, n_hidden), dtype=dtype)
+        self._visible_bias = np.zeros(n_visible, dtype=dtype)
+        self._hidden_bias = np.zeros(n_hidden, dtype=dtype)
+        self.init = init
+        # True until the first train() has set the visible bias from data.
+        self._visible_bias_from_data = init == "normal"
+        if init == "normal":
+            self._W[...] = self._rng.normal(0.0, 0.01, size=self._W.shape)
+        # Serialises training: two threads never update the same model at once.
+        self._train_lock = threading.Lock()
+
+    # -- parameters ---------------------------------------------------------
+
+    @property
+    def n_visible(self) -> int:
+        """Number of visible units."""
+        return self._W.shape[0]
+
+    @property
+    def n_hidden(self) -> int:
+        """Number of hidden units."""
+        return self._W.shape[1]
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Floating-point type of the parameters."""
+        return self._W.dtype
+
+    @property
+    def random_state(self) -> np.random.Generator:
+        """The model's own generator, used when no ``random_state`` is given."""
+        return self._rng
+
+    @property
+    def W(self) -> np.ndarray:
+        """Weights, shape ``(n_visible, n_hidden)``; assigning copies and checks."""
+        return self._W
+
+    @W.setter
+    def W(self, value: Any) -> None:
+        self._W = self._checked_parameter("W", value, self._W.shape)
+
+    @property
+    def visible_bias(self) -> np.ndarray:
+        """Visible biases, shape ``(n_visible,)``; assigning copies and checks."""
+        return self._visible_bias
+
+    @visible_bias.setter
+    def visible_bias(self, value: Any) -> None:
+        self._visible_bias = self._checked_parameter(
+            "visible_bias", value, self._visible_bias.shape)
+        self._visible_bias_from_data = False
+
+    @property
+    def hidden_bias(self) -> np.ndarray:
+        """Hidden biases, shape ``(n_hidden,)``; assigning copies and checks."""
+        return self._hidden_bias
+
+    @hidden_bias.setter
+    def hidden_bias(self, value: Any) -> None:
+        self._hidden_bias = self._checked_parameter(
+            "hidden_bias", value, self._hidden_bias.shape)
+
+    def _checked_parameter(self, name: str, value: Any, shape: tuple) -> np.ndarray:
+        arr = np.asarray(value)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"{name} must be real numbers, got dtype {arr.dtype}")
+        if arr.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}, got {arr.shape}")
+        if not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} contains NaN or infinite values")
+        return np.array(arr, dtype=self.dtype, order="C", copy=True)
+
+    def __repr__(self) -> str:
+        return (f"RBM(n_visible={self.n_visible}, n_hidden={self.n_hidden}, "
+                f"dtype={self.dtype.name}, init={self.init!r})")
+
+    # -- training -----------------------------------------------------------
+
+    def train(self, samples: Any, learning_rate: float = 0.01, epochs: int = 3, *,
+              batch_size: int = 1, k: int = 1,
+              progress: Optional[Callable[[int], None]] = None) -> "RBM":
+        """Train by contrastive divergence, in place.
+
+        With the defaults this is the reference algorithm: per-sample CD-1,
+        sample by sample in the given order, ``epochs`` passes. For each
+        sample ``v``: ``h ~ p(h|v)``, ``v1 ~ p(v|h)``, ``h1 ~ p(h|v1)`` (all
+        sampled), then ``W += lr (v h^T - v1 h1^T)``, ``visible_bias += lr
+        (v - v1)``, ``hidden_bias += lr (h - h1)``. ``k > 1`` runs ``k`` Gibbs
+        steps before the negative statistics.
+
+        With ``batch_size > 1`` each batch makes one minibatch CD-k step:
+        positive statistics from ``p(h|v0)``, negative from ``p(h|vk)`` with
+        sampled ``vk``, and the gradient averaged over the batch (the last
+        batch may be shorter).
+
+        Parameters
+        ----------
+        samples : array_like of shape (n_samples, n_visible), or list of 1-D arrays
+            Training data with values in [0, 1]. bool, uint8, float32 and
+            float64 arrays are used in place, never copied whole.
+        learning_rate : float
+            Step size, > 0.
+        epochs : int
+            Passes over the data, >= 1.
+        batch_size : int
+            Samples per update, >= 1.
+        k : int
+            Gibbs steps per update (CD-k), >= 1.
+        progress : callable, optional
+            Called with the number of samples just processed, a few times per
+            epoch; it does not change the result.
+
+        Returns
+        -------
+        self : RBM
+        """
+        data = as_unit_rows(samples, "samples", self.n_visible, allow_1d=False)
+        learning_rate = check_positive_float("learning_rate", learning_rate)
+        epochs = check_int("epochs", epochs, 1)
+        batch_size = check_int("batch_size", batch_size, 1)
+        k = check_int("k", k, 1)
+        n = data.shape[0]
+        # Without a progress callback each epoch is one call into Cython;
+        # with one, chunks of whole batches keep batch boundaries unchanged.
+        chunk = n if progress is None else batch_size * max(1, 2048 // batch_size)
+        with self._train_lock:
+            if self._visible_bias_from_data:
+                self._set_visible_bias_from(data)
+            for _ in range(epochs):
+                for start in range(0, n, chunk):
+                    stop = min(n, start + chunk)
+                    _loops.train_epoch(self._rng, data, start, stop, self._W,
+                                       self._visible_bias, self._hidden_bias,
+                                       batch_size, k, learning_rate)
+                    if progress is not None:
+                        progress(stop - start)
+        return self
+
+    def _set_visible_bias_from(self, data: np.ndarray) -> None:
+        # mean() with a float dtype reduces in chunks: no float copy of data.
+        p = np.clip(data.mean(axis=0, dtype=np.float64), _MARGINAL_CLIP, 1 - _MARGINAL_CLIP)
+        self._visible_bias[...] = np.log(p / (1 - p))
+        self._visible_bias_from_data = False
+
+    # -- inference and sampling ---------------------------------------------
+
+    def _conditional(self, x: Any, name: str, hidden: bool) -> np.ndarray:
+        width = self.n_visible if hidden else self.n_hidden
+        rows = as_unit_rows(x, name, width, allow_1d=True)
+        rows = np.ascontiguousarray(rows, dtype=self.dtype)
+        bias = self._hidden_bias if hidden else self._visible_bias
+        out = _loops.conditional_probabilities(rows, self._W, bias, hidden)
+        return out[0] if np.ndim(x) == 1 else out
+
+    def hidden_probabilities(self, v: Any) -> np.ndarray:
+        """``p(h = 1 | v)`` for visible rows ``v`` of shape (n, n_visible) or (n_visible,)."""
+        return self._conditional(v, "v", hidden=True)
+
+    def visible_probabilities(self, h: Any) -> np.ndarray:
+        """``p(v = 1 | h)`` for hidden rows ``h`` of shape (n, n_hidden) or (n_hidden,)."""
+        return self._conditional(h, "h", hidden=False)
+
+    def sample_hidden(self, v: Any, *, random_state: RandomState = None) -> np.ndarray:
+        """Draw ``h ~ p(h | v)`` (0/1 in the model's dtype), one half Gibbs step."""
+        return self._sample(self.hidden_probabilities(v), random_state)
+
+    def sample_visible(self, h: Any, *, random_state: RandomState = None) -> np.ndarray:
+        """Draw ``v ~ p(v | h)`` (0/1 in the model's dtype), one half Gibbs step."""
+        return self._sample(self.visible_probabilities(h), random_state)
+
+    def _sample(self, p: np.ndarray, random_state: RandomState) -> np.ndarray:
+        rng = self._rng if random_state is None else as_generator(random_state)
+        _loops.sample_in_place(rng, p.reshape(-1, p.shape[-1]))
+        return p
+
+    def generate(self, n_samples: Optional[int] = None, *, n_steps: int = 1000,
+                 random_state: RandomState = None) -> np.ndarray:
+        """Draw samples by block Gibbs sampling.
+
+        Each chain starts from uniformly random 0/1 visible states and runs
+        ``n_steps`` sweeps ``v -> h -> v``; the final sampled visible states
+        are returned.
+
+        Parameters
+        ----------
+        n_samples : int, optional
+            Number of independent chains. ``None`` returns a single vector.
+        n_steps : int
+            Gibbs sweeps per chain (>= 0).
+        random_state : None, int, SeedSequence or Generator
+            Overrides the model's generator for this call.
+
+        Returns
+        -------
+        ndarray of shape (n_visible,) or (n_samples, n_visible)
+            0/1 values in the model's dtype.
+        """
+        n = 1 if n_samples is None else check_int("n_samples", n_samples, 0)
+        n_steps = check_int("n_steps", n_steps, 0)
+        rng = self._rng if random_state is None else as_generator(random_state)
+        v = np.empty((n, self.n_visible), dtype=self.dtype)
+        _loops.random_binary(rng, v)
+        _loops.gibbs_chains(rng, v, self._W, self._visible_bias, self._hidden_bias, n_steps)
+        return v[0] if n_samples is None else v
+
+    # -- persistence --------------------------------------------------------
+
+    def save(self, path: Any) -> None:
+        """Write the model to one ``.npz`` file, atomically.
+
+        The file holds the parameters, the format version, the dtype, the
+        settings and the generator's state, so :meth:`load` restores a model
+        that trains and samples exactly as this one would.
+        """
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path: Any) -> "RBM":
+        """Read a model written by :meth:`save`; see :class:`crbm.ModelFileError`."""
+        return load_model(cls, path)

@@ -1,0 +1,270 @@
+"""The RBM facade: construction, validation, sampling API, persistence."""
+import os
+import stat
+
+import numpy as np
+import pytest
+
+import crbm
+
+
+def trained_model(dtype=np.float64, init="normal"):
+    data = (np.random.default_rng(0).random((30, 8)) < 0.3).astype(np.uint8)
+    return crbm.RBM(8, 5, dtype=dtype, random_state=1, init=init).train(data, 0.1, 2), data
+
+
+def snapshot(model):
+    return (model.W.copy(), model.visible_bias.copy(), model.hidden_bias.copy(),
+            model.random_state.bit_generator.state)
+
+
+def assert_unchanged(model, before):
+    W, b, c, state = before
+    assert np.array_equal(model.W, W) and np.array_equal(model.visible_bias, b)
+    assert np.array_equal(model.hidden_bias, c)
+    assert model.random_state.bit_generator.state == state
+
+
+def test_defaults_reproduce_reference_start():
+    model = crbm.RBM(784, 100)
+    assert model.W.shape == (784, 100) and model.W.dtype == np.float64
+    assert model.visible_bias.shape == (784,) and model.hidden_bias.shape == (100,)
+    assert not model.W.any() and not model.visible_bias.any() and not model.hidden_bias.any()
+    assert repr(model) == "RBM(n_visible=784, n_hidden=100, dtype=float64, init='zeros')"
+
+
+def test_normal_init_draws_small_weights_and_data_logit_bias():
+    model = crbm.RBM(50, 40, init="normal", random_state=0)
+    assert 0.008 < model.W.std() < 0.012 and abs(model.W.mean()) < 0.002
+    data = np.zeros((200, 50), np.uint8)
+    data[:50, 0] = 1  # marginal of unit 0 is 0.25; the others are always off
+    model.train(data, 0.01, 1)
+    assert not model._visible_bias_from_data
+    bias_before_training = np.log(0.25 / 0.75)
+    assert abs(model.visible_bias[0] - bias_before_training) < 0.5
+    assert np.all(model.visible_bias[1:] < -5)
+
+
+def test_training_is_reproducible_from_a_seed():
+    data = (np.random.default_rng(0).random((40, 6)) < 0.5)
+    a = crbm.RBM(6, 3, random_state=7).train(data)
+    b = crbm.RBM(6, 3, random_state=7).train(data)
+    c = crbm.RBM(6, 3, random_state=8).train(data)
+    assert np.array_equal(a.W, b.W) and not np.array_equal(a.W, c.W)
+    gen = np.random.default_rng(3)
+    d = crbm.RBM(6, 3, random_state=gen).train(data)
+    assert d.random_state is gen
+
+
+def test_generate_shapes_values_and_seeds():
+    model, _ = trained_model()
+    one = model.generate(n_steps=10)
+    many = model.generate(7, n_steps=10, random_state=4)
+    assert one.shape == (8,) and many.shape == (7, 8)
+    assert set(np.unique(many)) <= {0.0, 1.0}
+    assert np.array_equal(many, model.generate(7, n_steps=10, random_state=4))
+    assert model.generate(0).shape == (0, 8)
+    float32_model, _ = trained_model(np.float32)
+    assert float32_model.generate(2, n_steps=3).dtype == np.float32
+
+
+def test_generate_samples_follow_the_model_distribution():
+    # A model with no weights: visible units are independent with
+    # p = sigmoid(bias); frequencies over many chains must match.
+    model = crbm.RBM(3, 2)
+    model.visible_bias = [-2.0, 0.0, 1.5]
+    samples = model.generate(20000, n_steps=2, random_state=0)
+    p = 1 / (1 + np.exp(-model.visible_bias))
+    sigma = np.sqrt(p * (1 - p) / 20000)
+    assert np.all(np.abs(samples.mean(axis=0) - p) < 5 * sigma)
+
+
+BAD_SAMPLES = [
+    (np.zeros((4, 7)), ValueError, "8 columns"),
+    (np.zeros(8), ValueError, "2-D"),
+    (np.zeros((2, 4, 8)), ValueError, "2-D"),
+    (np.zeros((0, 8)), ValueError, "empty"),
+    (np.full((3, 8), np.nan), ValueError, "NaN"),
+    (np.full((3, 8), np.inf), ValueError, "NaN or infinite"),
+    (np.full((3, 8), 1.5), ValueError, r"\[0, 1\]"),
+    (np.full((3, 8), 2, np.int64), ValueError, r"\[0, 1\]"),
+    (np.full((3, 8), 255, np.uint8), ValueError, r"\[0, 1\]"),
+    (-np.ones((3, 8), np.float32), ValueError, r"\[0, 1\]"),
+    (np.zeros((3, 8), complex), TypeError, "numeric"),
+    (np.array([["a"] * 8]), TypeError, "numeric"),
+    (np.zeros((3, 8), object), TypeError, "numeric"),
+    ([np.zeros(8), np.zeros(7)], ValueError, "8 columns"),
+    ([[0, 1], [1]], ValueError, "rectangular"),
+]
+
+
+@pytest.mark.parametrize("samples,error,match", BAD_SAMPLES)
+def test_bad_samples_are_rejected_before_any_change(samples, error, match):
+    model, _ = trained_model()
+    before = snapshot(model)
+    with pytest.raises(error, match=match):
+        model.train(samples)
+    assert_unchanged(model, before)
+
+
+BAD_SETTINGS = [
+    ({"learning_rate": 0}, ValueError, "learning_rate"),
+    ({"learning_rate": -0.1}, ValueError, "learning_rate"),
+    ({"learning_rate": float("nan")}, ValueError, "learning_rate"),
+    ({"learning_rate": "0.1"}, TypeError, "learning_rate"),
+    ({"epochs": 0}, ValueError, "epochs"),
+    ({"epochs": 1.5}, TypeError, "epochs"),
+    ({"epochs": True}, TypeError, "epochs"),
+    ({"batch_size": 0}, ValueError, "batch_size"),
+    ({"batch_size": 2.0}, TypeError, "batch_size"),
+    ({"k": 0}, ValueError, "k"),
+    ({"k": None}, TypeError, "k"),
+]
+
+
+@pytest.mark.parametrize("kwargs,error,match", BAD_SETTINGS)
+def test_bad_settings_are_rejected_before_any_change(kwargs, error, match):
+    model, data = trained_model(init="normal")
+    fresh = crbm.RBM(8, 5, init="normal", random_state=2)
+    for m in (model, fresh):
+        before = snapshot(m)
+        with pytest.raises(error, match=match):
+            m.train(data, **kwargs)
+        assert_unchanged(m, before)
+    assert fresh._visible_bias_from_data  # the pending data init did not run
+
+
+@pytest.mark.parametrize("kwargs,error", [
+    ({"n_visible": 0, "n_hidden": 3}, ValueError),
+    ({"n_visible": 3, "n_hidden": 2.5}, TypeError),
+    ({"n_visible": 3, "n_hidden": 2, "dtype": np.int32}, TypeError),
+    ({"n_visible": 3, "n_hidden": 2, "dtype": "nonsense"}, TypeError),
+    ({"n_visible": 3, "n_hidden": 2, "init": "uniform"}, ValueError),
+    ({"n_visible": 3, "n_hidden": 2, "random_state": "seed"}, TypeError),
+    ({"n_visible": 3, "n_hidden": 2, "random_state": -1}, ValueError),
+])
+def test_bad_constructor_arguments(kwargs, error):
+    with pytest.raises(error):
+        crbm.RBM(**kwargs)
+
+
+def test_bad_generate_and_inference_arguments_leave_model_unchanged():
+    model, _ = trained_model()
+    before = snapshot(model)
+    for call, error in [
+        (lambda: model.generate(-1), ValueError),
+        (lambda: model.generate(2.0), TypeError),
+        (lambda: model.generate(2, n_steps=-1), ValueError),
+        (lambda: model.generate(2, random_state="x"), TypeError),
+        (lambda: model.hidden_probabilities(np.zeros(5)), ValueError),
+        (lambda: model.visible_probabilities(np.zeros((2, 8))), ValueError),
+        (lambda: model.sample_hidden(np.full(8, 2.0)), ValueError),
+        (lambda: model.sample_visible(np.full(5, np.nan)), ValueError),
+    ]:
+        with pytest.raises(error):
+            call()
+    assert_unchanged(model, before)
+
+
+def test_parameter_assignment_is_checked_and_copied():
+    model = crbm.RBM(4, 3, dtype=np.float32)
+    W = np.arange(12.0).reshape(4, 3)
+    model.W = W
+    W[0, 0] = 99
+    assert model.W.dtype == np.float32 and model.W[0, 0] == 0 and model.W.flags.c_contiguous
+    model.W = np.asfortranarray(np.ones((4, 3)))
+    assert model.W.flags.c_contiguous
+    with pytest.raises(ValueError, match="shape"):
+        model.W = np.zeros((3, 4))
+    with pytest.raises(ValueError, match="NaN"):
+        model.hidden_bias = [0, np.nan, 0]
+    with pytest.raises(TypeError):
+        model.visible_bias = ["a"] * 4
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("init", ["zeros", "normal"])
+def test_save_load_round_trip_is_exact(tmp_path, dtype, init):
+    model, data = trained_model(dtype, init)
+    path = tmp_path / "model.npz"
+    model.save(path)
+    loaded = crbm.RBM.load(path)
+    assert loaded.dtype == dtype and loaded.init == init
+    for name in ("W", "visible_bias", "hidden_bias"):
+        assert np.array_equal(getattr(loaded, name), getattr(model, name))
+    # The generator state travels too: both continue identically.
+    assert np.array_equal(loaded.train(data, 0.1, 1).W, model.train(data, 0.1, 1).W)
+    assert np.array_equal(loaded.generate(3, n_steps=5), model.generate(3, n_steps=5))
+
+
+def test_save_keeps_a_pending_data_init(tmp_path):
+    model = crbm.RBM(6, 2, init="normal", random_state=0)
+    model.save(tmp_path / "m.npz")
+    loaded = crbm.RBM.load(tmp_path / "m.npz")
+    data = np.zeros((10, 6), np.uint8)
+    loaded.train(data, 0.01, 1)
+    model.train(data, 0.01, 1)
+    assert np.array_equal(loaded.visible_bias, model.visible_bias)
+    assert np.all(model.visible_bias < -5)
+
+
+def test_save_is_atomic_and_respects_umask(tmp_path, monkeypatch):
+    model, _ = trained_model()
+    path = tmp_path / "model.npz"
+    model.save(path)
+    original = path.read_bytes()
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "fsync", crash)
+    model.W = model.W + 1
+    with pytest.raises(OSError, match="disk full"):
+        model.save(path)
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]
+
+
+def test_load_rejects_bad_files(tmp_path):
+    model, _ = trained_model()
+    good = tmp_path / "good.npz"
+    model.save(good)
+    raw = good.read_bytes()
+    cases = {
+        "truncated.npz": raw[: len(raw) // 2],
+        "garbage.npz": b"not a zip file at all",
+        "empty.npz": b"",
+    }
+    for name, content in cases.items():
+        (tmp_path / name).write_bytes(content)
+    np.savez(tmp_path / "foreign.npz", x=np.zeros(3))
+    np.savez(tmp_path / "pickled.npz", meta=np.array([{"a": 1}], dtype=object),
+             W=model.W, visible_bias=model.visible_bias, hidden_bias=model.hidden_bias)
+    import json
+    meta = json.loads(str(np.load(good)["meta"]))
+    for name, change in {
+        "future.npz": {"version": 99},
+        "other-format.npz": {"format": "something.else"},
+        "mismatch.npz": {"n_hidden": 4},
+        "bad-dtype.npz": {"dtype": "float32"},
+    }.items():
+        np.savez(tmp_path / name, meta=np.array(json.dumps({**meta, **change})), W=model.W,
+                 visible_bias=model.visible_bias, hidden_bias=model.hidden_bias)
+    np.savez(tmp_path / "nan.npz", meta=np.array(json.dumps(meta)), W=model.W * np.nan,
+             visible_bias=model.visible_bias, hidden_bias=model.hidden_bias)
+    expected = {
+        "truncated.npz": "not a readable", "garbage.npz": "not a readable",
+        "empty.npz": "not a readable", "foreign.npz": "missing",
+        "pickled.npz": "not a readable|corrupt metadata", "future.npz": "newer crbm",
+        "other-format.npz": "not a crbm model", "mismatch.npz": "shape",
+        "bad-dtype.npz": "dtype", "nan.npz": "NaN",
+    }
+    for name, match in expected.items():
+        with pytest.raises(crbm.ModelFileError, match=match) as info:
+            crbm.RBM.load(tmp_path / name)
+        assert name in str(info.value)
+    with pytest.raises(FileNotFoundError):
+        crbm.RBM.load(tmp_path / "missing.npz")

@@ -1,0 +1,97 @@
+"""The crbm command end to end, in a temporary directory."""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import crbm
+
+
+def run(*args, cwd, expect=0):
+    result = subprocess.run([sys.executable, "-m", "crbm", "--quiet", *map(str, args)],
+                            cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert result.returncode == expect, result.stderr
+    return result
+
+
+def test_console_script_is_installed():
+    script = shutil.which("crbm", path=str(Path(sys.executable).parent))
+    assert script is not None
+    result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0
+    for command in ("train", "generate", "demo"):
+        assert command in result.stdout
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, mnist_dir):
+    tmp = tmp_path_factory.mktemp("cli")
+    result = run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 300,
+                 "--hidden", 20, "--epochs", 2, "--seed", 1, "--out", "model.npz", cwd=tmp)
+    assert "300 images" in result.stdout
+    return tmp
+
+
+def test_train_writes_a_loadable_model(trained):
+    model = crbm.RBM.load(trained / "model.npz")
+    assert (model.n_visible, model.n_hidden) == (784, 20)
+    assert np.abs(model.W).max() > 0
+
+
+def test_generate_grid_and_each(trained):
+    run("generate", "--model", "model.npz", "-n", 5, "--steps", 20, "--seed", 3,
+        "--out", "grid.png", "--each", "each", cwd=trained)
+    grid = np.asarray(Image.open(trained / "grid.png"))
+    assert grid.dtype == np.uint8 and grid.ndim == 2
+    # 5 tiles of 28x28 in a 3-column, 2-row grid, 1 pixel between tiles.
+    assert grid.shape == (2 * 28 + 1, 3 * 28 + 2)
+    names = sorted(p.name for p in (trained / "each").iterdir())
+    assert names == [f"{i}.png" for i in range(5)]
+    first = np.asarray(Image.open(trained / "each" / "0.png"))
+    assert first.shape == (28, 28) and set(np.unique(first)) <= {0, 255}
+
+
+def test_generate_is_reproducible_with_a_seed(trained):
+    for name in ("a.png", "b.png"):
+        run("generate", "--model", "model.npz", "-n", 4, "--steps", 10, "--seed", 9,
+            "--out", name, cwd=trained)
+    assert (trained / "a.png").read_bytes() == (trained / "b.png").read_bytes()
+
+
+def test_demo_runs_the_main_job(tmp_path):
+    result = run("demo", "--out", "out", cwd=tmp_path)
+    out = tmp_path / "out"
+    assert {p.name for p in out.iterdir()} == {"samples.png", "training-data.png", "model.npz"}
+    samples = np.asarray(Image.open(out / "samples.png"))
+    assert samples.shape == (10 * 28 + 9, 10 * 28 + 9)
+    assert "trained in" in result.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "--mnist", "no-such-dir", "--hidden", 5, "--out", "m.npz"], "no-such-dir"),
+    (["generate", "--model", "missing.npz", "--out", "x.png"], "missing.npz"),
+    (["generate", "--model", "corrupt.npz", "--out", "x.png"], "corrupt.npz"),
+    (["generate", "--model", "model.npz"], "nothing to write"),
+    (["generate", "--model", "model.npz", "--shape", "7x7", "--out", "x.png"], "shape"),
+])
+def test_user_errors_give_one_line_and_status_1(trained, args, message):
+    (trained / "corrupt.npz").write_bytes(b"garbage")
+    result = run(*args, cwd=trained, expect=1)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("crbm: error:") and message in lines[0]
+
+
+@pytest.mark.parametrize("args", [
+    ["train", "--mnist", "x", "--out", "m.npz"],          # --hidden missing
+    ["train", "--mnist", "x", "--hidden", 0, "--out", "m.npz"],
+    ["generate", "--model", "m.npz", "-n", "many"],
+    ["frobnicate"],
+])
+def test_usage_errors_exit_2(tmp_path, args):
+    result = run(*args, cwd=tmp_path, expect=2)
+    assert "usage:" in result.stderr

@@ -26,6 +26,8 @@ def atomic_write(path: "str | os.PathLike[str]") -> Iterator[BinaryIO]:
             break
         except FileExistsError:  # astronomically unlikely: draw another name
             continue
+        except OSError as exc:  # name the file the caller asked for, not the temp
+            raise type(exc)(exc.errno, exc.strerror, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as f:
             yield f

@@ -13,6 +13,9 @@ from crbm._atomic import atomic_write
 FORMAT_NAME = "crbm.RBM"
 FORMAT_VERSION = 1
 _ARRAYS = ("W", "visible_bias", "hidden_bias")
+# The bit generators a file may name: nothing else in np.random is called.
+_BIT_GENERATORS = {cls.__name__: cls for cls in (
+    np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox, np.random.SFC64)}
 
 
 class ModelFileError(ValueError):
@@ -41,6 +44,9 @@ def _decode_state(state: Any) -> Any:
 def save_model(model: Any, path: Any) -> None:
     """Write ``model`` to ``path`` (an ``.npz``); a crash never leaves half a file there."""
     path = Path(path)
+    for name in _ARRAYS:
+        if not np.all(np.isfinite(getattr(model, name))):
+            raise ValueError(f"cannot save: the model's {name} contains NaN or infinite values")
     meta = {
         "format": FORMAT_NAME,
         "version": FORMAT_VERSION,
@@ -88,7 +94,7 @@ def load_model(cls: type, path: Any) -> Any:
     if meta.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{path}: not a crbm model file (format {meta.get('format')!r})")
     version = meta.get("version")
-    if not isinstance(version, int) or version < 1:
+    if type(version) is not int or version < 1:
         raise ModelFileError(f"{path}: invalid format version {version!r}")
     if version > FORMAT_VERSION:
         raise ModelFileError(
@@ -96,12 +102,16 @@ def load_model(cls: type, path: Any) -> Any:
             f"up to {FORMAT_VERSION}); upgrade crbm to load it")
     try:
         dtype = np.dtype(meta["dtype"])
-        n_visible, n_hidden = int(meta["n_visible"]), int(meta["n_hidden"])
+        n_visible, n_hidden = meta["n_visible"], meta["n_hidden"]
         init = meta["init"]
-        bit_generator = getattr(np.random, meta["bit_generator"])
+        bit_generator = _BIT_GENERATORS[meta["bit_generator"]]
         rng_state = _decode_state(meta["rng_state"])
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        pending = meta["visible_bias_from_data"]
+    except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: corrupt metadata ({exc!r})") from exc
+    if not (type(n_visible) is int and type(n_hidden) is int and type(pending) is bool):
+        raise ModelFileError(f"{path}: corrupt metadata (sizes must be ints, "
+                             "visible_bias_from_data a bool)")
     expected = {"W": (n_visible, n_hidden), "visible_bias": (n_visible,),
                 "hidden_bias": (n_hidden,)}
     for name, shape in expected.items():
@@ -115,7 +125,7 @@ def load_model(cls: type, path: Any) -> Any:
     try:
         generator = bit_generator()
         generator.state = rng_state
-    except (TypeError, ValueError, KeyError) as exc:
+    except (TypeError, ValueError, KeyError, OverflowError) as exc:
         raise ModelFileError(f"{path}: corrupt generator state ({exc!r})") from exc
     try:
         model = cls(n_visible, n_hidden, dtype=dtype, init=init,
@@ -127,5 +137,5 @@ def load_model(cls: type, path: Any) -> Any:
     model.W = arrays["W"]
     model.visible_bias = arrays["visible_bias"]
     model.hidden_bias = arrays["hidden_bias"]
-    model._visible_bias_from_data = bool(meta.get("visible_bias_from_data", False))
+    model._visible_bias_from_data = pending
     return model

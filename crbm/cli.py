@@ -28,7 +28,8 @@ DEMO_LEARNING_RATE = 0.05
 
 
 @contextmanager
-def progress_bar(total: int, desc: str, enabled: bool) -> Iterator[Optional[Callable[[int], None]]]:
+def progress_bar(total: int, desc: str, enabled: bool,
+                 unit: str = "sample") -> Iterator[Optional[Callable[[int], None]]]:
     """Yield an ``update(n)`` callable drawing a tqdm bar, or None without tqdm."""
     try:
         from tqdm import tqdm
@@ -37,7 +38,7 @@ def progress_bar(total: int, desc: str, enabled: bool) -> Iterator[Optional[Call
     if not enabled:
         yield None
         return
-    with tqdm(total=total, desc=desc, unit="sample", unit_scale=True,
+    with tqdm(total=total, desc=desc, unit=unit, unit_scale=True,
               file=sys.stderr, leave=False) as bar:
         yield bar.update
 
@@ -46,6 +47,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
 
 
@@ -73,7 +81,15 @@ def train_with_progress(model: RBM, data: np.ndarray, *, epochs: int, show: bool
     return time.perf_counter() - start
 
 
+def check_output_directory(path: "str | Path") -> None:
+    """Fail before the work, not after it, when the output has nowhere to go."""
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise FileNotFoundError(f"output directory does not exist: {parent}")
+
+
 def cmd_train(args: argparse.Namespace) -> None:
+    check_output_directory(args.out)
     images, _ = load_mnist(args.mnist, split=args.split)
     data = binarize(images[: args.limit])
     model = RBM(data.shape[1], args.hidden, dtype=args.dtype, init=args.init,
@@ -97,8 +113,12 @@ def write_samples(samples: np.ndarray, args: argparse.Namespace) -> None:
 def cmd_generate(args: argparse.Namespace) -> None:
     if args.out is None and args.each is None:
         raise ValueError("nothing to write: give --out FILE.png and/or --each DIR")
+    if args.out is not None:
+        check_output_directory(args.out)
     model = RBM.load(args.model)
-    samples = model.generate(args.n, n_steps=args.steps, random_state=args.seed)
+    with progress_bar(args.steps, "sampling", not args.quiet, unit="sweep") as update:
+        samples = model.generate(args.n, n_steps=args.steps, random_state=args.seed,
+                                 progress=update)
     write_samples(samples, args)
 
 
@@ -159,7 +179,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run Gibbs chains from random states and write the final samples as PNG.")
     generate.add_argument("--model", required=True, metavar="MODEL.npz", help="a model saved by 'crbm train'")
     generate.add_argument("-n", type=_positive_int, default=100, help="number of samples (default: 100)")
-    generate.add_argument("--steps", type=int, default=1000, help="Gibbs sweeps per chain (default: 1000)")
+    generate.add_argument("--steps", type=_non_negative_int, default=1000,
+                          help="Gibbs sweeps per chain (default: 1000)")
     generate.add_argument("--seed", type=int, help="random seed, for reproducible samples")
     generate.add_argument("--shape", type=_shape, metavar="HxW",
                           help="image shape (default: square, e.g. 28x28 for 784 units)")
@@ -182,8 +203,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.run(args)
-    except (OSError, ValueError, TypeError, ImportError) as exc:
+    except (OSError, ValueError, TypeError, ImportError, OverflowError) as exc:
         print(f"crbm: error: {exc}", file=sys.stderr)
+        return 1
+    except MemoryError:
+        print("crbm: error: out of memory; try fewer samples or smaller settings",
+              file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("crbm: interrupted", file=sys.stderr)

@@ -28,6 +28,7 @@ from crbm._atomic import atomic_write
 __all__ = ["IdxFormatError", "read_idx", "write_idx", "load_mnist", "binarize"]
 
 StrPath = str | os.PathLike[str]
+_MAX_NDIM = 64  # numpy's limit on the number of dimensions
 
 # Type code -> native-order dtype; on disk the same dtype is big-endian.
 _DTYPES = {
@@ -73,7 +74,18 @@ def _read_header(path: str, stream: BinaryIO) -> tuple[np.dtype, tuple[int, ...]
             f"found {len(dims)}",
         )
     dtype, shape = _DTYPES[code], struct.unpack(f">{ndim}I", dims)
+    if ndim > _MAX_NDIM:
+        raise _error(path, f"{ndim} dimensions: numpy arrays have at most {_MAX_NDIM}")
     return dtype, shape, math.prod(shape) * dtype.itemsize
+
+
+def _allocate(path: str, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """``np.empty(shape, dtype)`` once the data is known to exist; a shape numpy
+    cannot represent (e.g. zero-size with huge other dimensions) is a format error."""
+    try:
+        return np.empty(shape, dtype)
+    except ValueError as exc:
+        raise _error(path, f"header shape {shape} is not a valid array shape ({exc})") from None
 
 
 def _check_size(path: str, found: int, expected: int) -> None:
@@ -87,7 +99,7 @@ def _read_plain(path: str, stream: BinaryIO) -> np.ndarray:
     dtype, shape, expected = _read_header(path, stream)
     # Check the size before allocating, so a lying header cannot ask for terabytes.
     _check_size(path, os.fstat(stream.fileno()).st_size - stream.tell(), expected)
-    array = np.empty(shape, dtype)
+    array = _allocate(path, shape, dtype)
     found = stream.readinto(memoryview(array.reshape(-1)).cast("B"))
     _check_size(path, found, expected)  # the file may have shrunk meanwhile
     return array
@@ -107,6 +119,8 @@ def _read_gzip(path: str, stream: BinaryIO, compressed_size: int) -> np.ndarray:
     while chunk := stream.read(min(_CHUNK, expected + 1 - len(buffer))):
         buffer += chunk
     _check_size(path, len(buffer), expected)
+    if not buffer:  # frombuffer cannot reshape an empty buffer to any shape
+        return _allocate(path, shape, dtype)
     return np.frombuffer(buffer, dtype).reshape(shape)  # bytearray -> writable
 
 

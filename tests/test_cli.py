@@ -77,6 +77,9 @@ def test_demo_runs_the_main_job(tmp_path):
     (["generate", "--model", "corrupt.npz", "--out", "x.png"], "corrupt.npz"),
     (["generate", "--model", "model.npz"], "nothing to write"),
     (["generate", "--model", "model.npz", "--shape", "7x7", "--out", "x.png"], "shape"),
+    (["generate", "--model", "model.npz", "--steps", 3000000000, "--out", "x.png"], "n_steps"),
+    (["train", "--mnist", ".", "--hidden", 5, "--out", "nowhere/m.npz"], "nowhere"),
+    (["generate", "--model", "model.npz", "--out", "nowhere/x.png"], "nowhere"),
 ])
 def test_user_errors_give_one_line_and_status_1(trained, args, message):
     (trained / "corrupt.npz").write_bytes(b"garbage")

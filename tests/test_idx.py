@@ -222,6 +222,9 @@ MALFORMED = [
     pytest.param(idx_bytes(0x08, (1, 2))[:-2], "truncated dimension header", id="dims"),
     pytest.param(idx_bytes(0x0C, (2,), b"\0" * 7), "truncated data", id="data"),
     pytest.param(idx_bytes(0x08, (2,), b"\0" * 3), "trailing bytes", id="trailing"),
+    pytest.param(idx_bytes(0x08, (0, 2**32 - 1, 2**32 - 1, 2**32 - 1)),
+                 "not a valid array shape", id="empty-but-huge-shape"),
+    pytest.param(idx_bytes(0x08, (1,) * 65, b"\0"), "at most 64", id="65-dims"),
 ]
 
 

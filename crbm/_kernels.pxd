@@ -25,6 +25,14 @@ cdef void cd_sample_update(bitgen_t *rng, const floating *v,
                            int N, int M, int k, floating learning_rate,
                            floating *work) noexcept nogil
 
+cdef Py_ssize_t cd_sample_index_work_size(int N, int M) noexcept nogil
+
+cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
+                                  floating *W, floating *WT,
+                                  floating *b, floating *c,
+                                  int N, int M, int k, floating learning_rate,
+                                  floating *work, int *index_work) noexcept nogil
+
 cdef Py_ssize_t cd_batch_work_size(int n, int N, int M) noexcept nogil
 
 cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,

@@ -10,8 +10,8 @@ import numpy as np
 from cython cimport floating
 
 from crbm._kernels cimport (
-    cd_batch_update, cd_batch_work_size, cd_sample_update, cd_sample_work_size,
-    gibbs_sweep, hidden_probabilities, visible_probabilities)
+    cd_batch_update, cd_batch_work_size, cd_sample_index_work_size,
+    cd_sample_update, cd_sample_update_binary, cd_sample_work_size, gibbs_sweep, hidden_probabilities, visible_probabilities)
 from crbm._random cimport bernoulli, bitgen_of, bitgen_t, uniform_fill
 from libc.math cimport INFINITY, isfinite
 from libc.stdint cimport uint8_t
@@ -36,12 +36,14 @@ cdef inline void load_rows(const data_t[:, :] data, Py_ssize_t start,
 def train_epoch(generator, const data_t[:, :] data, Py_ssize_t start,
                 Py_ssize_t stop, floating[:, ::1] W, floating[::1] b,
                 floating[::1] c, Py_ssize_t batch_size, int k,
-                double learning_rate):
+                double learning_rate, bint binary):
     """Train on rows ``start:stop`` of ``data``, in order, in place.
 
     ``batch_size == 1`` runs the per-sample CD-k update (the reference
-    algorithm for k = 1); larger batches run the minibatch CD-k update, the
-    last batch possibly shorter. Arguments are validated by the caller.
+    algorithm for k = 1), on active units only when ``binary`` says every
+    value in ``data`` is 0 or 1; larger batches run the minibatch CD-k
+    update, the last batch possibly shorter. Arguments are validated by the
+    caller.
     """
     cdef int N = <int> W.shape[0], M = <int> W.shape[1]
     cdef bitgen_t *rng = bitgen_of(generator)
@@ -52,13 +54,20 @@ def train_epoch(generator, const data_t[:, :] data, Py_ssize_t start,
     cdef Py_ssize_t work_size = (cd_sample_work_size(N, M) if batch_size == 1
                                  else cd_batch_work_size(<int> batch_size, N, M))
     cdef floating[::1] work = np.empty(work_size, dtype=dtype)
+    cdef int[::1] index_work = np.empty(cd_sample_index_work_size(N, M), dtype=np.intc)
+    # The binary per-sample kernel reads W @ h as rows of a transposed copy.
+    cdef floating[:, ::1] WT = (np.ascontiguousarray(np.asarray(W).T)
+                                if binary and batch_size == 1 else W)
     if stop <= start:
         return
     with generator.bit_generator.lock, nogil:
         while pos < stop:
             n = min(batch_size, stop - pos)
             load_rows(data, pos, n, &batch[0])
-            if batch_size == 1:
+            if batch_size == 1 and binary:
+                cd_sample_update_binary(rng, &batch[0], &W[0, 0], &WT[0, 0], &b[0], &c[0],
+                                        N, M, k, lr, &work[0], &index_work[0])
+            elif batch_size == 1:
                 cd_sample_update(rng, &batch[0], &W[0, 0], &b[0], &c[0],
                                  N, M, k, lr, &work[0])
             else:
@@ -124,14 +133,14 @@ def sample_in_place(generator, floating[:, ::1] P):
 
 
 def value_range(const data_t[:, :] data):
-    """Return ``(min, max, all_finite)`` of ``data`` in one pass, no copies.
+    """Return ``(min, max, all_finite, all_binary)`` of ``data`` in one pass.
 
-    Non-finite values are left out of min and max; empty data gives
-    ``(inf, -inf, True)``.
+    Non-finite values are left out of min and max; ``all_binary`` says every
+    value is exactly 0 or 1. Empty data gives ``(inf, -inf, True, True)``.
     """
     cdef Py_ssize_t i, j
     cdef double x, lo = INFINITY, hi = -INFINITY
-    cdef bint finite = True
+    cdef bint finite = True, binary = True
     with nogil:
         for i in range(data.shape[0]):
             for j in range(data.shape[1]):
@@ -144,4 +153,6 @@ def value_range(const data_t[:, :] data):
                     lo = x
                 if x > hi:
                     hi = x
-    return lo, hi, finite
+                if x != 0 and x != 1:
+                    binary = False
+    return lo, hi, finite, binary

@@ -6,13 +6,16 @@ argument and what was wrong with it.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 import numpy as np
 
 from crbm._loops import value_range
 
 RandomState = Union[None, int, np.random.Generator, np.random.SeedSequence]
+
+# Sizes and counts reach BLAS and the kernels as C ints.
+INT_MAX = 2**31 - 1
 
 # dtypes the kernels read directly; everything else numeric is converted.
 _KERNEL_DTYPES = (np.dtype(np.uint8), np.dtype(np.float32), np.dtype(np.float64))
@@ -33,22 +36,28 @@ def as_generator(random_state: RandomState) -> np.random.Generator:
         f"numpy Generator, got {type(random_state).__name__}")
 
 
-def check_int(name: str, value: Any, minimum: int) -> int:
-    """Return ``value`` as an int, requiring an integer ``>= minimum``."""
+def check_int(name: str, value: Any, minimum: int, maximum: Optional[int] = None) -> int:
+    """Return ``value`` as an int, requiring an integer in ``[minimum, maximum]``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an integer, got {value!r}")
     if value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value}")
     return int(value)
 
 
-def check_positive_float(name: str, value: Any) -> float:
-    """Return ``value`` as a float, requiring a finite real number ``> 0``."""
+def check_positive_float(name: str, value: Any, dtype: Any = np.float64) -> float:
+    """Return ``value`` as a float, requiring a real number that is ``> 0``
+    and finite, also once rounded to ``dtype``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {value!r}")
     value = float(value)
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value}")
+    with np.errstate(over="ignore", under="ignore"):
+        rounded = np.dtype(dtype).type(value)
+    if not np.isfinite(rounded) or rounded <= 0:
+        raise ValueError(
+            f"{name} must be a finite number > 0 in {np.dtype(dtype).name}, got {value}")
     return value
 
 
@@ -63,8 +72,11 @@ def check_float_dtype(dtype: Any) -> np.dtype:
     return dtype
 
 
-def as_unit_rows(x: Any, name: str, width: int, *, allow_1d: bool) -> np.ndarray:
+def as_unit_rows(x: Any, name: str, width: int, *,
+                 allow_1d: bool) -> tuple[np.ndarray, bool]:
     """Validate rows of values in [0, 1] and return them in a kernel dtype.
+
+    Returns the rows and whether every value is exactly 0 or 1.
 
     Returns a 2-D array of dtype uint8, float32 or float64 that shares memory
     with ``x`` whenever ``x`` already is one of those (bool is viewed as
@@ -104,18 +116,18 @@ def as_unit_rows(x: Any, name: str, width: int, *, allow_1d: bool) -> np.ndarray
     if arr.shape[0] == 0:
         raise ValueError(f"{name} is empty: it has no rows")
     if kind == "b":
-        return arr.view(np.uint8)
+        return arr.view(np.uint8), True
     if arr.dtype not in _KERNEL_DTYPES:
         lo, hi = arr.min(), arr.max()
         if kind == "f" and not (np.isfinite(lo) and np.isfinite(hi)):
             raise ValueError(f"{name} contains NaN or infinite values")
         if lo < 0 or hi > 1:
             raise ValueError(f"{name} must have values in [0, 1], found values in [{lo}, {hi}]")
-        return arr.astype(np.float32 if kind == "f" and arr.itemsize < 4 else
-                          np.float64 if kind == "f" else np.uint8)
-    lo, hi, finite = value_range(arr)
+        arr = arr.astype(np.float32 if kind == "f" and arr.itemsize < 4 else
+                         np.float64 if kind == "f" else np.uint8)
+    lo, hi, finite, binary = value_range(arr)
     if not finite:
         raise ValueError(f"{name} contains NaN or infinite values")
     if lo < 0 or hi > 1:
         raise ValueError(f"{name} must have values in [0, 1], found values in [{lo:g}, {hi:g}]")
-    return arr
+    return arr, binary

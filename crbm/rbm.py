@@ -9,7 +9,7 @@ import numpy as np
 from crbm import _loops
 from crbm._persist import load_model, save_model
 from crbm._validation import (
-    RandomState, as_generator, as_unit_rows, check_float_dtype, check_int,
+    INT_MAX, RandomState, as_generator, as_unit_rows, check_float_dtype, check_int,
     check_positive_float)
 
 _INITS = ("zeros", "normal")
@@ -50,8 +50,8 @@ class RBM:
 
     def __init__(self, n_visible: int, n_hidden: int, *, dtype: Any = np.float64,
                  random_state: RandomState = None, init: str = "zeros") -> None:
-        n_visible = check_int("n_visible", n_visible, 1)
-        n_hidden = check_int("n_hidden", n_hidden, 1)
+        n_visible = check_int("n_visible", n_visible, 1, INT_MAX)
+        n_hidden = check_int("n_hidden", n_hidden, 1, INT_MAX)
         dtype = check_float_dtype(dtype)
         if init not in _INITS:
             raise ValueError(f"init must be one of {_INITS}, got {init!r}")
@@ -173,12 +173,15 @@ class RBM:
         -------
         self : RBM
         """
-        data = as_unit_rows(samples, "samples", self.n_visible, allow_1d=False)
-        learning_rate = check_positive_float("learning_rate", learning_rate)
+        data, binary = as_unit_rows(samples, "samples", self.n_visible, allow_1d=False)
+        learning_rate = check_positive_float("learning_rate", learning_rate, self.dtype)
         epochs = check_int("epochs", epochs, 1)
-        batch_size = check_int("batch_size", batch_size, 1)
-        k = check_int("k", k, 1)
+        k = check_int("k", k, 1, INT_MAX)
         n = data.shape[0]
+        # A batch larger than the data is the whole data: size buffers for that.
+        batch_size = min(check_int("batch_size", batch_size, 1), n)
+        if batch_size > INT_MAX:
+            raise ValueError(f"batch_size must be <= {INT_MAX}, got {batch_size}")
         # Without a progress callback each epoch is one call into Cython;
         # with one, chunks of whole batches keep batch boundaries unchanged.
         chunk = n if progress is None else batch_size * max(1, 2048 // batch_size)
@@ -190,7 +193,7 @@ class RBM:
                     stop = min(n, start + chunk)
                     _loops.train_epoch(self._rng, data, start, stop, self._W,
                                        self._visible_bias, self._hidden_bias,
-                                       batch_size, k, learning_rate)
+                                       batch_size, k, learning_rate, binary)
                     if progress is not None:
                         progress(stop - start)
         return self
@@ -205,7 +208,9 @@ class RBM:
 
     def _conditional(self, x: Any, name: str, hidden: bool) -> np.ndarray:
         width = self.n_visible if hidden else self.n_hidden
-        rows = as_unit_rows(x, name, width, allow_1d=True)
+        rows, _ = as_unit_rows(x, name, width, allow_1d=True)
+        if rows.shape[0] > INT_MAX:
+            raise ValueError(f"{name} has {rows.shape[0]} rows; at most {INT_MAX} per call")
         rows = np.ascontiguousarray(rows, dtype=self.dtype)
         bias = self._hidden_bias if hidden else self._visible_bias
         out = _loops.conditional_probabilities(rows, self._W, bias, hidden)
@@ -233,7 +238,8 @@ class RBM:
         return p
 
     def generate(self, n_samples: Optional[int] = None, *, n_steps: int = 1000,
-                 random_state: RandomState = None) -> np.ndarray:
+                 random_state: RandomState = None,
+                 progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
         """Draw samples by block Gibbs sampling.
 
         Each chain starts from uniformly random 0/1 visible states and runs
@@ -248,18 +254,27 @@ class RBM:
             Gibbs sweeps per chain (>= 0).
         random_state : None, int, SeedSequence or Generator
             Overrides the model's generator for this call.
+        progress : callable, optional
+            Called with the number of sweeps just run, a few times per call;
+            it does not change the result.
 
         Returns
         -------
         ndarray of shape (n_visible,) or (n_samples, n_visible)
             0/1 values in the model's dtype.
         """
-        n = 1 if n_samples is None else check_int("n_samples", n_samples, 0)
-        n_steps = check_int("n_steps", n_steps, 0)
+        n = 1 if n_samples is None else check_int("n_samples", n_samples, 0, INT_MAX)
+        n_steps = check_int("n_steps", n_steps, 0, INT_MAX)
         rng = self._rng if random_state is None else as_generator(random_state)
         v = np.empty((n, self.n_visible), dtype=self.dtype)
         _loops.random_binary(rng, v)
-        _loops.gibbs_chains(rng, v, self._W, self._visible_bias, self._hidden_bias, n_steps)
+        # Sweeps are sequential, so running them in chunks draws the same numbers.
+        chunk = n_steps if progress is None else max(1, n_steps // 50)
+        for done in range(0, n_steps, max(chunk, 1)):
+            steps = min(chunk, n_steps - done)
+            _loops.gibbs_chains(rng, v, self._W, self._visible_bias, self._hidden_bias, steps)
+            if progress is not None:
+                progress(steps)
         return v[0] if n_samples is None else v
 
     # -- persistence --------------------------------------------------------

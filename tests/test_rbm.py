@@ -119,6 +119,7 @@ BAD_SETTINGS = [
     ({"batch_size": 2.0}, TypeError, "batch_size"),
     ({"k": 0}, ValueError, "k"),
     ({"k": None}, TypeError, "k"),
+    ({"k": 2**31}, ValueError, "k"),  # would overflow the kernels' C int
 ]
 
 
@@ -134,7 +135,26 @@ def test_bad_settings_are_rejected_before_any_change(kwargs, error, match):
     assert fresh._visible_bias_from_data  # the pending data init did not run
 
 
+def test_learning_rate_must_be_representable_in_the_model_dtype():
+    data = np.ones((3, 8), np.uint8)
+    for lr in (1e39, 1e-50):
+        model = crbm.RBM(8, 5, dtype=np.float32, random_state=0)
+        with pytest.raises(ValueError, match="float32"):
+            model.train(data, learning_rate=lr)
+        assert not model.W.any()
+    crbm.RBM(8, 5, dtype=np.float64).train(data, learning_rate=1e39, epochs=1)
+
+
+def test_batch_size_larger_than_the_data_is_the_whole_data():
+    data = (np.random.default_rng(0).random((30, 8)) < 0.5).astype(np.uint8)
+    a = crbm.RBM(8, 5, random_state=3).train(data, 0.1, 2, batch_size=10**12)
+    b = crbm.RBM(8, 5, random_state=3).train(data, 0.1, 2, batch_size=30)
+    assert np.array_equal(a.W, b.W) and a.W.any()
+
+
 @pytest.mark.parametrize("kwargs,error", [
+    ({"n_visible": 2**31, "n_hidden": 3}, ValueError),  # BLAS takes C ints
+    ({"n_visible": 3, "n_hidden": 2**31}, ValueError),
     ({"n_visible": 0, "n_hidden": 3}, ValueError),
     ({"n_visible": 3, "n_hidden": 2.5}, TypeError),
     ({"n_visible": 3, "n_hidden": 2, "dtype": np.int32}, TypeError),
@@ -155,6 +175,8 @@ def test_bad_generate_and_inference_arguments_leave_model_unchanged():
         (lambda: model.generate(-1), ValueError),
         (lambda: model.generate(2.0), TypeError),
         (lambda: model.generate(2, n_steps=-1), ValueError),
+        (lambda: model.generate(2, n_steps=2**31), ValueError),
+        (lambda: model.generate(2**31), ValueError),
         (lambda: model.generate(2, random_state="x"), TypeError),
         (lambda: model.hidden_probabilities(np.zeros(5)), ValueError),
         (lambda: model.visible_probabilities(np.zeros((2, 8))), ValueError),
@@ -195,6 +217,29 @@ def test_save_load_round_trip_is_exact(tmp_path, dtype, init):
     # The generator state travels too: both continue identically.
     assert np.array_equal(loaded.train(data, 0.1, 1).W, model.train(data, 0.1, 1).W)
     assert np.array_equal(loaded.generate(3, n_steps=5), model.generate(3, n_steps=5))
+
+
+def test_generate_progress_does_not_change_result():
+    model, _ = trained_model()
+    steps = []
+    a = model.generate(4, n_steps=120, random_state=5, progress=steps.append)
+    b = model.generate(4, n_steps=120, random_state=5)
+    assert np.array_equal(a, b) and sum(steps) == 120 and len(steps) > 2
+
+
+def test_save_refuses_a_non_finite_model(tmp_path):
+    model, _ = trained_model()
+    model._W[0, 0] = np.nan  # as a diverged training run would leave it
+    with pytest.raises(ValueError, match="NaN"):
+        model.save(tmp_path / "m.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_save_into_a_missing_directory_names_the_target(tmp_path):
+    model, _ = trained_model()
+    with pytest.raises(FileNotFoundError) as info:
+        model.save(tmp_path / "nowhere" / "m.npz")
+    assert info.value.filename == str(tmp_path / "nowhere" / "m.npz")
 
 
 def test_save_keeps_a_pending_data_init(tmp_path):
@@ -247,6 +292,12 @@ def test_load_rejects_bad_files(tmp_path):
     meta = json.loads(str(np.load(good)["meta"]))
     for name, change in {
         "future.npz": {"version": 99},
+        "bool-version.npz": {"version": True},
+        "float-size.npz": {"n_visible": 8.0},
+        "string-flag.npz": {"visible_bias_from_data": "false"},
+        "global-seed.npz": {"bit_generator": "seed"},
+        "not-a-bitgen.npz": {"bit_generator": "default_rng"},
+        "bad-state.npz": {"rng_state": {**meta["rng_state"], "state": {"state": -1, "inc": 1}}},
         "other-format.npz": {"format": "something.else"},
         "mismatch.npz": {"n_hidden": 4},
         "bad-dtype.npz": {"dtype": "float32"},
@@ -260,11 +311,15 @@ def test_load_rejects_bad_files(tmp_path):
         "empty.npz": "not a readable", "foreign.npz": "missing",
         "pickled.npz": "not a readable|corrupt metadata", "future.npz": "newer crbm",
         "other-format.npz": "not a crbm model", "mismatch.npz": "shape",
-        "bad-dtype.npz": "dtype", "nan.npz": "NaN",
+        "bad-dtype.npz": "dtype", "nan.npz": "NaN", "bool-version.npz": "version",
+        "float-size.npz": "ints", "string-flag.npz": "bool", "global-seed.npz": "corrupt",
+        "not-a-bitgen.npz": "corrupt", "bad-state.npz": "generator state",
     }
+    global_state = np.random.get_state()[1].copy()
     for name, match in expected.items():
         with pytest.raises(crbm.ModelFileError, match=match) as info:
             crbm.RBM.load(tmp_path / name)
         assert name in str(info.value)
+    assert np.array_equal(np.random.get_state()[1], global_state)  # nothing was called
     with pytest.raises(FileNotFoundError):
         crbm.RBM.load(tmp_path / "missing.npz")

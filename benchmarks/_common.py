@@ -1,0 +1,49 @@
+"""Shared helpers for the benchmark scripts: data, timing, tables."""
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+import crbm
+
+DEFAULT_MNIST = Path(os.environ.get(
+    "CRBM_MNIST_DIR", Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mnist"))
+
+
+def parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--mnist", type=Path, default=DEFAULT_MNIST, help="MNIST idx directory")
+    p.add_argument("--repeats", type=int, default=5, help="runs per figure; the median is shown")
+    return p
+
+
+def mnist_rows(directory: Path, n: int) -> np.ndarray:
+    """The first ``n`` binarised t10k images as uint8 rows."""
+    images, _ = crbm.load_mnist(directory, split="t10k")
+    return crbm.binarize(images[:n])
+
+
+def median_time(fn: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` runs, after one warm-up."""
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return float(np.median(times))
+
+
+def table(header: list[str], rows: list[list[object]]) -> str:
+    """Format rows as an aligned plain-text (and Markdown-compatible) table."""
+    cells = [header] + [[f"{x:.3g}" if isinstance(x, float) else str(x) for x in row]
+                        for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["| " + " | ".join(c.rjust(w) for c, w in zip(r, widths)) + " |" for r in cells]
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)

@@ -21,7 +21,9 @@ directives = {
     "cdivision": True,
     "embedsignature": True,
 }
-compile_args = ["-O0", "-g"] if DEBUG else ["-O3"]
+# -fno-trapping-math lets the compiler vectorise the branch-free sigmoid
+# (crbm/_kernels.pyx); crbm never relies on floating-point traps.
+compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-trapping-math"]
 if os.name == "nt":
     compile_args = ["/Od"] if DEBUG else ["/O2"]
 

@@ -1,0 +1,66 @@
+"""Block Gibbs sampling, M=500: crbm against a numpy loop and the GEMM floor.
+
+Chain-steps per second (one step = one sweep v -> h -> v of one chain) for
+1, 100 and 1,000 chains, with crbm's ``generate`` and the plain numpy loop of
+``crbm.reference.generate`` (the same draws). For 1,000 chains the "GEMM
+floor" is the sweep's two matrix products alone, timed with numpy. Also
+shown: crbm with BLAS limited to one thread, for the two-core speed-up.
+
+    python benchmarks/bench_sample.py [--repeats 5]
+"""
+from __future__ import annotations
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+import crbm
+from crbm import reference
+
+from _common import median_time, mnist_rows, parser, table
+
+M = 500
+CHAINS_AND_STEPS = [(1, 2000), (100, 100), (1000, 10)]
+
+
+def trained_model(data: np.ndarray, dtype) -> crbm.RBM:
+    model = crbm.RBM(784, M, dtype=dtype, init="normal", random_state=0)
+    return model.train(data, 0.05, 1, batch_size=100)
+
+
+def gemm_floor(W: np.ndarray, n_chains: int, n_steps: int) -> None:
+    V = np.zeros((n_chains, W.shape[0]), W.dtype)
+    H = np.zeros((n_chains, W.shape[1]), W.dtype)
+    for _ in range(n_steps):
+        np.matmul(V, W, out=H)
+        np.matmul(H, W.T, out=V)
+
+
+def main() -> None:
+    args = parser(__doc__.splitlines()[0]).parse_args()
+    data = mnist_rows(args.mnist, 2000)
+    rows = []
+    for dtype in (np.float32, np.float64):
+        model = trained_model(data, dtype)
+        W, b, c = model.W, model.visible_bias, model.hidden_bias
+        for n_chains, n_steps in CHAINS_AND_STEPS:
+            work = n_chains * n_steps
+            t_crbm = median_time(lambda: model.generate(n_chains, n_steps=n_steps), args.repeats)
+            with threadpool_limits(1):
+                t_one = median_time(lambda: model.generate(n_chains, n_steps=n_steps), args.repeats)
+            rng = np.random.default_rng(0)
+            t_numpy = median_time(lambda: reference.generate(rng, W, b, c, n_chains, n_steps),
+                                  args.repeats)
+            floor = ""
+            if n_chains == 1000:
+                t_floor = median_time(lambda: gemm_floor(W, n_chains, n_steps), args.repeats)
+                floor = f"{t_floor / t_crbm:.2f}"
+            rows.append([np.dtype(dtype).name, n_chains, f"{work / t_crbm:,.0f}",
+                         f"{work / t_numpy:,.0f}", f"{t_numpy / t_crbm:.1f}x", floor,
+                         f"{t_one / t_crbm:.2f}x"])
+    print(f"Gibbs sampling, N=784, M={M}, chain-steps per second, median of {args.repeats}")
+    print(table(["dtype", "chains", "crbm", "numpy", "crbm/numpy",
+                 "crbm rate / floor rate", "2 threads vs 1"], rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -33,7 +33,7 @@ extensions = [
     Extension(
         f"crbm.{name}",
         [f"crbm/{name}.pyx"],
-        include_dirs=[numpy.get_include()],
+        include_dirs=[numpy.get_include(), "crbm"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args,
     )

@@ -35,7 +35,8 @@ def main() -> None:
 
             def run_numpy():
                 W, b, c = W0.copy(), np.zeros(784, dtype), np.zeros(M, dtype)
-                reference.train(np.random.default_rng(0), data[:N_NUMPY], W, b, c, 0.01, 1)
+                reference.train(np.random.default_rng(0), data[:N_NUMPY], W, b, c, 0.01, 1,
+                                sampler=reference.numpy_bernoulli)
 
             us_crbm = median_time(run_crbm, args.repeats) / N_CRBM * 1e6
             us_numpy = median_time(run_numpy, args.repeats) / N_NUMPY * 1e6

@@ -48,7 +48,8 @@ def main() -> None:
             with threadpool_limits(1):
                 t_one = median_time(lambda: model.generate(n_chains, n_steps=n_steps), args.repeats)
             rng = np.random.default_rng(0)
-            t_numpy = median_time(lambda: reference.generate(rng, W, b, c, n_chains, n_steps),
+            t_numpy = median_time(lambda: reference.generate(rng, W, b, c, n_chains, n_steps,
+                                                              reference.numpy_bernoulli),
                                   args.repeats)
             floor = ""
             if n_chains == 1000:

@@ -12,7 +12,7 @@ from cython cimport floating
 from crbm._kernels cimport (
     cd_batch_update, cd_batch_work_size, cd_sample_index_work_size,
     cd_sample_update, cd_sample_update_binary, cd_sample_work_size, gibbs_sweep, hidden_probabilities, visible_probabilities)
-from crbm._random cimport bernoulli, bitgen_of, bitgen_t, uniform_fill
+from crbm._random cimport bernoulli, bitgen_of, bitgen_t
 from libc.math cimport INFINITY, isfinite
 from libc.stdint cimport uint8_t
 
@@ -99,9 +99,9 @@ def random_binary(generator, floating[:, ::1] out):
     cdef floating *p = &out[0, 0]
     cdef bitgen_t *rng = bitgen_of(generator)
     with generator.bit_generator.lock, nogil:
-        uniform_fill(rng, p, size)
         for i in range(size):
-            p[i] = 1 if p[i] < 0.5 else 0
+            p[i] = 0.5
+        bernoulli(rng, p, p, size)
 
 
 def conditional_probabilities(const floating[:, ::1] X,

@@ -1,10 +1,16 @@
 # Uniform and Bernoulli draws from a numpy BitGenerator without the GIL.
 #
-# The streams are numpy's own: uniform_fill[double] gives exactly
+# uniform_fill gives numpy's own stream: uniform_fill[double] is exactly
 # Generator.random(n), uniform_fill[float] exactly Generator.random(n,
-# dtype=np.float32), so a numpy reference fed the same generator sees the
-# same draws.
+# dtype=np.float32).
+#
+# bernoulli, the kernels' sampler, takes one 64-bit key from the generator
+# (bitgen.next_uint64, i.e. BitGenerator.random_raw()) and compares p with
+# the counter-based uniforms of bernoulli_stream: SplitMix64 output i of that
+# key. Any range of a stream can be computed on its own, so the loops
+# vectorise and can be split across threads without changing the result.
 from cython cimport floating
+from libc.stdint cimport uint64_t
 from numpy.random cimport bitgen_t
 
 cdef bitgen_t *bitgen_of(object generator) except NULL
@@ -13,6 +19,9 @@ cdef floating uniform(bitgen_t *rng, floating zero) noexcept nogil
 
 cdef void uniform_fill(bitgen_t *rng, floating *out,
                        Py_ssize_t n) noexcept nogil
+
+cdef void bernoulli_stream(uint64_t key, uint64_t offset, const floating *p,
+                           floating *out, Py_ssize_t n) noexcept nogil
 
 cdef void bernoulli(bitgen_t *rng, const floating *p, floating *out,
                     Py_ssize_t n) noexcept nogil

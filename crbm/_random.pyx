@@ -7,6 +7,14 @@ generator's lock held and the GIL released.
 """
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_IsValid
 
+cdef extern from "_simd.h":
+    void bernoulli_stream_d "crbm_bernoulli_d"(
+        uint64_t key, uint64_t offset, const double *p, double *out,
+        Py_ssize_t n) noexcept nogil
+    void bernoulli_stream_f "crbm_bernoulli_f"(
+        uint64_t key, uint64_t offset, const float *p, float *out,
+        Py_ssize_t n) noexcept nogil
+
 import numpy as np
 
 
@@ -42,15 +50,25 @@ cdef void uniform_fill(bitgen_t *rng, floating *out,
         out[i] = uniform(rng, <floating> 0)
 
 
+cdef void bernoulli_stream(uint64_t key, uint64_t offset, const floating *p,
+                           floating *out, Py_ssize_t n) noexcept nogil:
+    """``out[i] = 1 if u[offset + i] < p[i] else 0`` with ``u`` the uniforms of
+    the counter-based stream ``key`` (see ``_simd.h``); ``out`` may be ``p``."""
+    if floating is double:
+        bernoulli_stream_d(key, offset, p, out, n)
+    else:
+        bernoulli_stream_f(key, offset, p, out, n)
+
+
 cdef void bernoulli(bitgen_t *rng, const floating *p, floating *out,
                     Py_ssize_t n) noexcept nogil:
-    """``out[i] = 1 if u[i] < p[i] else 0``, one fresh uniform per element.
+    """``out[i] = 1 if u[i] < p[i] else 0``, a fresh uniform per element.
 
-    ``out`` may be ``p`` (in-place sampling).
+    Takes one 64-bit key from ``rng`` and uses the stream it names, so each
+    call consumes exactly one ``next_uint64`` whatever ``n`` is. ``out`` may
+    be ``p`` (in-place sampling).
     """
-    cdef Py_ssize_t i
-    for i in range(n):
-        out[i] = 1 if uniform(rng, <floating> 0) < p[i] else 0
+    bernoulli_stream(rng.next_uint64(rng.state), 0, p, out, n)
 
 
 # ---------------------------------------------------------------------------
@@ -63,6 +81,17 @@ def uniform_memview(generator, floating[::1] out):
         return
     with generator.bit_generator.lock, nogil:
         uniform_fill(rng, &out[0], out.shape[0])
+
+
+def bernoulli_stream_memview(uint64_t key, uint64_t offset, const floating[::1] p,
+                             floating[::1] out):
+    """``out = (u[offset:offset + n] < p)`` for the stream named ``key``."""
+    if p.shape[0] != out.shape[0]:
+        raise ValueError("p and out must have the same length")
+    if p.shape[0] == 0:
+        return
+    with nogil:
+        bernoulli_stream(key, offset, &p[0], &out[0], p.shape[0])
 
 
 def bernoulli_memview(generator, const floating[::1] p, floating[::1] out):

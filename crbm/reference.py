@@ -1,13 +1,16 @@
 """Plain numpy implementation of crbm's algorithms, draw for draw.
 
 This is the specification the Cython kernels are tested against and the
-baseline the benchmarks compare with. Each function consumes uniforms from a
-``numpy.random.Generator`` in exactly the order the matching kernel does
-(see ``crbm/_kernels.pyx``), in the precision of the arrays (float32 models
-draw float32 uniforms), so that both give the same samples.
+baseline the benchmarks compare with. Each function draws from a
+``numpy.random.Generator`` exactly as the matching kernel does (see
+``crbm/_kernels.pyx``): every sampling step takes one 64-bit key and uses
+that key's counter-based uniforms (:func:`stream_uniforms`), in the precision
+of the arrays, so that both give the same samples.
 
 All updates are in place on ``W`` (n_visible x n_hidden), ``b`` (visible
-bias) and ``c`` (hidden bias).
+bias) and ``c`` (hidden bias). Every function takes ``sampler``, the
+Bernoulli sampler: :func:`bernoulli` (crbm's draws, the default) or
+:func:`numpy_bernoulli` (numpy's own stream, for timing baselines).
 """
 from __future__ import annotations
 
@@ -21,21 +24,55 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, r, e * r)
 
 
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+def stream_uniforms(key: int, n: int, dtype) -> np.ndarray:
+    """The first ``n`` uniforms of crbm's counter-based stream ``key``.
+
+    Element ``i`` comes from SplitMix64 output ``i`` of seed ``key``: float32
+    uniforms are its top 24 bits times 2**-24, float64 uniforms its top 52
+    bits times 2**-52 (crbm/_simd.h). uint64 arithmetic wraps, as in C.
+    """
+    z = np.uint64(key) + np.arange(1, n + 1, dtype=np.uint64) * _GOLDEN
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    z ^= z >> np.uint64(31)
+    if np.dtype(dtype) == np.float32:
+        return (z >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
+    return (z >> np.uint64(12)).astype(np.float64) * 2.0**-52
+
+
 def bernoulli(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
-    """0/1 draws ``u < p`` in ``p``'s dtype, one uniform per element."""
+    """0/1 draws ``u < p`` in ``p``'s dtype, as crbm's kernels draw them: one
+    64-bit key from the generator, then one stream uniform per element."""
+    key = int(rng.bit_generator.random_raw())
+    u = stream_uniforms(key, p.size, p.dtype).reshape(p.shape)
+    return (u < p).astype(p.dtype)
+
+
+def numpy_bernoulli(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
+    """0/1 draws ``u < p`` from numpy's own uniform stream.
+
+    Not draw-for-draw what crbm does, but the cheapest numpy sampler: the
+    benchmarks' numpy baseline uses it (``sampler=numpy_bernoulli``) so that
+    it is not slowed down by emulating crbm's stream.
+    """
     return (rng.random(p.shape, dtype=p.dtype) < p).astype(p.dtype)
 
 
 def cd_sample_update(rng: np.random.Generator, v: np.ndarray, W: np.ndarray,
                      b: np.ndarray, c: np.ndarray, learning_rate: float,
-                     k: int = 1) -> None:
+                     k: int = 1, sampler=bernoulli) -> None:
     """Per-sample CD-k with sampled states: the reference algorithm for k = 1."""
     lr = W.dtype.type(learning_rate)
-    h0 = bernoulli(rng, sigmoid(v @ W + c))
+    h0 = sampler(rng, sigmoid(v @ W + c))
     h = h0
     for _ in range(k):
-        vk = bernoulli(rng, sigmoid(W @ h + b))
-        h = bernoulli(rng, sigmoid(vk @ W + c))
+        vk = sampler(rng, sigmoid(W @ h + b))
+        h = sampler(rng, sigmoid(vk @ W + c))
     W += lr * (np.outer(v, h0) - np.outer(vk, h))
     b += lr * (v - vk)
     c += lr * (h0 - h)
@@ -43,16 +80,16 @@ def cd_sample_update(rng: np.random.Generator, v: np.ndarray, W: np.ndarray,
 
 def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
                     b: np.ndarray, c: np.ndarray, learning_rate: float,
-                    k: int = 1) -> None:
+                    k: int = 1, sampler=bernoulli) -> None:
     """Minibatch CD-k: p(h|v0) positive, p(h|vk) negative, averaged over rows."""
     scale = W.dtype.type(learning_rate / V0.shape[0])
     PH0 = sigmoid(V0 @ W + c)
-    H = bernoulli(rng, PH0)
+    H = sampler(rng, PH0)
     for step in range(k):
-        V = bernoulli(rng, sigmoid(H @ W.T + b))
+        V = sampler(rng, sigmoid(H @ W.T + b))
         PH = sigmoid(V @ W + c)
         if step + 1 < k:
-            H = bernoulli(rng, PH)
+            H = sampler(rng, PH)
     W += scale * (V0.T @ PH0 - V.T @ PH)
     b += scale * (V0 - V).sum(axis=0)
     c += scale * (PH0 - PH).sum(axis=0)
@@ -60,29 +97,29 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
 
 def train(rng: np.random.Generator, data: np.ndarray, W: np.ndarray,
           b: np.ndarray, c: np.ndarray, learning_rate: float, epochs: int,
-          batch_size: int = 1, k: int = 1) -> None:
+          batch_size: int = 1, k: int = 1, sampler=bernoulli) -> None:
     """``epochs`` ordered passes over ``data`` (rows), as ``RBM.train`` does."""
     data = np.asarray(data)
     for _ in range(epochs):
         for start in range(0, len(data), batch_size):
             batch = data[start:start + batch_size].astype(W.dtype)
             if batch_size == 1:
-                cd_sample_update(rng, batch[0], W, b, c, learning_rate, k)
+                cd_sample_update(rng, batch[0], W, b, c, learning_rate, k, sampler)
             else:
-                cd_batch_update(rng, batch, W, b, c, learning_rate, k)
+                cd_batch_update(rng, batch, W, b, c, learning_rate, k, sampler)
 
 
 def gibbs_sweep(rng: np.random.Generator, V: np.ndarray, W: np.ndarray,
-                b: np.ndarray, c: np.ndarray) -> np.ndarray:
+                b: np.ndarray, c: np.ndarray, sampler=bernoulli) -> np.ndarray:
     """One sweep v -> h -> v over the chains in the rows of ``V``."""
-    H = bernoulli(rng, sigmoid(V @ W + c))
-    return bernoulli(rng, sigmoid(H @ W.T + b))
+    H = sampler(rng, sigmoid(V @ W + c))
+    return sampler(rng, sigmoid(H @ W.T + b))
 
 
 def generate(rng: np.random.Generator, W: np.ndarray, b: np.ndarray,
-             c: np.ndarray, n_samples: int, n_steps: int) -> np.ndarray:
+             c: np.ndarray, n_samples: int, n_steps: int, sampler=bernoulli) -> np.ndarray:
     """Chains from fair coin flips, ``n_steps`` sweeps, as ``RBM.generate`` does."""
-    V = (rng.random((n_samples, W.shape[0]), dtype=W.dtype) < 0.5).astype(W.dtype)
+    V = sampler(rng, np.full((n_samples, W.shape[0]), 0.5, dtype=W.dtype))
     for _ in range(n_steps):
-        V = gibbs_sweep(rng, V, W, b, c)
+        V = gibbs_sweep(rng, V, W, b, c, sampler)
     return V

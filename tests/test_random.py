@@ -47,6 +47,38 @@ def test_same_seed_same_draws_other_seed_differs():
     assert np.array_equal(a, b) and not np.array_equal(a, c)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stream_uniforms_are_uniform_and_uncorrelated(dtype):
+    u = reference.stream_uniforms(12345, 200_000, dtype).astype(np.float64)
+    assert u.min() >= 0 and u.max() < 1
+    # Mean and variance of U(0, 1) within 5 standard errors.
+    assert abs(u.mean() - 0.5) < 5 * np.sqrt(1 / 12 / u.size)
+    assert abs(u.var() - 1 / 12) < 5 * np.sqrt(1 / 180 / u.size)
+    # Chi-square over 100 equal bins: 99 degrees of freedom, p ~ 1e-6 cut-off.
+    counts = np.bincount((u * 100).astype(int), minlength=100)
+    assert np.sum((counts - u.size / 100) ** 2 / (u.size / 100)) < 170
+    # Neighbours and neighbouring keys are uncorrelated.
+    assert abs(np.corrcoef(u[:-1], u[1:])[0, 1]) < 5 / np.sqrt(u.size)
+    other = reference.stream_uniforms(12346, 200_000, dtype)
+    assert abs(np.corrcoef(u, other)[0, 1]) < 5 / np.sqrt(u.size)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stream_ranges_split_anywhere(dtype):
+    # Element i depends only on (key, i): computing a stream in pieces, as
+    # threads or SIMD lanes do, gives the same draws as computing it whole.
+    p = np.random.default_rng(0).random(1003).astype(dtype)
+    whole, parts = np.empty_like(p), np.empty_like(p)
+    _random.bernoulli_stream_memview(99, 0, p, whole)
+    for start, stop in [(0, 5), (5, 512), (512, 1003)]:
+        piece = np.empty(stop - start, dtype)
+        _random.bernoulli_stream_memview(99, start, p[start:stop], piece)
+        parts[start:stop] = piece
+    np.testing.assert_array_equal(whole, parts)
+    u = reference.stream_uniforms(99, p.size, dtype)
+    np.testing.assert_array_equal(whole, (u < p).astype(dtype))
+
+
 def test_wrong_generator_type():
     with pytest.raises(TypeError, match="Generator"):
         _random.uniform_memview(np.random.RandomState(0), np.empty(3))

@@ -1,0 +1,125 @@
+/* crbm's element-wise loops in plain C, written so that the compiler
+ * vectorises them: no calls, no branches (with -fno-trapping-math).
+ * On x86-64 Linux with GCC each loop also gets an AVX2 clone, picked at load
+ * time for the CPU it runs on (function multiversioning); elsewhere the
+ * baseline build is used. Included by _kernels.pyx and _random.pyx.
+ */
+#ifndef CRBM_SIMD_H
+#define CRBM_SIMD_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#define CRBM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define CRBM_SIMD_CLONES
+#endif
+
+/* exp(x) for x <= 0 in branch-free arithmetic the compiler vectorises
+   (libm's exp is an opaque call that it cannot). Cody-Waite reduction
+   x = n ln2 + r, |r| <= ln2/2, a Taylor polynomial for e^r (degree 13
+   for double, 7 for float: truncation below half an ulp), and 2^n built
+   in the exponent bits. Results below the smallest normal number are
+   flushed to zero. */
+static inline double crbm_exp_nonpositive(double x) {
+    const double log2e = 1.4426950408889634, ln2_hi = 6.93147180369123816490e-01,
+                 ln2_lo = 1.90821492927058770002e-10, shifter = 6755399441055744.0;
+    double t, n, r, p, scale, xc = x < -708.0 ? -708.0 : x;
+    uint64_t bits;
+    t = xc * log2e + shifter;         /* round(x log2 e) in the low bits */
+    n = t - shifter;
+    r = (xc - n * ln2_hi) - n * ln2_lo;
+    p = 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    memcpy(&bits, &t, sizeof bits);
+    bits = (bits + 1023u) << 52;      /* 2^n: n sits in t's low bits */
+    memcpy(&scale, &bits, sizeof scale);
+    return x < -708.0 ? 0.0 : p * scale;
+}
+static inline float crbm_expf_nonpositive(float x) {
+    const float log2e = 1.44269504f, ln2_hi = 0.693145752f,
+                ln2_lo = 1.42860677e-06f, shifter = 12582912.0f;
+    float t, n, r, p, scale, xc = x < -87.0f ? -87.0f : x;
+    uint32_t bits;
+    t = xc * log2e + shifter;
+    n = t - shifter;
+    r = (xc - n * ln2_hi) - n * ln2_lo;
+    p = 1.0f / 5040.0f;
+    p = p * r + 1.0f / 720.0f;
+    p = p * r + 1.0f / 120.0f;
+    p = p * r + 1.0f / 24.0f;
+    p = p * r + 1.0f / 6.0f;
+    p = p * r + 0.5f;
+    p = p * r + 1.0f;
+    p = p * r + 1.0f;
+    memcpy(&bits, &t, sizeof bits);
+    bits = (bits + 127u) << 23;
+    memcpy(&scale, &bits, sizeof scale);
+    return x < -87.0f ? 0.0f : p * scale;
+}
+/* The logistic function in place. exp only sees -|x|, so it cannot
+   overflow; for x < 0 the result is e / (1 + e), not 1 - 1 / (1 + e),
+   which keeps full relative precision for small probabilities. */
+CRBM_SIMD_CLONES static void crbm_sigmoid_d(double *x, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) {
+        double a = x[i], e = crbm_exp_nonpositive(-fabs(a)), r = 1.0 / (1.0 + e);
+        x[i] = a >= 0.0 ? r : e * r;
+    }
+}
+CRBM_SIMD_CLONES static void crbm_sigmoid_f(float *x, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) {
+        float a = x[i], e = crbm_expf_nonpositive(-fabsf(a)), r = 1.0f / (1.0f + e);
+        x[i] = a >= 0.0f ? r : e * r;
+    }
+}
+/* Counter-based uniforms: the i-th uniform of the stream with 64-bit key k
+   is built from SplitMix64's output number i (Steele, Lea & Flood 2014):
+   z = k + (i + 1) * golden, then two xor-shift-multiply rounds. Any element
+   can be computed on its own, so a stream can be split across threads or
+   SIMD lanes and still give the same numbers, and the loops vectorise. Float
+   uniforms are the top 24 bits times 2^-24 (as numpy makes them); double
+   uniforms put the top 52 bits in the mantissa of a number in [1, 2) and
+   subtract 1, which needs no int64-to-double conversion (none in AVX2). */
+static inline uint64_t crbm_splitmix64(uint64_t key, uint64_t i) {
+    uint64_t z = key + (i + 1) * UINT64_C(0x9E3779B97F4A7C15);
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+/* out[i] = 1 if u(key, offset + i) < p[i] else 0; out may alias p. */
+CRBM_SIMD_CLONES static void crbm_bernoulli_d(uint64_t key, uint64_t offset, const double *p,
+                                              double *out, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) {
+        uint64_t bits = (crbm_splitmix64(key, offset + (uint64_t)i) >> 12)
+                        | UINT64_C(0x3FF0000000000000);
+        double u;
+        memcpy(&u, &bits, sizeof u);
+        out[i] = u - 1.0 < p[i] ? 1.0 : 0.0;
+    }
+}
+
+CRBM_SIMD_CLONES static void crbm_bernoulli_f(uint64_t key, uint64_t offset, const float *p,
+                                              float *out, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) {
+        float u = (float)(int32_t)(crbm_splitmix64(key, offset + (uint64_t)i) >> 40) * 0x1.0p-24f;
+        out[i] = u < p[i] ? 1.0f : 0.0f;
+    }
+}
+
+#endif /* CRBM_SIMD_H */

@@ -146,11 +146,12 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crbm", description="Train restricted Boltzmann machines and sample from them.")
-    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser(
-        "train", help="train an RBM on binarised MNIST (pixel > 0 -> 1)",
+        "train", parents=[common], help="train an RBM on binarised MNIST (pixel > 0 -> 1)",
         description="Train an RBM on binarised MNIST images (pixel > 0 -> 1) and save it.")
     train.add_argument("--mnist", required=True, metavar="DIR",
                        help="directory holding the MNIST idx files (.gz or plain)")
@@ -175,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.set_defaults(run=cmd_train)
 
     generate = commands.add_parser(
-        "generate", help="generate samples from a saved model as PNG images",
+        "generate", parents=[common], help="generate samples from a saved model as PNG images",
         description="Run Gibbs chains from random states and write the final samples as PNG.")
     generate.add_argument("--model", required=True, metavar="MODEL.npz", help="a model saved by 'crbm train'")
     generate.add_argument("-n", type=_positive_int, default=100, help="number of samples (default: 100)")
@@ -189,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(run=cmd_generate)
 
     demo = commands.add_parser(
-        "demo", help="the main job on built-in synthetic digits: train, then generate",
+        "demo", parents=[common], help="the main job on built-in synthetic digits: train, then generate",
         description="Train on synthetic glyph digits that crbm draws itself (no download; "
                     "not MNIST) and write a grid of 100 generated samples.")
     demo.add_argument("--out", default="crbm-demo", metavar="DIR", help="output directory (default: crbm-demo)")

@@ -12,7 +12,8 @@ import crbm
 
 
 def run(*args, cwd, expect=0):
-    result = subprocess.run([sys.executable, "-m", "crbm", "--quiet", *map(str, args)],
+    command, *rest = map(str, args)
+    result = subprocess.run([sys.executable, "-m", "crbm", command, "--quiet", *rest],
                             cwd=cwd, capture_output=True, text=True, timeout=300)
     assert result.returncode == expect, result.stderr
     return result

@@ -43,3 +43,9 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
 cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,
                       const floating *W, const floating *b, const floating *c,
                       int N, int M, floating *H) noexcept nogil
+
+cdef void gibbs_sweep_binary(bitgen_t *rng, floating *V, int n,
+                             const floating *W, const floating *WT,
+                             const floating *b, const floating *c,
+                             int N, int M, floating *H,
+                             int *index_work) noexcept nogil

@@ -299,3 +299,42 @@ cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,
     bernoulli(rng, H, H, <Py_ssize_t> n * M)
     visible_probabilities(H, n, W, b, V, N, M)
     bernoulli(rng, V, V, <Py_ssize_t> n * N)
+
+
+cdef inline int active_units(const floating *x, int n, int *active) noexcept nogil:
+    """List the indices where the 0/1 vector ``x`` is 1; return how many."""
+    cdef int i, count = 0
+    for i in range(n):
+        if x[i] != 0:
+            active[count] = i
+            count += 1
+    return count
+
+
+cdef void gibbs_sweep_binary(bitgen_t *rng, floating *V, int n,
+                             const floating *W, const floating *WT,
+                             const floating *b, const floating *c,
+                             int N, int M, floating *H,
+                             int *index_work) noexcept nogil:
+    """``gibbs_sweep`` for chains whose visible states ``V`` are all 0/1.
+
+    Each product with the weights becomes a sum of the rows picked by the
+    active units (rows of ``W`` for ``V @ W``, of ``WT = W.T`` for
+    ``H @ W.T``), which reads far less memory than ``gemm`` when there are
+    few chains. Draws exactly as ``gibbs_sweep`` does, so results equal its
+    results to rounding. ``index_work`` holds ``max(N, M)`` ints.
+    """
+    cdef int r, count
+    for r in range(n):
+        count = active_units(V + <Py_ssize_t> r * N, N, index_work)
+        memcpy(H + <Py_ssize_t> r * M, c, M * sizeof(floating))
+        add_rows(H + <Py_ssize_t> r * M, W, index_work, count, M)
+    sigmoid(H, <Py_ssize_t> n * M)
+    bernoulli(rng, H, H, <Py_ssize_t> n * M)
+    for r in range(n):
+        count = active_units(H + <Py_ssize_t> r * M, M, index_work)
+        memcpy(V + <Py_ssize_t> r * N, b, N * sizeof(floating))
+        add_rows(V + <Py_ssize_t> r * N, WT, index_work, count, N)
+    sigmoid(V, <Py_ssize_t> n * N)
+    bernoulli(rng, V, V, <Py_ssize_t> n * N)
+

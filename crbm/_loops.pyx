@@ -11,7 +11,8 @@ from cython cimport floating
 
 from crbm._kernels cimport (
     cd_batch_update, cd_batch_work_size, cd_sample_index_work_size,
-    cd_sample_update, cd_sample_update_binary, cd_sample_work_size, gibbs_sweep, hidden_probabilities, visible_probabilities)
+    cd_sample_update, cd_sample_update_binary, cd_sample_work_size,
+    gibbs_sweep, gibbs_sweep_binary, hidden_probabilities, visible_probabilities)
 from crbm._random cimport bernoulli, bitgen_of, bitgen_t
 from libc.math cimport INFINITY, isfinite
 from libc.stdint cimport uint8_t
@@ -76,19 +77,30 @@ def train_epoch(generator, const data_t[:, :] data, Py_ssize_t start,
             pos += n
 
 
+# Up to this many chains, sampling sums active rows instead of calling gemm.
+cdef int SPARSE_MAX_CHAINS = 16
+
+
 def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
                  const floating[::1] b, const floating[::1] c, int n_steps):
-    """Run ``n_steps`` Gibbs sweeps on the chains in ``V`` (n x N), in place."""
+    """Run ``n_steps`` Gibbs sweeps on the 0/1 chains in ``V`` (n x N), in place."""
     cdef int n = <int> V.shape[0], N = <int> W.shape[0], M = <int> W.shape[1]
     cdef bitgen_t *rng = bitgen_of(generator)
-    cdef floating[::1] H = np.empty(<Py_ssize_t> n * M, 
-                                      dtype=np.float64 if floating is double else np.float32)
+    cdef object dtype = np.float64 if floating is double else np.float32
+    cdef floating[::1] H = np.empty(<Py_ssize_t> n * M, dtype=dtype)
+    cdef bint sparse = n <= SPARSE_MAX_CHAINS
+    cdef floating[:, ::1] WT = np.ascontiguousarray(np.asarray(W).T) if sparse else W
+    cdef int[::1] index_work = np.empty(max(N, M), dtype=np.intc)
     cdef int step
     if n == 0 or n_steps == 0:
         return
     with generator.bit_generator.lock, nogil:
         for step in range(n_steps):
-            gibbs_sweep(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0])
+            if sparse:
+                gibbs_sweep_binary(rng, &V[0, 0], n, &W[0, 0], &WT[0, 0], &b[0], &c[0],
+                                   N, M, &H[0], &index_work[0])
+            else:
+                gibbs_sweep(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0])
 
 
 def random_binary(generator, floating[:, ::1] out):

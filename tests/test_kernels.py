@@ -56,15 +56,16 @@ def test_minibatch_cd_matches_reference(dtype, batch_size, k):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_generate_matches_reference(dtype):
+@pytest.mark.parametrize("n_chains", [3, 40])  # active-row sums / gemm
+def test_generate_matches_reference(dtype, n_chains):
     rng = np.random.default_rng(0)
     model = crbm.RBM(15, 6, dtype=dtype)
     model.W = rng.normal(0, 1, (15, 6))
     model.visible_bias = rng.normal(0, 1, 15)
     model.hidden_bias = rng.normal(0, 1, 6)
-    got = model.generate(40, n_steps=25, random_state=9)
+    got = model.generate(n_chains, n_steps=25, random_state=9)
     expected = reference.generate(np.random.default_rng(9), model.W, model.visible_bias,
-                                  model.hidden_bias, 40, 25)
+                                  model.hidden_bias, n_chains, 25)
     assert got.dtype == dtype
     np.testing.assert_array_equal(got, expected)
 

@@ -20,6 +20,10 @@ from crbm._random cimport bernoulli
 cdef extern from "_simd.h":
     void sigmoid_d "crbm_sigmoid_d"(double *x, Py_ssize_t n) noexcept nogil
     void sigmoid_f "crbm_sigmoid_f"(float *x, Py_ssize_t n) noexcept nogil
+    void sigmoid_bias_d "crbm_sigmoid_bias_d"(
+        double *x, const double *bias, Py_ssize_t rows, Py_ssize_t width) noexcept nogil
+    void sigmoid_bias_f "crbm_sigmoid_bias_f"(
+        float *x, const float *bias, Py_ssize_t rows, Py_ssize_t width) noexcept nogil
 
 
 cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil:
@@ -30,36 +34,35 @@ cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil:
         sigmoid_f(x, n)
 
 
-cdef inline void broadcast_rows(floating *out, const floating *row, int n,
-                                int width) noexcept nogil:
-    """Copy ``row`` into each of the ``n`` rows of ``out``."""
-    cdef Py_ssize_t i
-    for i in range(n):
-        memcpy(out + i * width, row, width * sizeof(floating))
+cdef inline void sigmoid_bias(floating *x, const floating *bias, int n,
+                              int width) noexcept nogil:
+    """``x[r] = sigmoid(x[r] + bias)`` for each of the ``n`` rows of ``x``."""
+    if floating is double:
+        sigmoid_bias_d(x, bias, n, width)
+    else:
+        sigmoid_bias_f(x, bias, n, width)
 
 
 cdef void hidden_probabilities(const floating *V, int n, const floating *W,
                                const floating *c, floating *PH,
                                int N, int M) noexcept nogil:
     """``PH = sigmoid(V @ W + c)``; ``V`` is n x N, ``PH`` n x M."""
-    broadcast_rows(PH, c, n, M)
     if n == 1:
-        gemv(Trans, N, M, 1, W, M, V, 1, 1, PH, 1)
+        gemv(Trans, N, M, 1, W, M, V, 1, 0, PH, 1)
     else:
-        gemm(NoTrans, NoTrans, n, M, N, 1, V, N, W, M, 1, PH, M)
-    sigmoid(PH, <Py_ssize_t> n * M)
+        gemm(NoTrans, NoTrans, n, M, N, 1, V, N, W, M, 0, PH, M)
+    sigmoid_bias(PH, c, n, M)
 
 
 cdef void visible_probabilities(const floating *H, int n, const floating *W,
                                 const floating *b, floating *PV,
                                 int N, int M) noexcept nogil:
     """``PV = sigmoid(H @ W.T + b)``; ``H`` is n x M, ``PV`` n x N."""
-    broadcast_rows(PV, b, n, N)
     if n == 1:
-        gemv(NoTrans, N, M, 1, W, M, H, 1, 1, PV, 1)
+        gemv(NoTrans, N, M, 1, W, M, H, 1, 0, PV, 1)
     else:
-        gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 1, PV, N)
-    sigmoid(PV, <Py_ssize_t> n * N)
+        gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, PV, N)
+    sigmoid_bias(PV, b, n, N)
 
 
 cdef Py_ssize_t cd_sample_work_size(int N, int M) noexcept nogil:

@@ -75,18 +75,40 @@ static inline float crbm_expf_nonpositive(float x) {
 /* The logistic function in place. exp only sees -|x|, so it cannot
    overflow; for x < 0 the result is e / (1 + e), not 1 - 1 / (1 + e),
    which keeps full relative precision for small probabilities. */
+static inline double crbm_sigmoid1_d(double a) {
+    double e = crbm_exp_nonpositive(-fabs(a)), r = 1.0 / (1.0 + e);
+    return a >= 0.0 ? r : e * r;
+}
+static inline float crbm_sigmoid1_f(float a) {
+    float e = crbm_expf_nonpositive(-fabsf(a)), r = 1.0f / (1.0f + e);
+    return a >= 0.0f ? r : e * r;
+}
+
 CRBM_SIMD_CLONES static void crbm_sigmoid_d(double *x, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i++) {
-        double a = x[i], e = crbm_exp_nonpositive(-fabs(a)), r = 1.0 / (1.0 + e);
-        x[i] = a >= 0.0 ? r : e * r;
-    }
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = crbm_sigmoid1_d(x[i]);
 }
 CRBM_SIMD_CLONES static void crbm_sigmoid_f(float *x, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i++) {
-        float a = x[i], e = crbm_expf_nonpositive(-fabsf(a)), r = 1.0f / (1.0f + e);
-        x[i] = a >= 0.0f ? r : e * r;
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = crbm_sigmoid1_f(x[i]);
+}
+
+/* x[r, j] = sigmoid(x[r, j] + bias[j]) for a row-major rows x width x: the
+   bias is added in the same pass, so a product can be computed with
+   beta = 0 instead of over a copy of the bias in every row. */
+CRBM_SIMD_CLONES static void crbm_sigmoid_bias_d(double *x, const double *bias,
+                                                 ptrdiff_t rows, ptrdiff_t width) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        double *row = x + r * width;
+        for (ptrdiff_t j = 0; j < width; j++) row[j] = crbm_sigmoid1_d(row[j] + bias[j]);
     }
 }
+CRBM_SIMD_CLONES static void crbm_sigmoid_bias_f(float *x, const float *bias,
+                                                 ptrdiff_t rows, ptrdiff_t width) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float *row = x + r * width;
+        for (ptrdiff_t j = 0; j < width; j++) row[j] = crbm_sigmoid1_f(row[j] + bias[j]);
+    }
+}
+
 /* Counter-based uniforms: the i-th uniform of the stream with 64-bit key k
    is built from SplitMix64's output number i (Steele, Lea & Flood 2014):
    z = k + (i + 1) * golden, then two xor-shift-multiply rounds. Any element

@@ -101,17 +101,22 @@ cdef void cd_sample_update(bitgen_t *rng, const floating *v,
     axpy(M, -learning_rate, h, 1, c, 1)
 
 
-cdef inline int sample_and_index(bitgen_t *rng, floating *x, int n,
-                                 int *active) noexcept nogil:
-    """Sample ``x`` in place from the probabilities it holds and list the
-    indices of the units that came out 1 in ``active``; return their count."""
+cdef inline int active_units(const floating *x, int n, int *active) noexcept nogil:
+    """List the indices where the 0/1 vector ``x`` is 1; return how many."""
     cdef int i, count = 0
-    bernoulli(rng, x, x, n)
     for i in range(n):
         if x[i] != 0:
             active[count] = i
             count += 1
     return count
+
+
+cdef inline int sample_and_index(bitgen_t *rng, floating *x, int n,
+                                 int *active) noexcept nogil:
+    """Sample ``x`` in place from the probabilities it holds and list the
+    indices of the units that came out 1 in ``active``; return their count."""
+    bernoulli(rng, x, x, n)
+    return active_units(x, n, active)
 
 
 cdef inline void add_rows(floating *out, const floating *W, const int *rows,
@@ -204,10 +209,7 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
     cdef int *hk_active = h0_active
     cdef int n_v = 0, n_h0, n_vk = 0, n_h = 0, n_hk, step, i, t
     cdef int n_v_only, n_vk_only, n_h0_only, n_h_only
-    for i in range(N):
-        if v[i] != 0:
-            v_active[n_v] = i
-            n_v += 1
+    n_v = active_units(v, N, v_active)
     memcpy(h0, c, M * sizeof(floating))
     add_rows(h0, W, v_active, n_v, M)
     sigmoid(h0, M)
@@ -304,14 +306,17 @@ cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,
     bernoulli(rng, V, V, <Py_ssize_t> n * N)
 
 
-cdef inline int active_units(const floating *x, int n, int *active) noexcept nogil:
-    """List the indices where the 0/1 vector ``x`` is 1; return how many."""
-    cdef int i, count = 0
-    for i in range(n):
-        if x[i] != 0:
-            active[count] = i
-            count += 1
-    return count
+cdef inline void propagate_active(const floating *X, int n, int width,
+                                  const floating *A, const floating *bias,
+                                  floating *out, int out_width,
+                                  int *index_work) noexcept nogil:
+    """``out = X @ A + bias`` for 0/1 rows ``X`` (n x width): each output row
+    is the bias plus the rows of ``A`` (width x out_width) that X selects."""
+    cdef int r, count
+    for r in range(n):
+        count = active_units(X + <Py_ssize_t> r * width, width, index_work)
+        memcpy(out + <Py_ssize_t> r * out_width, bias, out_width * sizeof(floating))
+        add_rows(out + <Py_ssize_t> r * out_width, A, index_work, count, out_width)
 
 
 cdef void gibbs_sweep_binary(bitgen_t *rng, floating *V, int n,
@@ -327,17 +332,9 @@ cdef void gibbs_sweep_binary(bitgen_t *rng, floating *V, int n,
     few chains. Draws exactly as ``gibbs_sweep`` does, so results equal its
     results to rounding. ``index_work`` holds ``max(N, M)`` ints.
     """
-    cdef int r, count
-    for r in range(n):
-        count = active_units(V + <Py_ssize_t> r * N, N, index_work)
-        memcpy(H + <Py_ssize_t> r * M, c, M * sizeof(floating))
-        add_rows(H + <Py_ssize_t> r * M, W, index_work, count, M)
+    propagate_active(V, n, N, W, c, H, M, index_work)
     sigmoid(H, <Py_ssize_t> n * M)
     bernoulli(rng, H, H, <Py_ssize_t> n * M)
-    for r in range(n):
-        count = active_units(H + <Py_ssize_t> r * M, M, index_work)
-        memcpy(V + <Py_ssize_t> r * N, b, N * sizeof(floating))
-        add_rows(V + <Py_ssize_t> r * N, WT, index_work, count, N)
+    propagate_active(H, n, M, WT, b, V, N, index_work)
     sigmoid(V, <Py_ssize_t> n * N)
     bernoulli(rng, V, V, <Py_ssize_t> n * N)
-

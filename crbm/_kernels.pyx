@@ -11,6 +11,7 @@ generator reproduces it exactly:
   except after the last step, H (n x M).
 * ``gibbs_sweep``: H (n x M), then V (n x N).
 """
+from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
 
 from crbm._blas cimport NoTrans, Trans, axpy, gemm, gemv, ger
@@ -24,6 +25,12 @@ cdef extern from "_simd.h":
         double *x, const double *bias, Py_ssize_t rows, Py_ssize_t width) noexcept nogil
     void sigmoid_bias_f "crbm_sigmoid_bias_f"(
         float *x, const float *bias, Py_ssize_t rows, Py_ssize_t width) noexcept nogil
+    void sample_logits_d "crbm_sample_logits_d"(
+        uint64_t key, double *x, const double *bias, Py_ssize_t rows,
+        Py_ssize_t width) noexcept nogil
+    void sample_logits_f "crbm_sample_logits_f"(
+        uint64_t key, float *x, const float *bias, Py_ssize_t rows,
+        Py_ssize_t width) noexcept nogil
 
 
 cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil:
@@ -41,6 +48,17 @@ cdef inline void sigmoid_bias(floating *x, const floating *bias, int n,
         sigmoid_bias_d(x, bias, n, width)
     else:
         sigmoid_bias_f(x, bias, n, width)
+
+
+cdef inline void sample_logits(bitgen_t *rng, floating *x, const floating *bias,
+                               int n, int width) noexcept nogil:
+    """``x[r] = bernoulli(sigmoid(x[r] + bias))`` in one pass; the same draws
+    and results as ``sigmoid_bias`` followed by ``bernoulli``."""
+    cdef uint64_t key = rng.next_uint64(rng.state)
+    if floating is double:
+        sample_logits_d(key, x, bias, n, width)
+    else:
+        sample_logits_f(key, x, bias, n, width)
 
 
 cdef void hidden_probabilities(const floating *V, int n, const floating *W,
@@ -299,11 +317,12 @@ cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,
     """One Gibbs sweep v -> h -> v over ``n`` chains, in place on ``V``.
 
     ``H`` (n x M) is scratch space and ends holding the sampled hidden states.
+    Each half draws as ``bernoulli`` on its probabilities would.
     """
-    hidden_probabilities(V, n, W, c, H, N, M)
-    bernoulli(rng, H, H, <Py_ssize_t> n * M)
-    visible_probabilities(H, n, W, b, V, N, M)
-    bernoulli(rng, V, V, <Py_ssize_t> n * N)
+    gemm(NoTrans, NoTrans, n, M, N, 1, V, N, W, M, 0, H, M)
+    sample_logits(rng, H, c, n, M)
+    gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, V, N)
+    sample_logits(rng, V, b, n, N)
 
 
 cdef inline void propagate_active(const floating *X, int n, int width,

@@ -124,23 +124,50 @@ static inline uint64_t crbm_splitmix64(uint64_t key, uint64_t i) {
     return z ^ (z >> 31);
 }
 
+static inline double crbm_uniform_d(uint64_t key, uint64_t i) {
+    uint64_t bits = (crbm_splitmix64(key, i) >> 12) | UINT64_C(0x3FF0000000000000);
+    double u;
+    memcpy(&u, &bits, sizeof u);
+    return u - 1.0;
+}
+static inline float crbm_uniform_f(uint64_t key, uint64_t i) {
+    return (float)(int32_t)(crbm_splitmix64(key, i) >> 40) * 0x1.0p-24f;
+}
+
 /* out[i] = 1 if u(key, offset + i) < p[i] else 0; out may alias p. */
 CRBM_SIMD_CLONES static void crbm_bernoulli_d(uint64_t key, uint64_t offset, const double *p,
                                               double *out, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i++) {
-        uint64_t bits = (crbm_splitmix64(key, offset + (uint64_t)i) >> 12)
-                        | UINT64_C(0x3FF0000000000000);
-        double u;
-        memcpy(&u, &bits, sizeof u);
-        out[i] = u - 1.0 < p[i] ? 1.0 : 0.0;
-    }
+    for (ptrdiff_t i = 0; i < n; i++)
+        out[i] = crbm_uniform_d(key, offset + (uint64_t)i) < p[i] ? 1.0 : 0.0;
 }
 
 CRBM_SIMD_CLONES static void crbm_bernoulli_f(uint64_t key, uint64_t offset, const float *p,
                                               float *out, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i++) {
-        float u = (float)(int32_t)(crbm_splitmix64(key, offset + (uint64_t)i) >> 40) * 0x1.0p-24f;
-        out[i] = u < p[i] ? 1.0f : 0.0f;
+    for (ptrdiff_t i = 0; i < n; i++)
+        out[i] = crbm_uniform_f(key, offset + (uint64_t)i) < p[i] ? 1.0f : 0.0f;
+}
+
+/* x[r, j] = 1 if u(key, r * width + j) < sigmoid(x[r, j] + bias[j]) else 0:
+   crbm_sigmoid_bias followed by crbm_bernoulli with offset 0, in one pass
+   and with exactly the same result. */
+CRBM_SIMD_CLONES static void crbm_sample_logits_d(uint64_t key, double *x, const double *bias,
+                                                  ptrdiff_t rows, ptrdiff_t width) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        double *row = x + r * width;
+        uint64_t base = (uint64_t)(r * width);
+        for (ptrdiff_t j = 0; j < width; j++)
+            row[j] = crbm_uniform_d(key, base + (uint64_t)j) < crbm_sigmoid1_d(row[j] + bias[j])
+                     ? 1.0 : 0.0;
+    }
+}
+CRBM_SIMD_CLONES static void crbm_sample_logits_f(uint64_t key, float *x, const float *bias,
+                                                  ptrdiff_t rows, ptrdiff_t width) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float *row = x + r * width;
+        uint64_t base = (uint64_t)(r * width);
+        for (ptrdiff_t j = 0; j < width; j++)
+            row[j] = crbm_uniform_f(key, base + (uint64_t)j) < crbm_sigmoid1_f(row[j] + bias[j])
+                     ? 1.0f : 0.0f;
     }
 }
 

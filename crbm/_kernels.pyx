@@ -25,6 +25,12 @@ cdef extern from "_simd.h":
         double *x, const double *bias, Py_ssize_t rows, Py_ssize_t width) noexcept nogil
     void sigmoid_bias_f "crbm_sigmoid_bias_f"(
         float *x, const float *bias, Py_ssize_t rows, Py_ssize_t width) noexcept nogil
+    void add_rows_d "crbm_add_rows_d"(
+        double *out, const double *A, const int *rows, int n_rows,
+        Py_ssize_t width) noexcept nogil
+    void add_rows_f "crbm_add_rows_f"(
+        float *out, const float *A, const int *rows, int n_rows,
+        Py_ssize_t width) noexcept nogil
     void sample_logits_d "crbm_sample_logits_d"(
         uint64_t key, double *x, const double *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
@@ -140,26 +146,10 @@ cdef inline int sample_and_index(bitgen_t *rng, floating *x, int n,
 cdef inline void add_rows(floating *out, const floating *W, const int *rows,
                           int n_rows, int M) noexcept nogil:
     """``out += W[rows].sum(axis=0)`` for a row-major ``W`` with M columns."""
-    cdef int t = 0, j
-    cdef const floating *r0
-    cdef const floating *r1
-    cdef const floating *r2
-    cdef const floating *r3
-    # Four rows per pass over ``out``: a quarter of the loads and stores of
-    # ``out``, which otherwise bound this loop. Contiguous: vectorised.
-    while t + 4 <= n_rows:
-        r0 = W + <Py_ssize_t> rows[t] * M
-        r1 = W + <Py_ssize_t> rows[t + 1] * M
-        r2 = W + <Py_ssize_t> rows[t + 2] * M
-        r3 = W + <Py_ssize_t> rows[t + 3] * M
-        for j in range(M):
-            out[j] += (r0[j] + r1[j]) + (r2[j] + r3[j])
-        t += 4
-    while t < n_rows:
-        r0 = W + <Py_ssize_t> rows[t] * M
-        for j in range(M):
-            out[j] += r0[j]
-        t += 1
+    if floating is double:
+        add_rows_d(out, W, rows, n_rows, M)
+    else:
+        add_rows_f(out, W, rows, n_rows, M)
 
 
 cdef inline void add_to_block(floating *W, floating *WT, int N, int M,

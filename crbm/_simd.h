@@ -109,6 +109,30 @@ CRBM_SIMD_CLONES static void crbm_sigmoid_bias_f(float *x, const float *bias,
     }
 }
 
+/* out += A[rows].sum(axis=0) for a row-major A with `width` columns: the
+   product of a 0/1 vector with A, summing only the rows its 1s pick. Four
+   rows per pass over out: a quarter of the loads and stores of out, which
+   otherwise bound the loop. out must not overlap A. */
+#define CRBM_ADD_ROWS(NAME, T)                                                        \
+    CRBM_SIMD_CLONES static void NAME(T *restrict out, const T *restrict A,           \
+                                      const int *rows, int n_rows, ptrdiff_t width) { \
+        int t = 0;                                                                    \
+        for (; t + 4 <= n_rows; t += 4) {                                             \
+            const T *r0 = A + (ptrdiff_t)rows[t] * width;                             \
+            const T *r1 = A + (ptrdiff_t)rows[t + 1] * width;                         \
+            const T *r2 = A + (ptrdiff_t)rows[t + 2] * width;                         \
+            const T *r3 = A + (ptrdiff_t)rows[t + 3] * width;                         \
+            for (ptrdiff_t j = 0; j < width; j++)                                     \
+                out[j] += (r0[j] + r1[j]) + (r2[j] + r3[j]);                          \
+        }                                                                             \
+        for (; t < n_rows; t++) {                                                     \
+            const T *r0 = A + (ptrdiff_t)rows[t] * width;                             \
+            for (ptrdiff_t j = 0; j < width; j++) out[j] += r0[j];                    \
+        }                                                                             \
+    }
+CRBM_ADD_ROWS(crbm_add_rows_d, double)
+CRBM_ADD_ROWS(crbm_add_rows_f, float)
+
 /* Counter-based uniforms: the i-th uniform of the stream with 64-bit key k
    is built from SplitMix64's output number i (Steele, Lea & Flood 2014):
    z = k + (i + 1) * golden, then two xor-shift-multiply rounds. Any element

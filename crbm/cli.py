@@ -143,6 +143,32 @@ def cmd_demo(args: argparse.Namespace) -> None:
           f"{out}/training-data.png and {out}/model.npz")
 
 
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    model = RBM.load(args.model)
+    images, _ = load_mnist(args.mnist, split=args.split)
+    data = binarize(images[: args.limit])
+    if data.shape[1] != model.n_visible:
+        raise ValueError(f"the model has {model.n_visible} visible units but the images "
+                         f"have {data.shape[1]} pixels")
+    print(f"{model} on {len(data)} {args.split} images")
+    print(f"reconstruction error   {model.reconstruction_error(data):.5f} (mean squared, per pixel)")
+    print(f"pseudo-log-likelihood  {model.pseudo_likelihood(data, random_state=args.seed):.5f} "
+          "(per visible unit)")
+    exact = min(model.n_visible, model.n_hidden) <= 20
+    start = time.perf_counter()
+    if exact:
+        log_z, (low, high) = model.log_partition("exact", return_interval=True)
+    else:
+        log_z, (low, high) = model.log_partition(
+            "ais", n_runs=args.ais_runs, n_betas=args.ais_betas, base_rate=data.mean(axis=0),
+            random_state=args.seed, return_interval=True)
+    mean_neg_f = model.log_likelihood(data, log_z=log_z) + log_z
+    how = "exact" if exact else f"AIS, {args.ais_runs} runs x {args.ais_betas} temperatures"
+    print(f"log Z                  {log_z:.2f} ({how}; {time.perf_counter() - start:.1f} s)")
+    print(f"log-likelihood         {mean_neg_f - log_z:.2f} nats per image "
+          f"(+-3 s.e. of Z: [{mean_neg_f - high:.2f}, {mean_neg_f - low:.2f}])")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crbm", description="Train restricted Boltzmann machines and sample from them.")
@@ -188,6 +214,23 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--out", metavar="FILE.png", help="write all samples as one grid image")
     generate.add_argument("--each", metavar="DIR", help="write one PNG per sample: DIR/0.png, DIR/1.png, ...")
     generate.set_defaults(run=cmd_generate)
+
+    evaluate = commands.add_parser(
+        "evaluate", parents=[common], help="reconstruction error, pseudo- and log-likelihood on MNIST",
+        description="Print a model's reconstruction error, pseudo-log-likelihood and the "
+                    "log-likelihood of binarised MNIST images (log Z exactly when the smaller "
+                    "layer has at most 20 units, else by annealed importance sampling).")
+    evaluate.add_argument("--model", required=True, metavar="MODEL.npz", help="a saved model")
+    evaluate.add_argument("--mnist", required=True, metavar="DIR", help="MNIST idx directory")
+    evaluate.add_argument("--split", choices=("train", "t10k"), default="t10k",
+                          help="which MNIST files to score (default: t10k)")
+    evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="use the first N images")
+    evaluate.add_argument("--ais-runs", type=_positive_int, default=100,
+                          help="AIS chains (default: 100)")
+    evaluate.add_argument("--ais-betas", type=_positive_int, default=10000,
+                          help="AIS inverse temperatures (default: 10000)")
+    evaluate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    evaluate.set_defaults(run=cmd_evaluate)
 
     demo = commands.add_parser(
         "demo", parents=[common], help="the main job on built-in synthetic digits: train, then generate",

@@ -6,7 +6,7 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from crbm import _loops
+from crbm import _loops, evaluate
 from crbm._persist import load_model, save_model
 from crbm._validation import (
     INT_MAX, RandomState, as_generator, as_unit_rows, check_float_dtype, check_int,
@@ -276,6 +276,28 @@ class RBM:
             if progress is not None:
                 progress(steps)
         return v[0] if n_samples is None else v
+
+    # -- evaluation (see crbm.evaluate) ---------------------------------------
+
+    def free_energy(self, v: Any) -> np.ndarray:
+        """``F(v)`` for each row of ``v``: ``p(v) = exp(-F(v)) / Z``."""
+        return evaluate.free_energy(self, v)
+
+    def reconstruction_error(self, v: Any) -> float:
+        """Mean squared error of the mean-field reconstruction of ``v``."""
+        return evaluate.reconstruction_error(self, v)
+
+    def pseudo_likelihood(self, v: Any, *, random_state: RandomState = None) -> float:
+        """Stochastic pseudo-log-likelihood per visible unit (seedable)."""
+        return evaluate.pseudo_likelihood(self, v, random_state=random_state)
+
+    def log_partition(self, method: str = "exact", **kwargs: Any) -> Any:
+        """``log Z``: ``method="exact"`` or ``"ais"``; see :func:`crbm.evaluate.log_partition`."""
+        return evaluate.log_partition(self, method, **kwargs)
+
+    def log_likelihood(self, v: Any, **kwargs: Any) -> float:
+        """Mean log-likelihood of the rows of ``v``; see :func:`crbm.evaluate.log_likelihood`."""
+        return evaluate.log_likelihood(self, v, **kwargs)
 
     # -- persistence --------------------------------------------------------
 

@@ -63,6 +63,25 @@ def test_generate_is_reproducible_with_a_seed(trained):
     assert (trained / "a.png").read_bytes() == (trained / "b.png").read_bytes()
 
 
+def test_evaluate_prints_the_figures(trained, mnist_dir):
+    result = run("evaluate", "--model", "model.npz", "--mnist", mnist_dir, "--limit", 300,
+                 cwd=trained)
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("RBM(n_visible=784, n_hidden=20") and "300 t10k images" in lines[0]
+    figures = {line.split()[0]: line for line in lines[1:]}
+    assert set(figures) == {"reconstruction", "pseudo-log-likelihood", "log", "log-likelihood"}
+    assert "exact" in figures["log"]
+    log_likelihood = float(figures["log-likelihood"].split()[1])
+    assert -784 * np.log(2) + 50 < log_likelihood < -100  # well above the untrained model
+
+
+def test_evaluate_uses_ais_for_large_models(tmp_path, mnist_dir):
+    crbm.RBM(784, 21, init="normal", random_state=0).save(tmp_path / "m.npz")
+    result = run("evaluate", "--model", "m.npz", "--mnist", mnist_dir, "--limit", 100,
+                 "--ais-betas", 300, cwd=tmp_path)
+    assert "AIS, 100 runs x 300 temperatures" in result.stdout
+
+
 def test_demo_runs_the_main_job(tmp_path):
     result = run("demo", "--out", "out", cwd=tmp_path)
     out = tmp_path / "out"

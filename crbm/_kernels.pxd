@@ -33,11 +33,24 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
                                   int N, int M, int k, floating learning_rate,
                                   floating *work, int *index_work) noexcept nogil
 
-cdef Py_ssize_t cd_batch_work_size(int n, int N, int M) noexcept nogil
+# Settings of a minibatch step; a zero switches each extra off.
+cdef struct CDSettings:
+    int k                    # Gibbs steps (CD-k / PCD-k), >= 1
+    double learning_rate
+    double momentum          # needs a velocity buffer when != 0
+    double weight_decay      # L2 penalty on W
+    double sparsity_target   # target mean hidden activation
+    double sparsity_cost     # 0: no sparsity term
+    bint centered            # centering with offsets (see cd_batch_update)
+    double offset_rate       # how fast the offsets follow the batch means
+
+cdef Py_ssize_t cd_batch_work_size(int n, int n_chains, int N, int M,
+                                   const CDSettings *s) noexcept nogil
 
 cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
-                          floating *W, floating *b, floating *c,
-                          int N, int M, int k, floating learning_rate,
+                          floating *W, floating *b, floating *c, int N, int M,
+                          const CDSettings *s, floating *chains, int n_chains,
+                          floating *velocity, floating *offsets,
                           floating *work) noexcept nogil
 
 cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,

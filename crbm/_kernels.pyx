@@ -7,8 +7,9 @@ generator reproduces it exactly:
 
 * ``cd_sample_update`` and ``cd_sample_update_binary``: h0 (M), then per
   step v (N), h (M).
-* ``cd_batch_update``: H0 (n x M, row-major), then per step V (n x N) and,
-  except after the last step, H (n x M).
+* ``cd_batch_update``: H0 (n x M, row-major), then for CD per step V (n x N)
+  and, except after the last step, H (n x M); for PCD per step H then V
+  (C x M, C x N) on the persistent chains.
 * ``gibbs_sweep``: H (n x M), then V (n x N).
 """
 from libc.stdint cimport uint64_t
@@ -256,49 +257,167 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
         c[h_only[t]] -= learning_rate
 
 
-cdef Py_ssize_t cd_batch_work_size(int n, int N, int M) noexcept nogil:
-    """Length of the ``work`` buffer ``cd_batch_update`` needs."""
-    return 2 * <Py_ssize_t> n * (<Py_ssize_t> N + M) + <Py_ssize_t> n * M
+cdef inline bint needs_step_buffer(const CDSettings *s) noexcept nogil:
+    # The weight step is formed apart from W when something beyond the plain
+    # gradient acts on it; with momentum the velocity holds it.
+    return s.momentum == 0 and (s.weight_decay != 0 or s.centered)
+
+
+cdef Py_ssize_t cd_batch_work_size(int n, int n_chains, int N, int M,
+                                   const CDSettings *s) noexcept nogil:
+    """Length of the ``work`` buffer ``cd_batch_update`` needs; ``n_chains``
+    is 0 for CD (the chains start at the data) or the number of PCD chains."""
+    cdef Py_ssize_t C = n_chains if n_chains > 0 else n
+    cdef Py_ssize_t size = (n + C) * (<Py_ssize_t> N + M) + max(<Py_ssize_t> n, C) * M
+    size += 2 * (<Py_ssize_t> N + M)
+    if needs_step_buffer(s):
+        size += <Py_ssize_t> N * M
+    return size
+
+
+cdef inline void column_means(const floating *X, int n, int width, floating scale,
+                              floating *out) noexcept nogil:
+    """``out = scale * X.sum(axis=0)`` for a row-major n x width ``X``."""
+    cdef Py_ssize_t i, j
+    for j in range(width):
+        out[j] = 0
+    for i in range(n):
+        for j in range(width):
+            out[j] += X[i * width + j]
+    for j in range(width):
+        out[j] *= scale
 
 
 cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
-                          floating *W, floating *b, floating *c,
-                          int N, int M, int k, floating learning_rate,
+                          floating *W, floating *b, floating *c, int N, int M,
+                          const CDSettings *s, floating *chains, int n_chains,
+                          floating *velocity, floating *offsets,
                           floating *work) noexcept nogil:
-    """One minibatch CD-k step on the ``n`` rows of ``V0`` (n x N).
+    """One minibatch CD-k or PCD-k step on the ``n`` rows of ``V0`` (n x N).
 
-    Positive statistics from p(h | v0), negative from p(h | vk) with vk the
-    sampled visible states after k Gibbs steps; the gradient is averaged over
-    the batch: ``W += lr / n (V0^T PH0 - Vk^T PHk)``, computed as one ``gemm``
-    ``[V0; Vk]^T [PH0; -PHk]`` (one pass over ``W`` instead of two).
+    Positive statistics from ``PH0 = p(h | v0)``; negative ones from
+    ``p(h | vk)`` with ``vk`` the sampled visible states after ``s.k`` Gibbs
+    steps, started at the data (CD, ``n_chains == 0``, ``chains`` NULL) or
+    at the ``n_chains`` persistent chains in ``chains`` (PCD, updated in
+    place). Both sums are averaged over their own rows:
+    ``G = V0^T PH0 / n - Vk^T PHk / C``, computed as one ``gemm``
+    ``[V0; Vk]^T [PH0 / n; -PHk / C]``.
+
+    ``s`` adds, each off at 0: a sparsity target (positive hidden statistics
+    moved by ``sparsity_cost * (target - PH0)``), L2 weight decay
+    (``G -= weight_decay * W``), momentum (``velocity``: N*M + N + M values,
+    ``step = momentum * step + learning_rate * gradient``) and centering
+    (Melchior et al., JMLR 2016: ``offsets`` holds the visible offsets mu
+    (N) then the hidden offsets lambda (M); the gradient is that of the
+    centered energy, applied to the ordinary parameters, and the offsets
+    then move towards the batch means by ``offset_rate``).
+
+    Draws: H0 (n x M), then per step V (C x N) and, except after the last
+    step, H (C x M) for CD; for PCD per step H (C x M) then V (C x N).
     """
+    cdef bint persistent = n_chains > 0
+    cdef int C = n_chains if persistent else n
     cdef Py_ssize_t nN = <Py_ssize_t> n * N, nM = <Py_ssize_t> n * M
-    cdef floating *VV = work            # [V0; Vk], 2n x N
-    cdef floating *V = work + nN
-    cdef floating *PP = work + 2 * nN   # [PH0; PHk], 2n x M
+    cdef Py_ssize_t cN = <Py_ssize_t> C * N, cM = <Py_ssize_t> C * M
+    cdef floating *VV = work                      # [V0; Vk], (n + C) x N
+    cdef floating *V = VV + nN
+    cdef floating *PP = VV + nN + cN              # [PH0 / n; -PHk / C], (n + C) x M
     cdef floating *PH0 = PP
     cdef floating *PH = PP + nM
-    cdef floating *H = PP + 2 * nM
-    cdef floating scale = learning_rate / n
+    cdef floating *H = PP + nM + cM               # max(n, C) x M
+    cdef floating *dv = H + max(nM, cM)           # mean(V0) - mean(Vk), N
+    cdef floating *dh = dv + N                    # mean(PH0) - mean(PHk), M
+    cdef floating *mean_v0 = dh + M               # N
+    cdef floating *mean_h0 = mean_v0 + N          # M
+    cdef floating *step_W = W
+    cdef floating *step_b
+    cdef floating *step_c
+    cdef floating lr = <floating> s.learning_rate
+    cdef floating momentum = <floating> s.momentum
+    cdef floating beta = 1
+    cdef floating *mu = offsets
+    cdef floating *lam = offsets + N if s.centered else NULL
     cdef Py_ssize_t i, j
     cdef int step
     memcpy(VV, V0, nN * sizeof(floating))
     hidden_probabilities(V0, n, W, c, PH0, N, M)
-    bernoulli(rng, PH0, H, nM)
-    for step in range(k):
-        visible_probabilities(H, n, W, b, V, N, M)
-        bernoulli(rng, V, V, nN)
-        hidden_probabilities(V, n, W, c, PH, N, M)
-        if step + 1 < k:
-            bernoulli(rng, PH, H, nM)
-    for i in range(n):
-        for j in range(N):
-            b[j] += scale * (V0[i * N + j] - V[i * N + j])
-        for j in range(M):
-            c[j] += scale * (PH0[i * M + j] - PH[i * M + j])
+    if persistent:
+        memcpy(V, chains, cN * sizeof(floating))
+        for step in range(s.k):
+            hidden_probabilities(V, C, W, c, H, N, M)
+            bernoulli(rng, H, H, cM)
+            visible_probabilities(H, C, W, b, V, N, M)
+            bernoulli(rng, V, V, cN)
+        memcpy(chains, V, cN * sizeof(floating))
+        hidden_probabilities(V, C, W, c, PH, N, M)
+    else:
+        bernoulli(rng, PH0, H, nM)
+        for step in range(s.k):
+            visible_probabilities(H, n, W, b, V, N, M)
+            bernoulli(rng, V, V, nN)
+            hidden_probabilities(V, n, W, c, PH, N, M)
+            if step + 1 < s.k:
+                bernoulli(rng, PH, H, nM)
+    column_means(V0, n, N, <floating> 1 / n, mean_v0)
+    column_means(PH0, n, M, <floating> 1 / n, mean_h0)
+    if s.sparsity_cost != 0:
+        for i in range(nM):
+            PH0[i] += <floating> s.sparsity_cost * (<floating> s.sparsity_target - PH0[i])
+    column_means(V, C, N, <floating> 1 / C, dv)
+    column_means(PH, C, M, <floating> 1 / C, dh)
+    for j in range(N):
+        dv[j] = mean_v0[j] - dv[j]
+    for j in range(M):
+        dh[j] = mean_h0[j] + <floating> s.sparsity_cost * (
+            <floating> s.sparsity_target - mean_h0[j]) - dh[j]
     for i in range(nM):
-        PH[i] = -PH[i]
-    gemm(Trans, NoTrans, N, M, 2 * n, scale, VV, N, PP, M, 1, W, M)
+        PH0[i] *= <floating> 1 / n
+    for i in range(cM):
+        PH[i] *= <floating> -1 / C
+    # step_W = beta * step_W + lr * G, where step_W is W itself (plain
+    # gradient), the velocity (momentum) or a separate buffer.
+    if velocity != NULL:
+        step_W, beta = velocity, momentum
+    elif needs_step_buffer(s):
+        step_W, beta = mean_h0 + M, 0
+    gemm(Trans, NoTrans, N, M, n + C, lr, VV, N, PP, M, beta, step_W, M)
+    if step_W == W:
+        axpy(N, lr, dv, 1, b, 1)
+        axpy(M, lr, dh, 1, c, 1)
+        return
+    if s.weight_decay != 0:
+        for i in range(N):
+            axpy(M, -lr * <floating> s.weight_decay, W + i * M, 1, step_W + i * M, 1)
+    if s.centered:
+        # Centered gradient: G - mu dh^T - dv lambda^T.
+        ger(N, M, -lr, mu, 1, dh, 1, step_W, M)
+        ger(N, M, -lr, dv, 1, lam, 1, step_W, M)
+    for i in range(N):
+        axpy(M, 1, step_W + i * M, 1, W + i * M, 1)
+    # Bias steps: lr * (dv, dh), with momentum when there is a velocity.
+    if velocity != NULL:
+        step_b = velocity + <Py_ssize_t> N * M
+        step_c = step_b + N
+        for j in range(N):
+            step_b[j] = momentum * step_b[j] + lr * dv[j]
+        for j in range(M):
+            step_c[j] = momentum * step_c[j] + lr * dh[j]
+    else:
+        step_b, step_c = dv, dh
+        for j in range(N):
+            dv[j] *= lr
+        for j in range(M):
+            dh[j] *= lr
+    axpy(N, 1, step_b, 1, b, 1)
+    axpy(M, 1, step_c, 1, c, 1)
+    if s.centered:
+        # The ordinary biases of the centered model: b -= dW lambda, c -= dW^T mu.
+        gemv(NoTrans, N, M, -1, step_W, M, lam, 1, 1, b, 1)
+        gemv(Trans, N, M, -1, step_W, M, mu, 1, 1, c, 1)
+        for j in range(N):
+            mu[j] += <floating> s.offset_rate * (mean_v0[j] - mu[j])
+        for j in range(M):
+            lam[j] += <floating> s.offset_rate * (mean_h0[j] - lam[j])
 
 
 cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,

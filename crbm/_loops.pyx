@@ -10,7 +10,7 @@ import numpy as np
 from cython cimport floating
 
 from crbm._kernels cimport (
-    cd_batch_update, cd_batch_work_size, cd_sample_index_work_size,
+    CDSettings, cd_batch_update, cd_batch_work_size, cd_sample_index_work_size,
     cd_sample_update, cd_sample_update_binary, cd_sample_work_size,
     gibbs_sweep, gibbs_sweep_binary, hidden_probabilities, visible_probabilities)
 from crbm._random cimport bernoulli, bitgen_of, bitgen_t
@@ -25,55 +25,69 @@ ctypedef fused data_t:
     double
 
 
-cdef inline void load_rows(const data_t[:, :] data, Py_ssize_t start,
-                           Py_ssize_t n, floating *out) noexcept nogil:
-    """Convert rows ``start:start+n`` of ``data`` into C-contiguous ``out``."""
-    cdef Py_ssize_t i, j, width = data.shape[1]
+cdef inline void load_rows(const data_t[:, :] data, const Py_ssize_t *order,
+                           Py_ssize_t start, Py_ssize_t n,
+                           floating *out) noexcept nogil:
+    """Convert rows ``start:start+n`` of ``data`` (taken in ``order`` when it
+    is not NULL) into C-contiguous ``out``."""
+    cdef Py_ssize_t i, j, row, width = data.shape[1]
     for i in range(n):
+        row = start + i if order == NULL else order[start + i]
         for j in range(width):
-            out[i * width + j] = <floating> data[start + i, j]
+            out[i * width + j] = <floating> data[row, j]
 
 
-def train_epoch(generator, const data_t[:, :] data, Py_ssize_t start,
-                Py_ssize_t stop, floating[:, ::1] W, floating[::1] b,
-                floating[::1] c, Py_ssize_t batch_size, int k,
-                double learning_rate, bint binary):
-    """Train on rows ``start:stop`` of ``data``, in order, in place.
+def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
+                Py_ssize_t start, Py_ssize_t stop, floating[:, ::1] W,
+                floating[::1] b, floating[::1] c, Py_ssize_t batch_size, dict settings,
+                bint reference, bint binary, floating[:, ::1] chains,
+                floating[::1] velocity, floating[::1] offsets):
+    """Train on rows ``start:stop`` of ``data`` (in ``order`` if it is not
+    empty), in place.
 
-    ``batch_size == 1`` runs the per-sample CD-k update (the reference
-    algorithm for k = 1), on active units only when ``binary`` says every
-    value in ``data`` is 0 or 1; larger batches run the minibatch CD-k
-    update, the last batch possibly shorter. Arguments are validated by the
-    caller.
+    ``reference`` runs the per-sample CD-k update (batch_size 1, the
+    reference algorithm for k = 1), on active units only when ``binary``
+    says every value in ``data`` is 0 or 1. Otherwise each batch (the last
+    one possibly shorter) makes one ``cd_batch_update`` with ``settings``
+    (the fields of ``CDSettings``); ``chains`` (PCD), ``velocity``
+    (momentum) and ``offsets`` (centering) are used when they are not empty.
+    Arguments are validated by the caller.
     """
     cdef int N = <int> W.shape[0], M = <int> W.shape[1]
+    cdef int n_chains = <int> chains.shape[0]
     cdef bitgen_t *rng = bitgen_of(generator)
     cdef Py_ssize_t pos = start, n
-    cdef floating lr = <floating> learning_rate
-    dtype = np.float64 if floating is double else np.float32
+    cdef CDSettings s = settings
+    cdef floating lr = <floating> s.learning_rate
+    cdef object dtype = np.float64 if floating is double else np.float32
     cdef floating[::1] batch = np.empty(batch_size * N, dtype=dtype)
-    cdef Py_ssize_t work_size = (cd_sample_work_size(N, M) if batch_size == 1
-                                 else cd_batch_work_size(<int> batch_size, N, M))
+    cdef Py_ssize_t work_size = (cd_sample_work_size(N, M) if reference
+                                 else cd_batch_work_size(<int> batch_size, n_chains, N, M, &s))
     cdef floating[::1] work = np.empty(work_size, dtype=dtype)
     cdef int[::1] index_work = np.empty(cd_sample_index_work_size(N, M), dtype=np.intc)
     # The binary per-sample kernel reads W @ h as rows of a transposed copy.
     cdef floating[:, ::1] WT = (np.ascontiguousarray(np.asarray(W).T)
-                                if binary and batch_size == 1 else W)
+                                if reference and binary else W)
+    cdef const Py_ssize_t *order_ptr = &order[0] if order.shape[0] > 0 else NULL
+    cdef floating *chains_ptr = &chains[0, 0] if n_chains > 0 else NULL
+    cdef floating *velocity_ptr = &velocity[0] if velocity.shape[0] > 0 else NULL
+    cdef floating *offsets_ptr = &offsets[0] if offsets.shape[0] > 0 else NULL
     if stop <= start:
         return
     with generator.bit_generator.lock, nogil:
         while pos < stop:
             n = min(batch_size, stop - pos)
-            load_rows(data, pos, n, &batch[0])
-            if batch_size == 1 and binary:
+            load_rows(data, order_ptr, pos, n, &batch[0])
+            if reference and binary:
                 cd_sample_update_binary(rng, &batch[0], &W[0, 0], &WT[0, 0], &b[0], &c[0],
-                                        N, M, k, lr, &work[0], &index_work[0])
-            elif batch_size == 1:
+                                        N, M, s.k, lr, &work[0], &index_work[0])
+            elif reference:
                 cd_sample_update(rng, &batch[0], &W[0, 0], &b[0], &c[0],
-                                 N, M, k, lr, &work[0])
+                                 N, M, s.k, lr, &work[0])
             else:
-                cd_batch_update(rng, &batch[0], <int> n, &W[0, 0], &b[0],
-                                &c[0], N, M, k, lr, &work[0])
+                cd_batch_update(rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0], N, M,
+                                &s, chains_ptr, n_chains, velocity_ptr, offsets_ptr,
+                                &work[0])
             pos += n
 
 

@@ -13,6 +13,8 @@ from crbm._atomic import atomic_write
 FORMAT_NAME = "crbm.RBM"
 FORMAT_VERSION = 1
 _ARRAYS = ("W", "visible_bias", "hidden_bias")
+# Optional training state: PCD chains, momentum velocity, centering offsets.
+_STATE = ("chains", "velocity", "offsets")
 # The bit generators a file may name: nothing else in np.random is called.
 _BIT_GENERATORS = {cls.__name__: cls for cls in (
     np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox, np.random.SFC64)}
@@ -58,9 +60,11 @@ def save_model(model: Any, path: Any) -> None:
         "bit_generator": type(model.random_state.bit_generator).__name__,
         "rng_state": _encode_state(model.random_state.bit_generator.state),
     }
+    state = {name: getattr(model, "_" + name) for name in _STATE
+             if getattr(model, "_" + name) is not None}
     with atomic_write(path) as f:
         np.savez(f, meta=np.array(json.dumps(meta)), W=model.W,
-                 visible_bias=model.visible_bias, hidden_bias=model.hidden_bias)
+                 visible_bias=model.visible_bias, hidden_bias=model.hidden_bias, **state)
 
 
 def _read(path: Path) -> tuple[dict, dict]:
@@ -70,7 +74,7 @@ def _read(path: Path) -> tuple[dict, dict]:
             missing = {"meta", *_ARRAYS} - names
             if missing:
                 raise ModelFileError(f"{path}: not a crbm model file (missing {sorted(missing)})")
-            arrays = {name: npz[name] for name in _ARRAYS}
+            arrays = {name: npz[name] for name in _ARRAYS + _STATE if name in names}
             meta_raw = npz["meta"]
     except ModelFileError:
         raise
@@ -138,4 +142,16 @@ def load_model(cls: type, path: Any) -> Any:
     model.visible_bias = arrays["visible_bias"]
     model.hidden_bias = arrays["hidden_bias"]
     model._visible_bias_from_data = pending
+    state_shapes = {"chains": (None, n_visible),
+                    "velocity": (n_visible * n_hidden + n_visible + n_hidden,),
+                    "offsets": (n_visible + n_hidden,)}
+    for name, shape in state_shapes.items():
+        if name not in arrays:
+            continue
+        arr = arrays[name]
+        if (arr.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, arr.shape))
+                or arr.dtype != dtype or not np.all(np.isfinite(arr))):
+            raise ModelFileError(f"{path}: training state {name!r} has shape {arr.shape} and "
+                                 f"dtype {arr.dtype}, or non-finite values")
+        setattr(model, "_" + name, np.ascontiguousarray(arr))
     return model

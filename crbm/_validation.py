@@ -61,6 +61,39 @@ def check_positive_float(name: str, value: Any, dtype: Any = np.float64) -> floa
     return value
 
 
+def check_non_negative_float(name: str, value: Any) -> float:
+    """Return ``value`` as a float, requiring a finite real number ``>= 0``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {value!r}")
+    value = float(value)
+    if not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
+    return value
+
+
+def check_unit_float(name: str, value: Any) -> float:
+    """Return ``value`` as a float, requiring a real number in [0, 1]."""
+    value = check_non_negative_float(name, value)
+    if value > 1:
+        raise ValueError(f"{name} must be in [0, 1], got {value}")
+    return value
+
+
+def check_momentum(momentum: Any, epochs: int) -> list[float]:
+    """One momentum in [0, 1) per epoch, from a number or a per-epoch sequence
+    whose last value repeats."""
+    if isinstance(momentum, (str, bytes)) or not (
+            isinstance(momentum, numbers.Real) or hasattr(momentum, "__iter__")):
+        raise TypeError(f"momentum must be a number or a sequence of numbers, got {momentum!r}")
+    values = [momentum] if isinstance(momentum, numbers.Real) else list(momentum)
+    if not values:
+        raise ValueError("momentum must be a number or a non-empty sequence")
+    checked = [check_unit_float("momentum", m) for m in values]
+    if any(m >= 1 for m in checked):
+        raise ValueError(f"momentum must be < 1, got {max(checked)}")
+    return [checked[min(e, len(checked) - 1)] for e in range(epochs)]
+
+
 def check_float_dtype(dtype: Any) -> np.dtype:
     """Return the model dtype, which must be float32 or float64."""
     try:

@@ -10,7 +10,7 @@ from crbm import _loops, evaluate
 from crbm._persist import load_model, save_model
 from crbm._validation import (
     INT_MAX, RandomState, as_generator, as_unit_rows, check_float_dtype, check_int,
-    check_positive_float)
+    check_momentum, check_non_negative_float, check_positive_float, check_unit_float)
 
 _INITS = ("zeros", "normal")
 # Clip data marginals before the logit so that constant pixels get a large
@@ -64,6 +64,11 @@ class RBM:
         self._visible_bias_from_data = init == "normal"
         if init == "normal":
             self._W[...] = self._rng.normal(0.0, 0.01, size=self._W.shape)
+        # Training state beyond the parameters, created when first needed:
+        # PCD chains, momentum velocity, centering offsets.
+        self._chains: Optional[np.ndarray] = None
+        self._velocity: Optional[np.ndarray] = None
+        self._offsets: Optional[np.ndarray] = None
         # Serialises training: two threads never update the same model at once.
         self._train_lock = threading.Lock()
 
@@ -136,7 +141,12 @@ class RBM:
     # -- training -----------------------------------------------------------
 
     def train(self, samples: Any, learning_rate: float = 0.01, epochs: int = 3, *,
-              batch_size: int = 1, k: int = 1,
+              batch_size: int = 1, k: int = 1, persistent: bool = False,
+              n_chains: Optional[int] = None, momentum: Any = 0.0,
+              weight_decay: float = 0.0, sparsity_target: float = 0.1,
+              sparsity_cost: float = 0.0, centering: bool = False,
+              offset_rate: float = 0.01, learning_rate_decay: float = 0.0,
+              shuffle: bool = False,
               progress: Optional[Callable[[int], None]] = None) -> "RBM":
         """Train by contrastive divergence, in place.
 
@@ -147,10 +157,11 @@ class RBM:
         (v - v1)``, ``hidden_bias += lr (h - h1)``. ``k > 1`` runs ``k`` Gibbs
         steps before the negative statistics.
 
-        With ``batch_size > 1`` each batch makes one minibatch CD-k step:
-        positive statistics from ``p(h|v0)``, negative from ``p(h|vk)`` with
-        sampled ``vk``, and the gradient averaged over the batch (the last
-        batch may be shorter).
+        Otherwise (``batch_size > 1``, or any of persistent, momentum,
+        weight_decay, sparsity_cost, centering) each batch makes one
+        minibatch step: positive statistics from ``p(h|v0)``, negative from
+        ``p(h|vk)`` with sampled ``vk`` after ``k`` Gibbs steps, each averaged
+        over its rows (the last batch may be shorter).
 
         Parameters
         ----------
@@ -164,7 +175,28 @@ class RBM:
         batch_size : int
             Samples per update, >= 1.
         k : int
-            Gibbs steps per update (CD-k), >= 1.
+            Gibbs steps per update (CD-k, PCD-k), >= 1.
+        persistent : bool
+            Persistent CD (Tieleman 2008): the negative statistics come from
+            ``n_chains`` Gibbs chains (default: ``batch_size``) kept on the
+            model from update to update and from call to call.
+        momentum : float or sequence of floats
+            Momentum in [0, 1), or one value per epoch (the last one repeats),
+            e.g. ``[0.5] * 5 + [0.9]``.
+        weight_decay : float
+            L2 penalty on the weights, >= 0.
+        sparsity_target, sparsity_cost : float
+            Pull the mean hidden activation towards ``sparsity_target`` with
+            strength ``sparsity_cost`` (0: off).
+        centering : bool
+            Centered gradient (Melchior, Fischer & Wiskott, JMLR 2016):
+            visible and hidden offsets start at the data mean and 0.5 and
+            follow the batch means at ``offset_rate``.
+        learning_rate_decay : float
+            Epoch ``e`` (from 0) of this call uses
+            ``learning_rate / (1 + learning_rate_decay * e)``.
+        shuffle : bool
+            Visit the samples in a new random order every epoch.
         progress : callable, optional
             Called with the number of samples just processed, a few times per
             epoch; it does not change the result.
@@ -182,21 +214,67 @@ class RBM:
         batch_size = min(check_int("batch_size", batch_size, 1), n)
         if batch_size > INT_MAX:
             raise ValueError(f"batch_size must be <= {INT_MAX}, got {batch_size}")
+        momenta = check_momentum(momentum, epochs)
+        weight_decay = check_non_negative_float("weight_decay", weight_decay)
+        sparsity_cost = check_non_negative_float("sparsity_cost", sparsity_cost)
+        sparsity_target = check_unit_float("sparsity_target", sparsity_target)
+        offset_rate = check_unit_float("offset_rate", offset_rate)
+        learning_rate_decay = check_non_negative_float("learning_rate_decay", learning_rate_decay)
+        if persistent:
+            n_chains = check_int("n_chains", batch_size if n_chains is None else n_chains, 1, INT_MAX)
+        elif n_chains is not None:
+            raise ValueError("n_chains is only used with persistent=True")
+        reference = (batch_size == 1 and not persistent and not any(momenta)
+                     and weight_decay == 0 and sparsity_cost == 0 and not centering)
         # Without a progress callback each epoch is one call into Cython;
         # with one, chunks of whole batches keep batch boundaries unchanged.
         chunk = n if progress is None else batch_size * max(1, 2048 // batch_size)
+        empty = np.empty(0, dtype=self.dtype)
         with self._train_lock:
             if self._visible_bias_from_data:
                 self._set_visible_bias_from(data)
-            for _ in range(epochs):
+            chains = self._persistent_chains(n_chains) if persistent else empty.reshape(0, 1)
+            velocity = self._momentum_velocity() if any(momenta) else empty
+            offsets = self._centering_offsets(data) if centering else empty
+            for epoch in range(epochs):
+                settings = {
+                    "k": k, "learning_rate": learning_rate / (1 + learning_rate_decay * epoch),
+                    "momentum": momenta[epoch], "weight_decay": weight_decay,
+                    "sparsity_target": sparsity_target, "sparsity_cost": sparsity_cost,
+                    "centered": centering, "offset_rate": offset_rate}
+                order = (self._rng.permutation(n).astype(np.intp) if shuffle
+                         else np.empty(0, dtype=np.intp))
                 for start in range(0, n, chunk):
                     stop = min(n, start + chunk)
-                    _loops.train_epoch(self._rng, data, start, stop, self._W,
-                                       self._visible_bias, self._hidden_bias,
-                                       batch_size, k, learning_rate, binary)
+                    _loops.train_epoch(self._rng, data, order, start, stop, self._W,
+                                       self._visible_bias, self._hidden_bias, batch_size,
+                                       settings, reference, binary, chains, velocity, offsets)
                     if progress is not None:
                         progress(stop - start)
         return self
+
+    def _persistent_chains(self, n_chains: int) -> np.ndarray:
+        """The PCD chains, started from fair coin flips when there are none
+        yet or their number changed."""
+        if self._chains is None or self._chains.shape[0] != n_chains:
+            self._chains = np.empty((n_chains, self.n_visible), dtype=self.dtype)
+            _loops.random_binary(self._rng, self._chains)
+        return self._chains
+
+    def _momentum_velocity(self) -> np.ndarray:
+        """The momentum buffer: weight, visible-bias and hidden-bias steps."""
+        size = self.n_visible * self.n_hidden + self.n_visible + self.n_hidden
+        if self._velocity is None:
+            self._velocity = np.zeros(size, dtype=self.dtype)
+        return self._velocity
+
+    def _centering_offsets(self, data: np.ndarray) -> np.ndarray:
+        """Visible offsets (from the data mean) then hidden offsets (0.5)."""
+        if self._offsets is None:
+            self._offsets = np.concatenate([
+                data.mean(axis=0, dtype=np.float64),
+                np.full(self.n_hidden, 0.5)]).astype(self.dtype)
+        return self._offsets
 
     def _set_visible_bias_from(self, data: np.ndarray) -> None:
         # mean() with a float dtype reduces in chunks: no float copy of data.

@@ -14,6 +14,8 @@ Bernoulli sampler: :func:`bernoulli` (crbm's draws, the default) or
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 
 
@@ -80,19 +82,58 @@ def cd_sample_update(rng: np.random.Generator, v: np.ndarray, W: np.ndarray,
 
 def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
                     b: np.ndarray, c: np.ndarray, learning_rate: float,
-                    k: int = 1, sampler=bernoulli) -> None:
-    """Minibatch CD-k: p(h|v0) positive, p(h|vk) negative, averaged over rows."""
-    scale = W.dtype.type(learning_rate / V0.shape[0])
+                    k: int = 1, sampler=bernoulli, *, chains: Optional[np.ndarray] = None,
+                    velocity: Optional[list] = None, offsets: Optional[list] = None,
+                    momentum: float = 0.0, weight_decay: float = 0.0,
+                    sparsity_target: float = 0.0, sparsity_cost: float = 0.0,
+                    offset_rate: float = 0.0) -> None:
+    """Minibatch CD-k (``chains`` None) or PCD-k (``chains``: the persistent
+    visible states, updated in place); p(h|v0) positive and p(h|vk) negative
+    statistics, each averaged over its rows. Options as in the kernel:
+    sparsity target, L2 weight decay, momentum (``velocity = [vW, vb, vc]``,
+    updated in place), centering (``offsets = [mu, lambda]``, in place).
+    """
+    dt = W.dtype.type
+    lr = dt(learning_rate)
     PH0 = sigmoid(V0 @ W + c)
-    H = sampler(rng, PH0)
-    for step in range(k):
-        V = sampler(rng, sigmoid(H @ W.T + b))
+    if chains is None:
+        H = sampler(rng, PH0)
+        for step in range(k):
+            V = sampler(rng, sigmoid(H @ W.T + b))
+            PH = sigmoid(V @ W + c)
+            if step + 1 < k:
+                H = sampler(rng, PH)
+    else:
+        V = chains.copy()
+        for _ in range(k):
+            H = sampler(rng, sigmoid(V @ W + c))
+            V = sampler(rng, sigmoid(H @ W.T + b))
+        chains[...] = V
         PH = sigmoid(V @ W + c)
-        if step + 1 < k:
-            H = sampler(rng, PH)
-    W += scale * (V0.T @ PH0 - V.T @ PH)
-    b += scale * (V0 - V).sum(axis=0)
-    c += scale * (PH0 - PH).sum(axis=0)
+    mean_v0, mean_h0 = V0.mean(axis=0), PH0.mean(axis=0)
+    positive = PH0 + dt(sparsity_cost) * (dt(sparsity_target) - PH0)
+    G = V0.T @ positive / dt(len(V0)) - V.T @ PH / dt(len(V))
+    dv = mean_v0 - V.mean(axis=0)
+    dh = positive.mean(axis=0) - PH.mean(axis=0)
+    if offsets is not None:
+        mu, lam = offsets
+        G = G - np.outer(mu, dh) - np.outer(dv, lam)
+    step_W = lr * (G - dt(weight_decay) * W)
+    step_b, step_c = lr * dv, lr * dh
+    if velocity is not None:
+        vW, vb, vc = velocity
+        vW[...] = dt(momentum) * vW + step_W
+        vb[...] = dt(momentum) * vb + step_b
+        vc[...] = dt(momentum) * vc + step_c
+        step_W, step_b, step_c = vW, vb, vc
+    W += step_W
+    b += step_b
+    c += step_c
+    if offsets is not None:
+        b -= step_W @ lam
+        c -= step_W.T @ mu
+        mu += dt(offset_rate) * (mean_v0 - mu)
+        lam += dt(offset_rate) * (mean_h0 - lam)
 
 
 def train(rng: np.random.Generator, data: np.ndarray, W: np.ndarray,

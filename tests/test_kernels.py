@@ -128,8 +128,12 @@ def run_epochs(data, dtype, binary, epochs, M=20, seed=0):
     b, c = np.zeros(N, dtype), np.zeros(M, dtype)
     rng = np.random.default_rng(seed)
     snapshots = []
+    settings = {"k": 1, "learning_rate": 0.05, "momentum": 0, "weight_decay": 0,
+                "sparsity_target": 0, "sparsity_cost": 0, "centered": False, "offset_rate": 0}
+    none = np.empty(0, dtype)
     for _ in range(epochs):
-        _loops.train_epoch(rng, data, 0, len(data), W, b, c, 1, 1, 0.05, binary)
+        _loops.train_epoch(rng, data, np.empty(0, np.intp), 0, len(data), W, b, c, 1,
+                           settings, True, binary, none.reshape(0, 1), none, none)
         snapshots.append((W.copy(), b.copy(), c.copy()))
     return snapshots
 

@@ -6,6 +6,7 @@ from numpy's C API, the GIL released), plus an MNIST idx reader.
 """
 from pathlib import Path
 
+from crbm import evaluate, recipes
 from crbm._persist import ModelFileError
 from crbm.idx import IdxFormatError, binarize, load_mnist, read_idx, write_idx
 from crbm.rbm import RBM
@@ -14,7 +15,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "RBM", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
-    "load_mnist", "binarize", "get_include", "__version__",
+    "load_mnist", "binarize", "get_include", "evaluate", "recipes", "__version__",
 ]
 
 

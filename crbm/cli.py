@@ -17,6 +17,8 @@ import numpy as np
 from crbm.idx import binarize, load_mnist
 from crbm.images import save_each, save_png, tile_images
 from crbm.rbm import RBM
+from crbm.recipes import RECIPES
+from crbm.recipes import split as split_recipe
 from crbm.synthetic import glyph_digits
 
 # The demo: small enough to finish well inside a minute on two cores.
@@ -57,6 +59,20 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not (value >= 0 and np.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
+    return value
+
+
+def _unit_float(text: str) -> float:
+    value = _non_negative_float(text)
+    if value > 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0 or not np.isfinite(value):
@@ -88,17 +104,40 @@ def check_output_directory(path: "str | Path") -> None:
         raise FileNotFoundError(f"output directory does not exist: {parent}")
 
 
+# Command-line flags that override a recipe's settings: flag -> train keyword.
+RECIPE_FLAGS = {
+    "epochs": "epochs", "batch_size": "batch_size", "learning_rate": "learning_rate", "k": "k",
+    "init": "init", "dtype": "dtype", "persistent": "persistent", "chains": "n_chains",
+    "momentum": "momentum", "weight_decay": "weight_decay", "sparsity_target": "sparsity_target",
+    "sparsity_cost": "sparsity_cost", "centering": "centering",
+    "learning_rate_decay": "learning_rate_decay", "shuffle": "shuffle",
+}
+
+
+def recipe_settings(args: argparse.Namespace) -> dict:
+    """The chosen recipe with every flag the user gave laid over it."""
+    settings = dict(RECIPES[args.recipe])
+    for flag, key in RECIPE_FLAGS.items():
+        value = getattr(args, flag)
+        if value is not None:
+            settings[key] = value
+    if not settings.get("persistent"):
+        settings.pop("n_chains", None)
+    return settings
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     check_output_directory(args.out)
     images, _ = load_mnist(args.mnist, split=args.split)
     data = binarize(images[: args.limit])
-    model = RBM(data.shape[1], args.hidden, dtype=args.dtype, init=args.init,
-                random_state=args.seed)
-    seconds = train_with_progress(
-        model, data, epochs=args.epochs, show=not args.quiet, learning_rate=args.learning_rate,
-        batch_size=args.batch_size, k=args.k)
+    model_settings, train_settings = split_recipe(recipe_settings(args))
+    model = RBM(data.shape[1], args.hidden, random_state=args.seed, **model_settings)
+    epochs = train_settings.pop("epochs")
+    seconds = train_with_progress(model, data, epochs=epochs, show=not args.quiet,
+                                  **train_settings)
     model.save(args.out)
-    print(f"trained {model} on {len(data)} images in {seconds:.1f} s; saved {args.out}")
+    print(f"trained {model} on {len(data)} images in {seconds:.1f} s "
+          f"({args.recipe} recipe); saved {args.out}")
 
 
 def write_samples(samples: np.ndarray, args: argparse.Namespace) -> None:
@@ -187,16 +226,33 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use only the first N images")
     train.add_argument("--hidden", type=_positive_int, required=True, metavar="M",
                        help="number of hidden units")
-    train.add_argument("--epochs", type=_positive_int, default=3, help="passes over the data (default: 3)")
-    train.add_argument("--batch-size", type=_positive_int, default=1,
-                       help="1 = the reference per-sample CD (default); >1 = minibatch CD")
-    train.add_argument("--learning-rate", type=_positive_float, default=0.01,
-                       help="step size (default: 0.01)")
-    train.add_argument("-k", type=_positive_int, default=1, help="Gibbs steps per update, CD-k (default: 1)")
-    train.add_argument("--init", choices=("zeros", "normal"), default="zeros",
-                       help="initial parameters (default: zeros, the reference)")
-    train.add_argument("--dtype", choices=("float64", "float32"), default="float64",
-                       help="precision (default: float64)")
+    train.add_argument("--recipe", choices=sorted(RECIPES), default="default",
+                       help="settings to start from: 'default' (PCD, momentum, weight decay, "
+                            "centering; see crbm.recipes) or 'reference' (per-sample CD-1, "
+                            "lr 0.01, 3 epochs, the reference experiment); the flags below "
+                            "override single settings")
+    tuning = train.add_argument_group("tuning (defaults come from the recipe)")
+    tuning.add_argument("--epochs", type=_positive_int, help="passes over the data")
+    tuning.add_argument("--batch-size", type=_positive_int,
+                        help="samples per update; 1 with no other option = per-sample CD")
+    tuning.add_argument("--learning-rate", type=_positive_float, help="step size")
+    tuning.add_argument("-k", type=_positive_int, help="Gibbs steps per update (CD-k, PCD-k)")
+    tuning.add_argument("--init", choices=("zeros", "normal"), help="initial parameters")
+    tuning.add_argument("--dtype", choices=("float64", "float32"), help="precision")
+    tuning.add_argument("--persistent", action=argparse.BooleanOptionalAction,
+                        help="persistent contrastive divergence (PCD)")
+    tuning.add_argument("--chains", type=_positive_int, help="PCD chains (default: batch size)")
+    tuning.add_argument("--momentum", type=_unit_float, help="momentum (whole run)")
+    tuning.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
+    tuning.add_argument("--sparsity-target", type=_unit_float, help="target hidden activation")
+    tuning.add_argument("--sparsity-cost", type=_non_negative_float,
+                        help="strength of the sparsity term (0: off)")
+    tuning.add_argument("--centering", action=argparse.BooleanOptionalAction,
+                        help="centered gradient (Melchior et al. 2016)")
+    tuning.add_argument("--learning-rate-decay", type=_non_negative_float,
+                        help="epoch e uses lr / (1 + decay * e)")
+    tuning.add_argument("--shuffle", action=argparse.BooleanOptionalAction,
+                        help="new sample order every epoch")
     train.add_argument("--seed", type=int, help="random seed, for a reproducible run")
     train.add_argument("--out", required=True, metavar="MODEL.npz", help="where to save the model")
     train.set_defaults(run=cmd_train)

@@ -128,18 +128,20 @@ def _ais_log_partition(model: Any, n_runs: int, n_betas: int, base_rate: Optiona
     log_z_base = np.logaddexp(0.0, b_base).sum() + model.n_hidden * np.log(2.0)
     V = (rng.random((n_runs, model.n_visible)) < expit(b_base)).astype(np.float64)
 
-    def log_p_star(V, beta):  # unnormalised log p_beta(v), hidden units summed out
-        return ((1 - beta) * (V @ b_base) + beta * (V @ b)
-                + np.logaddexp(0.0, beta * (V @ W + c)).sum(axis=1))
+    def log_p_star(beta):  # unnormalised log p_beta(v), hidden units summed out
+        return (1 - beta) * v_base + beta * v_bias + np.logaddexp(0.0, beta * X).sum(axis=1)
 
-    log_w = -log_p_star(V, betas[0])
+    # X = V W + c is shared by both weights of a step and the hidden draw.
+    X, v_base, v_bias = V @ W + c, V @ b_base, V @ b
+    log_w = -log_p_star(betas[0])
     for beta in betas[1:-1]:
-        log_w += log_p_star(V, beta)
+        log_w += log_p_star(beta)
         # One Gibbs transition that leaves p_beta invariant.
-        H = (rng.random((n_runs, model.n_hidden)) < expit(beta * (V @ W + c))).astype(np.float64)
+        H = (rng.random((n_runs, model.n_hidden)) < expit(beta * X)).astype(np.float64)
         V = (rng.random(V.shape) < expit((1 - beta) * b_base + beta * (H @ W.T + b))).astype(np.float64)
-        log_w -= log_p_star(V, beta)
-    log_w += log_p_star(V, betas[-1])
+        X, v_base, v_bias = V @ W + c, V @ b_base, V @ b
+        log_w -= log_p_star(beta)
+    log_w += log_p_star(betas[-1])
     log_mean = logsumexp(log_w) - np.log(n_runs)
     # +-3 standard errors of the mean importance weight, in log space.
     w = np.exp(log_w - log_w.max())

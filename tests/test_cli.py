@@ -37,6 +37,23 @@ def trained(tmp_path_factory, mnist_dir):
     return tmp
 
 
+def test_train_recipes_and_flags_match_the_python_api(tmp_path, mnist_dir):
+    images, _ = crbm.load_mnist(mnist_dir, split="t10k")
+    data = crbm.binarize(images[:200])
+    run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--hidden", 8,
+        "--recipe", "reference", "--seed", 5, "--out", "ref.npz", cwd=tmp_path)
+    expected = crbm.RBM(784, 8, random_state=5).train(data)  # the reference defaults
+    assert np.array_equal(crbm.RBM.load(tmp_path / "ref.npz").W, expected.W)
+    run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--hidden", 8,
+        "--epochs", 2, "--chains", 7, "--momentum", 0.3, "--no-centering", "--shuffle",
+        "--seed", 5, "--out", "tuned.npz", cwd=tmp_path)
+    model_settings, train_settings = crbm.recipes.split(crbm.recipes.RECIPES["default"])
+    train_settings.update(epochs=2, n_chains=7, momentum=0.3, centering=False, shuffle=True)
+    expected = crbm.RBM(784, 8, random_state=5, **model_settings).train(data, **train_settings)
+    tuned = crbm.RBM.load(tmp_path / "tuned.npz")
+    assert np.array_equal(tuned.W, expected.W) and tuned._chains.shape == (7, 784)
+
+
 def test_train_writes_a_loadable_model(trained):
     model = crbm.RBM.load(trained / "model.npz")
     assert (model.n_visible, model.n_hidden) == (784, 20)

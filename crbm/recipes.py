@@ -1,0 +1,28 @@
+"""Named training recipes: settings for :meth:`crbm.RBM` and :meth:`crbm.RBM.train`.
+
+``RECIPES["reference"]`` is the reference experiment's algorithm (per-sample
+CD-1 from zero weights). ``RECIPES["default"]``, what ``crbm train`` runs
+without tuning flags, is the best recipe measured on MNIST so far (see
+``benchmarks/bench_quality.py`` and the README's quality table).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+# "init" and "dtype" go to the RBM constructor; the rest to RBM.train.
+MODEL_KEYS = ("init", "dtype")
+
+RECIPES: dict[str, dict[str, Any]] = {
+    "reference": dict(init="zeros", dtype="float64", epochs=3, batch_size=1,
+                      learning_rate=0.01),
+    "default": dict(init="normal", dtype="float32", epochs=100, batch_size=100,
+                    learning_rate=0.01, persistent=True, momentum=[0.5] * 5 + [0.9],
+                    weight_decay=2e-4, centering=True),
+}
+
+
+def split(recipe: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split a recipe into (constructor keywords, train keywords)."""
+    model = {key: value for key, value in recipe.items() if key in MODEL_KEYS}
+    train = {key: value for key, value in recipe.items() if key not in MODEL_KEYS}
+    return model, train

@@ -57,6 +57,8 @@ def save_model(model: Any, path: Any) -> None:
         "n_hidden": model.n_hidden,
         "init": model.init,
         "visible_bias_from_data": model._visible_bias_from_data,
+        "epochs_trained": model.epochs_trained,
+        "history": model.history,
         "bit_generator": type(model.random_state.bit_generator).__name__,
         "rng_state": _encode_state(model.random_state.bit_generator.state),
     }
@@ -142,6 +144,12 @@ def load_model(cls: type, path: Any) -> Any:
     model.visible_bias = arrays["visible_bias"]
     model.hidden_bias = arrays["hidden_bias"]
     model._visible_bias_from_data = pending
+    epochs_trained, history = meta.get("epochs_trained", 0), meta.get("history", [])
+    if (type(epochs_trained) is not int or not isinstance(history, list)
+            or not all(isinstance(r, dict) and all(isinstance(v, (int, float)) for v in r.values())
+                       for r in history)):
+        raise ModelFileError(f"{path}: corrupt metadata (training history)")
+    model.epochs_trained, model.history = epochs_trained, history
     state_shapes = {"chains": (None, n_visible),
                     "velocity": (n_visible * n_hidden + n_visible + n_hidden,),
                     "offsets": (n_visible + n_hidden,)}

@@ -14,6 +14,7 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from crbm._atomic import atomic_write
 from crbm.idx import binarize, load_mnist
 from crbm.images import save_each, save_png, tile_images
 from crbm.rbm import RBM
@@ -90,11 +91,43 @@ def _shape(text: str) -> tuple[int, int]:
 
 def train_with_progress(model: RBM, data: np.ndarray, *, epochs: int, show: bool,
                         **kwargs) -> float:
-    """Train ``model`` on ``data`` with a progress bar; return the seconds taken."""
+    """Train ``model`` on ``data`` with a progress bar showing the latest
+    learning-curve figures; return the seconds taken."""
     start = time.perf_counter()
     with progress_bar(epochs * len(data), "training", show) as update:
-        model.train(data, epochs=epochs, progress=update, **kwargs)
+        on_epoch = None
+        if update is not None and kwargs.get("validation") is not None:
+            bar = update.__self__
+
+            def on_epoch(record: dict) -> None:
+                bar.set_postfix(recon=f"{record['validation_reconstruction_error']:.4f}",
+                                pl=f"{record['pseudo_likelihood']:.4f}",
+                                gap=f"{record['free_energy_gap']:.2f}")
+        model.train(data, epochs=epochs, progress=update, on_epoch=on_epoch, **kwargs)
     return time.perf_counter() - start
+
+
+def plot_history(history: list, path: "str | Path") -> None:
+    """Draw the learning curves recorded by ``RBM.train(validation=...)``."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise ImportError('--plot needs matplotlib: pip install "crbm[plot]"') from exc
+    epochs = [r["epoch"] for r in history]
+    figure, axes = plt.subplots(1, 3, figsize=(13, 3.6), constrained_layout=True)
+    axes[0].plot(epochs, [r["reconstruction_error"] for r in history], label="training")
+    axes[0].plot(epochs, [r["validation_reconstruction_error"] for r in history], label="validation")
+    axes[0].set(title="reconstruction error", xlabel="epoch")
+    axes[0].legend()
+    axes[1].plot(epochs, [r["pseudo_likelihood"] for r in history])
+    axes[1].set(title="validation pseudo-log-likelihood per unit", xlabel="epoch")
+    axes[2].plot(epochs, [r["free_energy_gap"] for r in history])
+    axes[2].set(title="free energy gap (validation - training)", xlabel="epoch")
+    with atomic_write(path) as f:
+        figure.savefig(f, format="png", dpi=100)
+    plt.close(figure)
 
 
 def check_output_directory(path: "str | Path") -> None:
@@ -128,16 +161,30 @@ def recipe_settings(args: argparse.Namespace) -> dict:
 
 def cmd_train(args: argparse.Namespace) -> None:
     check_output_directory(args.out)
+    if args.plot is not None:
+        check_output_directory(args.plot)
+        if not args.validation:
+            raise ValueError("--plot draws the validation curves: give --validation N")
     images, _ = load_mnist(args.mnist, split=args.split)
     data = binarize(images[: args.limit])
+    if args.validation and args.validation >= len(data):
+        raise ValueError(f"--validation {args.validation} leaves no training images "
+                         f"out of {len(data)}")
+    if args.validation:
+        data, validation = data[: -args.validation], data[-args.validation:]
+    else:
+        validation = None
     model_settings, train_settings = split_recipe(recipe_settings(args))
     model = RBM(data.shape[1], args.hidden, random_state=args.seed, **model_settings)
     epochs = train_settings.pop("epochs")
     seconds = train_with_progress(model, data, epochs=epochs, show=not args.quiet,
-                                  **train_settings)
+                                  validation=validation, **train_settings)
     model.save(args.out)
     print(f"trained {model} on {len(data)} images in {seconds:.1f} s "
           f"({args.recipe} recipe); saved {args.out}")
+    if args.plot is not None:
+        plot_history(model.history, args.plot)
+        print(f"learning curves: {args.plot}")
 
 
 def write_samples(samples: np.ndarray, args: argparse.Namespace) -> None:
@@ -253,6 +300,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="epoch e uses lr / (1 + decay * e)")
     tuning.add_argument("--shuffle", action=argparse.BooleanOptionalAction,
                         help="new sample order every epoch")
+    train.add_argument("--validation", type=_positive_int, metavar="N",
+                       help="hold the last N images out and record learning curves on them")
+    train.add_argument("--plot", metavar="FILE.png",
+                       help="draw the learning curves (needs --validation and matplotlib)")
     train.add_argument("--seed", type=int, help="random seed, for a reproducible run")
     train.add_argument("--out", required=True, metavar="MODEL.npz", help="where to save the model")
     train.set_defaults(run=cmd_train)

@@ -193,3 +193,22 @@ def log_likelihood(model: Any, v: Any, *, log_z: Optional[float] = None, method:
             kwargs.setdefault("base_rate", V.mean(axis=0))
         log_z = log_partition(model, method, **kwargs)
     return float(np.mean(-free_energy(model, V)) - log_z)
+
+
+def monitor(model: Any, train_rows: np.ndarray, validation_rows: np.ndarray) -> dict:
+    """The learning-curve figures for one epoch (see ``RBM.train(validation=...)``).
+
+    ``train_rows`` is a probe of the training data as large as the validation
+    set. The pseudo-likelihood flips the same units every epoch (a fixed
+    seed), so its changes come from the model, not from the draw. The
+    free-energy gap ``mean F(validation) - mean F(train)`` grows when the
+    model starts to overfit (Hinton, "A practical guide to training RBMs").
+    """
+    return {
+        "reconstruction_error": reconstruction_error(model, train_rows),
+        "validation_reconstruction_error": reconstruction_error(model, validation_rows),
+        "pseudo_likelihood": pseudo_likelihood(model, validation_rows, random_state=0),
+        "free_energy_gap": float(np.mean(free_energy(model, validation_rows))
+                                 - np.mean(free_energy(model, train_rows))),
+    }
+

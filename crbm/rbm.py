@@ -64,6 +64,10 @@ class RBM:
         self._visible_bias_from_data = init == "normal"
         if init == "normal":
             self._W[...] = self._rng.normal(0.0, 0.01, size=self._W.shape)
+        #: Epochs trained so far, over all train() calls.
+        self.epochs_trained = 0
+        #: One record per epoch trained with validation data (see train).
+        self.history: list[dict] = []
         # Training state beyond the parameters, created when first needed:
         # PCD chains, momentum velocity, centering offsets.
         self._chains: Optional[np.ndarray] = None
@@ -146,7 +150,8 @@ class RBM:
               weight_decay: float = 0.0, sparsity_target: float = 0.1,
               sparsity_cost: float = 0.0, centering: bool = False,
               offset_rate: float = 0.01, learning_rate_decay: float = 0.0,
-              shuffle: bool = False,
+              shuffle: bool = False, validation: Any = None,
+              on_epoch: Optional[Callable[[dict], None]] = None,
               progress: Optional[Callable[[int], None]] = None) -> "RBM":
         """Train by contrastive divergence, in place.
 
@@ -197,6 +202,13 @@ class RBM:
             ``learning_rate / (1 + learning_rate_decay * e)``.
         shuffle : bool
             Visit the samples in a new random order every epoch.
+        validation : array_like, optional
+            Held-out rows: after every epoch, :func:`crbm.evaluate.monitor`
+            figures (reconstruction error on training and validation data,
+            validation pseudo-likelihood, free-energy gap) are appended to
+            :attr:`history`, with the epoch's number.
+        on_epoch : callable, optional
+            Called with each new :attr:`history` record.
         progress : callable, optional
             Called with the number of samples just processed, a few times per
             epoch; it does not change the result.
@@ -220,6 +232,12 @@ class RBM:
         sparsity_target = check_unit_float("sparsity_target", sparsity_target)
         offset_rate = check_unit_float("offset_rate", offset_rate)
         learning_rate_decay = check_non_negative_float("learning_rate_decay", learning_rate_decay)
+        if validation is not None:
+            validation, _ = as_unit_rows(validation, "validation", self.n_visible, allow_1d=False)
+            validation = np.asarray(validation, dtype=np.float64)
+            train_probe = np.asarray(data[:len(validation)], dtype=np.float64)
+        elif on_epoch is not None:
+            raise ValueError("on_epoch needs validation data")
         if persistent:
             n_chains = check_int("n_chains", batch_size if n_chains is None else n_chains, 1, INT_MAX)
         elif n_chains is not None:
@@ -251,6 +269,13 @@ class RBM:
                                        settings, reference, binary, chains, velocity, offsets)
                     if progress is not None:
                         progress(stop - start)
+                self.epochs_trained += 1
+                if validation is not None:
+                    record = {"epoch": self.epochs_trained,
+                              **evaluate.monitor(self, train_probe, validation)}
+                    self.history.append(record)
+                    if on_epoch is not None:
+                        on_epoch(record)
         return self
 
     def _persistent_chains(self, n_chains: int) -> np.ndarray:

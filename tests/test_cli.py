@@ -54,6 +54,17 @@ def test_train_recipes_and_flags_match_the_python_api(tmp_path, mnist_dir):
     assert np.array_equal(tuned.W, expected.W) and tuned._chains.shape == (7, 784)
 
 
+def test_train_with_validation_plots_learning_curves(tmp_path, mnist_dir):
+    run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 600, "--hidden", 16,
+        "--epochs", 3, "--validation", 100, "--plot", "curves.png", "--out", "m.npz", cwd=tmp_path)
+    model = crbm.RBM.load(tmp_path / "m.npz")
+    assert [r["epoch"] for r in model.history] == [1, 2, 3]
+    assert Image.open(tmp_path / "curves.png").size[0] > 500
+    result = run("train", "--mnist", mnist_dir, "--hidden", 4, "--plot", "c.png",
+                 "--out", "m.npz", cwd=tmp_path, expect=1)
+    assert "--validation" in result.stderr
+
+
 def test_train_writes_a_loadable_model(trained):
     model = crbm.RBM.load(trained / "model.npz")
     assert (model.n_visible, model.n_hidden) == (784, 20)

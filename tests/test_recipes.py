@@ -143,3 +143,36 @@ def test_bad_recipe_options_change_nothing(options, error, match):
         model.train(make_data(), 0.1, 2, batch_size=4, **options)
     assert np.array_equal(model.W, W) and model.random_state.bit_generator.state == state
     assert model._chains is None and model._velocity is None and model._offsets is None
+
+
+def test_validation_records_learning_curves_that_survive_a_save(tmp_path):
+    data = make_data(200, 10)
+    records = []
+    model = crbm.RBM(10, 6, random_state=1, init="normal")
+    model.train(data[:150], 0.1, 4, batch_size=10, validation=data[150:], on_epoch=records.append)
+    model.train(data[:150], 0.1, 1, batch_size=10)  # no validation: counted, not recorded
+    model.train(data[:150], 0.1, 1, batch_size=10, validation=data[150:])
+    assert [r["epoch"] for r in model.history] == [1, 2, 3, 4, 6] and records == model.history[:4]
+    first, last = model.history[0], model.history[-1]
+    assert last["validation_reconstruction_error"] < first["validation_reconstruction_error"]
+    assert last["pseudo_likelihood"] > first["pseudo_likelihood"]
+    assert set(first) == {"epoch", "reconstruction_error", "validation_reconstruction_error",
+                          "pseudo_likelihood", "free_energy_gap"}
+    model.save(tmp_path / "m.npz")
+    loaded = crbm.RBM.load(tmp_path / "m.npz")
+    assert loaded.history == model.history and loaded.epochs_trained == 6
+    # Monitoring only reads the model: training with it gives the same weights.
+    plain = crbm.RBM(10, 6, random_state=1, init="normal")
+    plain.train(data[:150], 0.1, 4, batch_size=10)
+    W_after_four = crbm.RBM(10, 6, random_state=1, init="normal").train(
+        data[:150], 0.1, 4, batch_size=10, validation=data[150:]).W
+    np.testing.assert_array_equal(plain.W, W_after_four)
+
+
+def test_validation_is_checked_first():
+    model = crbm.RBM(10, 6, random_state=1)
+    with pytest.raises(ValueError, match="validation"):
+        model.train(make_data(), validation=np.zeros((3, 9)))
+    with pytest.raises(ValueError, match="on_epoch"):
+        model.train(make_data(), on_epoch=print)
+    assert not model.W.any() and model.epochs_trained == 0

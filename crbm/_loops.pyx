@@ -68,6 +68,11 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
     # The binary per-sample kernel reads W @ h as rows of a transposed copy.
     cdef floating[:, ::1] WT = (np.ascontiguousarray(np.asarray(W).T)
                                 if reference and binary else W)
+    # The kernel reads these buffers whenever the settings ask for them.
+    if not reference and s.momentum != 0 and velocity.shape[0] != <Py_ssize_t> N * M + N + M:
+        raise ValueError("momentum needs a velocity buffer of N*M + N + M values")
+    if not reference and s.centered and offsets.shape[0] != N + M:
+        raise ValueError("centering needs an offsets buffer of N + M values")
     cdef const Py_ssize_t *order_ptr = &order[0] if order.shape[0] > 0 else NULL
     cdef floating *chains_ptr = &chains[0, 0] if n_chains > 0 else NULL
     cdef floating *velocity_ptr = &velocity[0] if velocity.shape[0] > 0 else NULL

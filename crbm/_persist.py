@@ -11,7 +11,8 @@ import numpy as np
 from crbm._atomic import atomic_write
 
 FORMAT_NAME = "crbm.RBM"
-FORMAT_VERSION = 1
+# 2: optional training state (chains, velocity, offsets) and history.
+FORMAT_VERSION = 2
 _ARRAYS = ("W", "visible_bias", "hidden_bias")
 # Optional training state: PCD chains, momentum velocity, centering offsets.
 _STATE = ("chains", "velocity", "offsets")
@@ -145,8 +146,11 @@ def load_model(cls: type, path: Any) -> Any:
     model.hidden_bias = arrays["hidden_bias"]
     model._visible_bias_from_data = pending
     epochs_trained, history = meta.get("epochs_trained", 0), meta.get("history", [])
-    if (type(epochs_trained) is not int or not isinstance(history, list)
-            or not all(isinstance(r, dict) and all(isinstance(v, (int, float)) for v in r.values())
+    keys = {"epoch", "reconstruction_error", "validation_reconstruction_error",
+            "pseudo_likelihood", "free_energy_gap"}
+    if (type(epochs_trained) is not int or epochs_trained < 0 or not isinstance(history, list)
+            or not all(isinstance(r, dict) and set(r) == keys
+                       and all(isinstance(v, (int, float)) for v in r.values())
                        for r in history)):
         raise ModelFileError(f"{path}: corrupt metadata (training history)")
     model.epochs_trained, model.history = epochs_trained, history
@@ -158,8 +162,10 @@ def load_model(cls: type, path: Any) -> Any:
             continue
         arr = arrays[name]
         if (arr.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, arr.shape))
-                or arr.dtype != dtype or not np.all(np.isfinite(arr))):
-            raise ModelFileError(f"{path}: training state {name!r} has shape {arr.shape} and "
-                                 f"dtype {arr.dtype}, or non-finite values")
+                or arr.dtype != dtype or arr.size == 0 or not np.all(np.isfinite(arr))
+                or (name == "chains" and not np.all((arr == 0) | (arr == 1)))
+                or (name == "offsets" and not np.all((arr >= 0) & (arr <= 1)))):
+            raise ModelFileError(f"{path}: training state {name!r} is invalid (shape "
+                                 f"{arr.shape}, dtype {arr.dtype}, or values out of range)")
         setattr(model, "_" + name, np.ascontiguousarray(arr))
     return model

@@ -53,6 +53,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _at_least_four(text: str) -> int:
+    value = int(text)
+    if value < 4:
+        raise argparse.ArgumentTypeError(f"must be >= 4, got {value}")
+    return value
+
+
 def _non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -71,6 +78,13 @@ def _unit_float(text: str) -> float:
     value = _non_negative_float(text)
     if value > 1:
         raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
+    return value
+
+
+def _sparsity_cost(text: str) -> float:
+    value = _unit_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"must be < 1, got {text}")
     return value
 
 
@@ -107,14 +121,20 @@ def train_with_progress(model: RBM, data: np.ndarray, *, epochs: int, show: bool
     return time.perf_counter() - start
 
 
-def plot_history(history: list, path: "str | Path") -> None:
-    """Draw the learning curves recorded by ``RBM.train(validation=...)``."""
+def import_pyplot():
+    """matplotlib's pyplot on the file-only Agg backend, or a clear ImportError."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError('--plot needs matplotlib: pip install "crbm[plot]"') from exc
+    return plt
+
+
+def plot_history(history: list, path: "str | Path") -> None:
+    """Draw the learning curves recorded by ``RBM.train(validation=...)``."""
+    plt = import_pyplot()
     epochs = [r["epoch"] for r in history]
     figure, axes = plt.subplots(1, 3, figsize=(13, 3.6), constrained_layout=True)
     axes[0].plot(epochs, [r["reconstruction_error"] for r in history], label="training")
@@ -154,8 +174,9 @@ def recipe_settings(args: argparse.Namespace) -> dict:
         value = getattr(args, flag)
         if value is not None:
             settings[key] = value
-    if not settings.get("persistent"):
-        settings.pop("n_chains", None)
+    if settings.get("n_chains") is not None and not settings.get("persistent"):
+        raise ValueError(f"--chains needs PCD: the {args.recipe} recipe does not use it; "
+                         "add --persistent")
     return settings
 
 
@@ -165,6 +186,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         check_output_directory(args.plot)
         if not args.validation:
             raise ValueError("--plot draws the validation curves: give --validation N")
+        import_pyplot()  # fail now, not after the training
+    model_settings, train_settings = split_recipe(recipe_settings(args))
     images, _ = load_mnist(args.mnist, split=args.split)
     data = binarize(images[: args.limit])
     if args.validation and args.validation >= len(data):
@@ -174,7 +197,6 @@ def cmd_train(args: argparse.Namespace) -> None:
         data, validation = data[: -args.validation], data[-args.validation:]
     else:
         validation = None
-    model_settings, train_settings = split_recipe(recipe_settings(args))
     model = RBM(data.shape[1], args.hidden, random_state=args.seed, **model_settings)
     epochs = train_settings.pop("epochs")
     seconds = train_with_progress(model, data, epochs=epochs, show=not args.quiet,
@@ -292,8 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
     tuning.add_argument("--momentum", type=_unit_float, help="momentum (whole run)")
     tuning.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
     tuning.add_argument("--sparsity-target", type=_unit_float, help="target hidden activation")
-    tuning.add_argument("--sparsity-cost", type=_non_negative_float,
-                        help="strength of the sparsity term (0: off)")
+    tuning.add_argument("--sparsity-cost", type=_sparsity_cost,
+                        help="strength of the sparsity term in [0, 1) (0: off)")
     tuning.add_argument("--centering", action=argparse.BooleanOptionalAction,
                         help="centered gradient (Melchior et al. 2016)")
     tuning.add_argument("--learning-rate-decay", type=_non_negative_float,
@@ -334,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="use the first N images")
     evaluate.add_argument("--ais-runs", type=_positive_int, default=100,
                           help="AIS chains (default: 100)")
-    evaluate.add_argument("--ais-betas", type=_positive_int, default=10000,
+    evaluate.add_argument("--ais-betas", type=_at_least_four, default=10000,
                           help="AIS inverse temperatures (default: 10000)")
     evaluate.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     evaluate.set_defaults(run=cmd_evaluate)

@@ -21,8 +21,10 @@ MAX_EXACT_UNITS = 25
 _BLOCK = 1 << 14
 
 
-def _rows(model: Any, v: Any, name: str = "v") -> np.ndarray:
-    rows, _ = as_unit_rows(v, name, model.n_visible, allow_1d=True)
+def _rows(model: Any, v: Any, name: str = "v", binary: bool = False) -> np.ndarray:
+    rows, is_binary = as_unit_rows(v, name, model.n_visible, allow_1d=True)
+    if binary and not is_binary:
+        raise ValueError(f"{name} must be binary (values 0 or 1) for a likelihood")
     return np.asarray(rows, dtype=np.float64)
 
 
@@ -62,9 +64,7 @@ def pseudo_likelihood(model: Any, v: Any, *, random_state: RandomState = None) -
     over units divided by their number), as scikit-learn's ``score_samples``
     does up to that factor. ``v`` must be binary.
     """
-    V = _rows(model, v)
-    if not np.all((V == 0) | (V == 1)):
-        raise ValueError("pseudo_likelihood needs binary data (values 0 or 1)")
+    V = _rows(model, v, binary=True)
     rng = as_generator(random_state)
     flip = rng.integers(0, model.n_visible, size=len(V))
     flipped = V.copy()
@@ -102,7 +102,7 @@ def ais_betas(n_betas: int) -> np.ndarray:
     """Inverse temperatures from 0 to 1, denser near 1 where the model is
     sharpest: Salakhutdinov & Murray's schedule (1/29, 8/29 and 20/29 of the
     steps on [0, 0.5], [0.5, 0.9] and [0.9, 1]), with ``n_betas`` points."""
-    n_betas = check_int("n_betas", n_betas, 3)
+    n_betas = check_int("n_betas", n_betas, 4)  # room for both ends of [0.9, 1]
     n1 = max(1, round(n_betas / 29))
     n2 = max(1, round(n_betas * 8 / 29))
     n3 = n_betas - n1 - n2
@@ -120,9 +120,12 @@ def _ais_log_partition(model: Any, n_runs: int, n_betas: int, base_rate: Optiona
     if base_rate is None:
         b_base = np.zeros(model.n_visible)
     else:
-        p = np.clip(np.asarray(base_rate, dtype=np.float64), 1e-3, 1 - 1e-3)
+        p = np.asarray(base_rate, dtype=np.float64)
         if p.shape != (model.n_visible,):
             raise ValueError(f"base_rate must have shape ({model.n_visible},), got {p.shape}")
+        if not np.all((p >= 0) & (p <= 1)):  # also catches NaN
+            raise ValueError("base_rate must hold probabilities in [0, 1]")
+        p = np.clip(p, 1e-3, 1 - 1e-3)
         b_base = np.log(p / (1 - p))
     # The base model (W = 0, c = 0, visible biases b_base) is sampled exactly.
     log_z_base = np.logaddexp(0.0, b_base).sum() + model.n_hidden * np.log(2.0)
@@ -186,8 +189,9 @@ def log_likelihood(model: Any, v: Any, *, log_z: Optional[float] = None, method:
     ``log_z`` may be given (e.g. from one :func:`log_partition` call reused
     across data sets); otherwise it is computed with ``method`` and
     ``kwargs`` (for AIS the base rate defaults to ``v``'s pixel means).
+    ``v`` must be binary.
     """
-    V = _rows(model, v)
+    V = _rows(model, v, binary=True)
     if log_z is None:
         if method == "ais":
             kwargs.setdefault("base_rate", V.mean(axis=0))

@@ -149,7 +149,7 @@ class RBM:
               n_chains: Optional[int] = None, momentum: Any = 0.0,
               weight_decay: float = 0.0, sparsity_target: float = 0.1,
               sparsity_cost: float = 0.0, centering: bool = False,
-              offset_rate: float = 0.01, learning_rate_decay: float = 0.0,
+              offset_rate: Optional[float] = None, learning_rate_decay: float = 0.0,
               shuffle: bool = False, validation: Any = None,
               on_epoch: Optional[Callable[[dict], None]] = None,
               progress: Optional[Callable[[int], None]] = None) -> "RBM":
@@ -192,11 +192,12 @@ class RBM:
             L2 penalty on the weights, >= 0.
         sparsity_target, sparsity_cost : float
             Pull the mean hidden activation towards ``sparsity_target`` with
-            strength ``sparsity_cost`` (0: off).
+            strength ``sparsity_cost`` in [0, 1) (0: off): the positive hidden
+            statistics become ``(1 - cost) p(h|v) + cost * target``.
         centering : bool
             Centered gradient (Melchior, Fischer & Wiskott, JMLR 2016):
             visible and hidden offsets start at the data mean and 0.5 and
-            follow the batch means at ``offset_rate``.
+            follow the batch means at ``offset_rate`` (default 0.01).
         learning_rate_decay : float
             Epoch ``e`` (from 0) of this call uses
             ``learning_rate / (1 + learning_rate_decay * e)``.
@@ -228,12 +229,23 @@ class RBM:
             raise ValueError(f"batch_size must be <= {INT_MAX}, got {batch_size}")
         momenta = check_momentum(momentum, epochs)
         weight_decay = check_non_negative_float("weight_decay", weight_decay)
-        sparsity_cost = check_non_negative_float("sparsity_cost", sparsity_cost)
+        sparsity_cost = check_unit_float("sparsity_cost", sparsity_cost)
+        if sparsity_cost == 1:  # the data would drop out of the positive phase
+            raise ValueError("sparsity_cost must be < 1, got 1.0")
         sparsity_target = check_unit_float("sparsity_target", sparsity_target)
-        offset_rate = check_unit_float("offset_rate", offset_rate)
+        if centering:
+            offset_rate = check_unit_float("offset_rate", 0.01 if offset_rate is None else offset_rate)
+        elif offset_rate is not None:
+            raise ValueError("offset_rate is only used with centering=True")
+        else:
+            offset_rate = 0.0
         learning_rate_decay = check_non_negative_float("learning_rate_decay", learning_rate_decay)
         if validation is not None:
-            validation, _ = as_unit_rows(validation, "validation", self.n_visible, allow_1d=False)
+            validation, binary_validation = as_unit_rows(validation, "validation",
+                                                         self.n_visible, allow_1d=False)
+            if not binary_validation:
+                raise ValueError("validation must be binary (0/1): its pseudo-likelihood is "
+                                 "recorded every epoch")
             validation = np.asarray(validation, dtype=np.float64)
             train_probe = np.asarray(data[:len(validation)], dtype=np.float64)
         elif on_epoch is not None:

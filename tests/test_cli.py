@@ -128,6 +128,8 @@ def test_demo_runs_the_main_job(tmp_path):
     (["generate", "--model", "model.npz", "--steps", 3000000000, "--out", "x.png"], "n_steps"),
     (["train", "--mnist", ".", "--hidden", 5, "--out", "nowhere/m.npz"], "nowhere"),
     (["generate", "--model", "model.npz", "--out", "nowhere/x.png"], "nowhere"),
+    (["train", "--mnist", ".", "--hidden", 5, "--recipe", "reference", "--chains", 7,
+      "--out", "m.npz"], "--persistent"),
 ])
 def test_user_errors_give_one_line_and_status_1(trained, args, message):
     (trained / "corrupt.npz").write_bytes(b"garbage")

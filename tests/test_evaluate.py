@@ -65,6 +65,13 @@ def test_ais_agrees_with_exact_log_partition(mnist_model):
                                random_state=0) == estimate
 
 
+def test_ais_schedule_runs_from_zero_to_one():
+    for n in (4, 5, 29, 10000):
+        betas = evaluate.ais_betas(n)
+        assert len(betas) == n and betas[0] == 0 and betas[-1] == 1
+        assert np.all(np.diff(betas) > 0)
+
+
 def test_ais_agrees_with_exact_on_a_random_model():
     model = random_model(12, 8, scale=0.5, seed=3)
     exact = model.log_partition("exact")
@@ -111,4 +118,10 @@ def test_evaluation_validates_input_and_never_changes_the_model(mnist_model):
         model.log_partition("magic")
     with pytest.raises(ValueError, match="base_rate"):
         model.log_partition("ais", base_rate=np.full(3, 0.5), n_betas=10)
+    with pytest.raises(ValueError, match="base_rate"):
+        model.log_partition("ais", base_rate=np.full(784, np.nan), n_betas=10)
+    with pytest.raises(ValueError, match="n_betas"):
+        model.log_partition("ais", n_betas=3)
+    with pytest.raises(ValueError, match="binary"):
+        model.log_likelihood(np.full((2, 784), 0.5), method="exact")
     assert np.array_equal(model.W, W)

@@ -135,6 +135,9 @@ def test_pcd_and_centering_learn_bars_and_stripes_better_than_cd():
     (dict(persistent=True, n_chains=0), ValueError, "n_chains"),
     (dict(learning_rate_decay=-0.5), ValueError, "learning_rate_decay"),
     (dict(offset_rate=2), ValueError, "offset_rate"),
+    (dict(centering=True, offset_rate=2), ValueError, "offset_rate"),
+    (dict(sparsity_cost=1.0), ValueError, "sparsity_cost"),
+    (dict(validation=np.full((3, 10), 0.5)), ValueError, "binary"),
 ])
 def test_bad_recipe_options_change_nothing(options, error, match):
     model = crbm.RBM(10, 6, random_state=0, init="normal")
@@ -167,6 +170,28 @@ def test_validation_records_learning_curves_that_survive_a_save(tmp_path):
     W_after_four = crbm.RBM(10, 6, random_state=1, init="normal").train(
         data[:150], 0.1, 4, batch_size=10, validation=data[150:]).W
     np.testing.assert_array_equal(plain.W, W_after_four)
+
+
+def test_saved_training_state_is_checked_on_load(tmp_path):
+    import json
+    data = make_data()
+    model = crbm.RBM(10, 6, random_state=2).train(
+        data, 0.05, 1, batch_size=8, persistent=True, centering=True, validation=data[:8])
+    model.save(tmp_path / "good.npz")
+    with np.load(tmp_path / "good.npz") as npz:
+        arrays = {name: npz[name] for name in npz.files}
+    meta = json.loads(str(arrays["meta"]))
+    broken = {
+        "offsets": dict(arrays, offsets=np.full_like(arrays["offsets"], 1e300)),
+        "chains": dict(arrays, chains=arrays["chains"] + 0.5),
+        "no-chains": dict(arrays, chains=arrays["chains"][:0]),
+        "epochs": dict(arrays, meta=np.array(json.dumps({**meta, "epochs_trained": -5}))),
+        "history": dict(arrays, meta=np.array(json.dumps({**meta, "history": [{"bogus": 1}]}))),
+    }
+    for name, content in broken.items():
+        np.savez(tmp_path / f"{name}.npz", **content)
+        with pytest.raises(crbm.ModelFileError, match=f"{name}.npz"):
+            crbm.RBM.load(tmp_path / f"{name}.npz")
 
 
 def test_validation_is_checked_first():

@@ -296,10 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--hidden", type=_positive_int, required=True, metavar="M",
                        help="number of hidden units")
     train.add_argument("--recipe", choices=sorted(RECIPES), default="default",
-                       help="settings to start from: 'default' (PCD, momentum, weight decay, "
-                            "centering; see crbm.recipes) or 'reference' (per-sample CD-1, "
-                            "lr 0.01, 3 epochs, the reference experiment); the flags below "
-                            "override single settings")
+                       help="settings to start from: 'default' (CD-10, lr 0.05, batch 100, "
+                            "100 epochs, float32; see crbm.recipes) or 'reference' (per-sample "
+                            "CD-1, lr 0.01, 3 epochs, the reference experiment); the flags "
+                            "below override single settings")
     tuning = train.add_argument_group("tuning (defaults come from the recipe)")
     tuning.add_argument("--epochs", type=_positive_int, help="passes over the data")
     tuning.add_argument("--batch-size", type=_positive_int,

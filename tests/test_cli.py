@@ -45,10 +45,12 @@ def test_train_recipes_and_flags_match_the_python_api(tmp_path, mnist_dir):
     expected = crbm.RBM(784, 8, random_state=5).train(data)  # the reference defaults
     assert np.array_equal(crbm.RBM.load(tmp_path / "ref.npz").W, expected.W)
     run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--hidden", 8,
-        "--epochs", 2, "--chains", 7, "--momentum", 0.3, "--no-centering", "--shuffle",
+        "--epochs", 2, "--persistent", "--chains", 7, "--momentum", 0.3, "--centering",
+        "--shuffle",
         "--seed", 5, "--out", "tuned.npz", cwd=tmp_path)
     model_settings, train_settings = crbm.recipes.split(crbm.recipes.RECIPES["default"])
-    train_settings.update(epochs=2, n_chains=7, momentum=0.3, centering=False, shuffle=True)
+    train_settings.update(epochs=2, persistent=True, n_chains=7, momentum=0.3, centering=True,
+                          shuffle=True)
     expected = crbm.RBM(784, 8, random_state=5, **model_settings).train(data, **train_settings)
     tuned = crbm.RBM.load(tmp_path / "tuned.npz")
     assert np.array_equal(tuned.W, expected.W) and tuned._chains.shape == (7, 784)

@@ -43,6 +43,7 @@ cdef struct CDSettings:
     double sparsity_cost     # 0: no sparsity term
     bint centered            # centering with offsets (see cd_batch_update)
     double offset_rate       # how fast the offsets follow the batch means
+    bint sampled_statistics  # hidden statistics from sampled states, not p(h|v)
 
 cdef Py_ssize_t cd_batch_work_size(int n, int n_chains, int N, int M,
                                    const CDSettings *s) noexcept nogil

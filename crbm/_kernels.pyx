@@ -296,7 +296,8 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
     """One minibatch CD-k or PCD-k step on the ``n`` rows of ``V0`` (n x N).
 
     Positive statistics from ``PH0 = p(h | v0)``; negative ones from
-    ``p(h | vk)`` with ``vk`` the sampled visible states after ``s.k`` Gibbs
+    ``p(h | vk)`` (or, with ``s.sampled_statistics``, hidden states sampled
+    from both) with ``vk`` the sampled visible states after ``s.k`` Gibbs
     steps, started at the data (CD, ``n_chains == 0``, ``chains`` NULL) or
     at the ``n_chains`` persistent chains in ``chains`` (PCD, updated in
     place). Both sums are averaged over their own rows:
@@ -313,7 +314,9 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
     then move towards the batch means by ``offset_rate``).
 
     Draws: H0 (n x M), then per step V (C x N) and, except after the last
-    step, H (C x M) for CD; for PCD per step H (C x M) then V (C x N).
+    step, H (C x M) for CD; for PCD (H0 only with sampled statistics) per
+    step H (C x M) then V (C x N); with sampled statistics, finally the
+    negative hidden states (C x M).
     """
     cdef bint persistent = n_chains > 0
     cdef int C = n_chains if persistent else n
@@ -341,7 +344,10 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
     cdef int step
     memcpy(VV, V0, nN * sizeof(floating))
     hidden_probabilities(V0, n, W, c, PH0, N, M)
+    column_means(PH0, n, M, <floating> 1 / n, mean_h0)  # offsets follow p(h | v0)
     if persistent:
+        if s.sampled_statistics:
+            bernoulli(rng, PH0, PH0, nM)
         memcpy(V, chains, cN * sizeof(floating))
         for step in range(s.k):
             hidden_probabilities(V, C, W, c, H, N, M)
@@ -352,24 +358,30 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
         hidden_probabilities(V, C, W, c, PH, N, M)
     else:
         bernoulli(rng, PH0, H, nM)
+        if s.sampled_statistics:
+            memcpy(PH0, H, nM * sizeof(floating))
         for step in range(s.k):
             visible_probabilities(H, n, W, b, V, N, M)
             bernoulli(rng, V, V, nN)
             hidden_probabilities(V, n, W, c, PH, N, M)
             if step + 1 < s.k:
                 bernoulli(rng, PH, H, nM)
+    if s.sampled_statistics:
+        bernoulli(rng, PH, PH, cM)
     column_means(V0, n, N, <floating> 1 / n, mean_v0)
-    column_means(PH0, n, M, <floating> 1 / n, mean_h0)
+    # From here on PH0 and PH are the positive and negative hidden statistics.
+    column_means(PH0, n, M, <floating> 1 / n, dh)
     if s.sparsity_cost != 0:
         for i in range(nM):
             PH0[i] += <floating> s.sparsity_cost * (<floating> s.sparsity_target - PH0[i])
+    for j in range(M):  # dh: positive mean, moved like PH0 by the sparsity term
+        dh[j] += <floating> s.sparsity_cost * (<floating> s.sparsity_target - dh[j])
     column_means(V, C, N, <floating> 1 / C, dv)
-    column_means(PH, C, M, <floating> 1 / C, dh)
     for j in range(N):
         dv[j] = mean_v0[j] - dv[j]
-    for j in range(M):
-        dh[j] = mean_h0[j] + <floating> s.sparsity_cost * (
-            <floating> s.sparsity_target - mean_h0[j]) - dh[j]
+    for i in range(C):
+        for j in range(M):
+            dh[j] -= PH[i * M + j] / C
     for i in range(nM):
         PH0[i] *= <floating> 1 / n
     for i in range(cM):

@@ -164,6 +164,7 @@ RECIPE_FLAGS = {
     "momentum": "momentum", "weight_decay": "weight_decay", "sparsity_target": "sparsity_target",
     "sparsity_cost": "sparsity_cost", "centering": "centering",
     "learning_rate_decay": "learning_rate_decay", "shuffle": "shuffle",
+    "statistics": "statistics",
 }
 
 
@@ -322,6 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="epoch e uses lr / (1 + decay * e)")
     tuning.add_argument("--shuffle", action=argparse.BooleanOptionalAction,
                         help="new sample order every epoch")
+    tuning.add_argument("--statistics", choices=("probabilities", "states"),
+                        help="hidden statistics: p(h|v) or sampled states")
     train.add_argument("--validation", type=_positive_int, metavar="N",
                        help="hold the last N images out and record learning curves on them")
     train.add_argument("--plot", metavar="FILE.png",

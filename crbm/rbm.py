@@ -150,7 +150,8 @@ class RBM:
               weight_decay: float = 0.0, sparsity_target: float = 0.1,
               sparsity_cost: float = 0.0, centering: bool = False,
               offset_rate: Optional[float] = None, learning_rate_decay: float = 0.0,
-              shuffle: bool = False, validation: Any = None,
+              shuffle: bool = False, statistics: str = "probabilities",
+              validation: Any = None,
               on_epoch: Optional[Callable[[dict], None]] = None,
               progress: Optional[Callable[[int], None]] = None) -> "RBM":
         """Train by contrastive divergence, in place.
@@ -203,6 +204,9 @@ class RBM:
             ``learning_rate / (1 + learning_rate_decay * e)``.
         shuffle : bool
             Visit the samples in a new random order every epoch.
+        statistics : {"probabilities", "states"}
+            Hidden statistics of the minibatch step: ``p(h|v)`` (less noise,
+            the usual choice) or sampled 0/1 hidden states.
         validation : array_like, optional
             Held-out rows: after every epoch, :func:`crbm.evaluate.monitor`
             figures (reconstruction error on training and validation data,
@@ -233,6 +237,8 @@ class RBM:
         if sparsity_cost == 1:  # the data would drop out of the positive phase
             raise ValueError("sparsity_cost must be < 1, got 1.0")
         sparsity_target = check_unit_float("sparsity_target", sparsity_target)
+        if statistics not in ("probabilities", "states"):
+            raise ValueError(f"statistics must be 'probabilities' or 'states', got {statistics!r}")
         if centering:
             offset_rate = check_unit_float("offset_rate", 0.01 if offset_rate is None else offset_rate)
         elif offset_rate is not None:
@@ -255,7 +261,8 @@ class RBM:
         elif n_chains is not None:
             raise ValueError("n_chains is only used with persistent=True")
         reference = (batch_size == 1 and not persistent and not any(momenta)
-                     and weight_decay == 0 and sparsity_cost == 0 and not centering)
+                     and weight_decay == 0 and sparsity_cost == 0 and not centering
+                     and statistics == "probabilities")
         # Without a progress callback each epoch is one call into Cython;
         # with one, chunks of whole batches keep batch boundaries unchanged.
         chunk = n if progress is None else batch_size * max(1, 2048 // batch_size)
@@ -271,7 +278,8 @@ class RBM:
                     "k": k, "learning_rate": learning_rate / (1 + learning_rate_decay * epoch),
                     "momentum": momenta[epoch], "weight_decay": weight_decay,
                     "sparsity_target": sparsity_target, "sparsity_cost": sparsity_cost,
-                    "centered": centering, "offset_rate": offset_rate}
+                    "centered": centering, "offset_rate": offset_rate,
+                    "sampled_statistics": statistics == "states"}
                 order = (self._rng.permutation(n).astype(np.intp) if shuffle
                          else np.empty(0, dtype=np.intp))
                 for start in range(0, n, chunk):

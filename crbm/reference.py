@@ -86,31 +86,39 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
                     velocity: Optional[list] = None, offsets: Optional[list] = None,
                     momentum: float = 0.0, weight_decay: float = 0.0,
                     sparsity_target: float = 0.0, sparsity_cost: float = 0.0,
-                    offset_rate: float = 0.0) -> None:
+                    offset_rate: float = 0.0, sampled_statistics: bool = False) -> None:
     """Minibatch CD-k (``chains`` None) or PCD-k (``chains``: the persistent
     visible states, updated in place); p(h|v0) positive and p(h|vk) negative
     statistics, each averaged over its rows. Options as in the kernel:
     sparsity target, L2 weight decay, momentum (``velocity = [vW, vb, vc]``,
-    updated in place), centering (``offsets = [mu, lambda]``, in place).
+    updated in place), centering (``offsets = [mu, lambda]``, in place),
+    hidden statistics from sampled states (``sampled_statistics``).
     """
     dt = W.dtype.type
     lr = dt(learning_rate)
     PH0 = sigmoid(V0 @ W + c)
+    mean_h0 = PH0.mean(axis=0)
     if chains is None:
         H = sampler(rng, PH0)
+        if sampled_statistics:
+            PH0 = H
         for step in range(k):
             V = sampler(rng, sigmoid(H @ W.T + b))
             PH = sigmoid(V @ W + c)
             if step + 1 < k:
                 H = sampler(rng, PH)
     else:
+        if sampled_statistics:
+            PH0 = sampler(rng, PH0)
         V = chains.copy()
         for _ in range(k):
             H = sampler(rng, sigmoid(V @ W + c))
             V = sampler(rng, sigmoid(H @ W.T + b))
         chains[...] = V
         PH = sigmoid(V @ W + c)
-    mean_v0, mean_h0 = V0.mean(axis=0), PH0.mean(axis=0)
+    if sampled_statistics:
+        PH = sampler(rng, PH)
+    mean_v0 = V0.mean(axis=0)
     positive = PH0 + dt(sparsity_cost) * (dt(sparsity_target) - PH0)
     G = V0.T @ positive / dt(len(V0)) - V.T @ PH / dt(len(V))
     dv = mean_v0 - V.mean(axis=0)

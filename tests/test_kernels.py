@@ -129,7 +129,8 @@ def run_epochs(data, dtype, binary, epochs, M=20, seed=0):
     rng = np.random.default_rng(seed)
     snapshots = []
     settings = {"k": 1, "learning_rate": 0.05, "momentum": 0, "weight_decay": 0,
-                "sparsity_target": 0, "sparsity_cost": 0, "centered": False, "offset_rate": 0}
+                "sparsity_target": 0, "sparsity_cost": 0, "centered": False, "offset_rate": 0,
+                "sampled_statistics": False}
     none = np.empty(0, dtype)
     for _ in range(epochs):
         _loops.train_epoch(rng, data, np.empty(0, np.intp), 0, len(data), W, b, c, 1,

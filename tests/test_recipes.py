@@ -22,7 +22,8 @@ def make_data(n=48, width=10, seed=0):
 def reference_training(data, W0, dtype, seed, epochs, batch_size, k=1, persistent=False,
                        n_chains=None, momentum=0.0, weight_decay=0.0, sparsity_target=0.1,
                        sparsity_cost=0.0, centering=False, offset_rate=0.01,
-                       learning_rate=0.1, learning_rate_decay=0.0, shuffle=False):
+                       learning_rate=0.1, learning_rate_decay=0.0, shuffle=False,
+                       statistics="probabilities"):
     """What RBM.train does, spelled out in numpy with the same draws."""
     rng = np.random.default_rng(seed)
     N, M = W0.shape
@@ -43,7 +44,7 @@ def reference_training(data, W0, dtype, seed, epochs, batch_size, k=1, persisten
                 rng, V0, W, b, c, lr, k, chains=chains, velocity=velocity, offsets=offsets,
                 momentum=momenta[epoch], weight_decay=weight_decay,
                 sparsity_target=sparsity_target, sparsity_cost=sparsity_cost,
-                offset_rate=offset_rate)
+                offset_rate=offset_rate, sampled_statistics=statistics == "states")
     return W, b, c, chains, velocity, offsets
 
 
@@ -57,6 +58,8 @@ RECIPES = {
     "centering": dict(centering=True, offset_rate=0.1),
     "centering + momentum + decay": dict(centering=True, momentum=0.5, weight_decay=0.001),
     "shuffle + learning-rate decay": dict(shuffle=True, learning_rate_decay=0.5),
+    "sampled statistics": dict(statistics="states"),
+    "pcd-2, sampled statistics": dict(persistent=True, k=2, statistics="states"),
     "all at once": dict(persistent=True, n_chains=5, k=2, momentum=[0.5, 0.9], weight_decay=0.001,
                         sparsity_cost=0.1, centering=True, shuffle=True, learning_rate_decay=0.1),
 }
@@ -137,6 +140,7 @@ def test_pcd_and_centering_learn_bars_and_stripes_better_than_cd():
     (dict(offset_rate=2), ValueError, "offset_rate"),
     (dict(centering=True, offset_rate=2), ValueError, "offset_rate"),
     (dict(sparsity_cost=1.0), ValueError, "sparsity_cost"),
+    (dict(statistics="samples"), ValueError, "statistics"),
     (dict(validation=np.full((3, 10), 0.5)), ValueError, "binary"),
 ])
 def test_bad_recipe_options_change_nothing(options, error, match):

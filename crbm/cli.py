@@ -46,53 +46,30 @@ def progress_bar(total: int, desc: str, enabled: bool,
         yield bar.update
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+def _bounded(convert: Callable, low: float, high: Optional[float] = None, *,
+             open_low: bool = False, open_high: bool = False) -> Callable[[str], float]:
+    """An argparse type: ``convert(text)``, finite and within the bounds."""
+    lower = f"{'>' if open_low else '>='} {low}"
+    wanted = lower if high is None else f"in {'(' if open_low else '['}{low}, {high}{')' if open_high else ']'}"
+
+    def parse(text: str):
+        value = convert(text)
+        above = value > low if open_low else value >= low
+        below = high is None or (value < high if open_high else value <= high)
+        if not (np.isfinite(value) and above and below):
+            raise argparse.ArgumentTypeError(f"must be {wanted}, got {text}")
+        return value
+    parse.__name__ = convert.__name__  # argparse: "invalid int value: 'x'"
+    return parse
 
 
-def _at_least_four(text: str) -> int:
-    value = int(text)
-    if value < 4:
-        raise argparse.ArgumentTypeError(f"must be >= 4, got {value}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not (value >= 0 and np.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
-
-
-def _unit_float(text: str) -> float:
-    value = _non_negative_float(text)
-    if value > 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1], got {text}")
-    return value
-
-
-def _sparsity_cost(text: str) -> float:
-    value = _unit_float(text)
-    if value >= 1:
-        raise argparse.ArgumentTypeError(f"must be < 1, got {text}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0 or not np.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
-    return value
+_positive_int = _bounded(int, 1)
+_non_negative_int = _bounded(int, 0)
+_at_least_four = _bounded(int, 4)
+_positive_float = _bounded(float, 0, open_low=True)
+_non_negative_float = _bounded(float, 0)
+_unit_float = _bounded(float, 0, 1)
+_sparsity_cost = _bounded(float, 0, 1, open_high=True)
 
 
 def _shape(text: str) -> tuple[int, int]:

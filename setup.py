@@ -43,5 +43,5 @@ extensions = [
 setup(
     ext_modules=cythonize(extensions, compiler_directives=directives),
     package_data={"crbm": ["*.pxd"]},
-    exclude_package_data={"crbm": ["*.pyx", "*.c"]},
+    exclude_package_data={"crbm": ["*.pyx", "*.c", "*.h"]},
 )

@@ -12,6 +12,13 @@
 #include <stdint.h>
 #include <string.h>
 
+/* MSVC's C compiler spells C99's restrict __restrict. */
+#if defined(_MSC_VER)
+#define CRBM_RESTRICT __restrict
+#else
+#define CRBM_RESTRICT restrict
+#endif
+
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define CRBM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
@@ -114,7 +121,7 @@ CRBM_SIMD_CLONES static void crbm_sigmoid_bias_f(float *x, const float *bias,
    rows per pass over out: a quarter of the loads and stores of out, which
    otherwise bound the loop. out must not overlap A. */
 #define CRBM_ADD_ROWS(NAME, T)                                                        \
-    CRBM_SIMD_CLONES static void NAME(T *restrict out, const T *restrict A,           \
+    CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,           \
                                       const int *rows, int n_rows, ptrdiff_t width) { \
         int t = 0;                                                                    \
         for (; t + 4 <= n_rows; t += 4) {                                             \
@@ -155,7 +162,7 @@ static inline double crbm_uniform_d(uint64_t key, uint64_t i) {
     return u - 1.0;
 }
 static inline float crbm_uniform_f(uint64_t key, uint64_t i) {
-    return (float)(int32_t)(crbm_splitmix64(key, i) >> 40) * 0x1.0p-24f;
+    return (float)(int32_t)(crbm_splitmix64(key, i) >> 40) * (1.0f / 16777216.0f);
 }
 
 /* out[i] = 1 if u(key, offset + i) < p[i] else 0; out may alias p. */

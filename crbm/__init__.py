@@ -9,12 +9,12 @@ from pathlib import Path
 from crbm import evaluate, recipes
 from crbm._persist import ModelFileError
 from crbm.idx import IdxFormatError, binarize, load_mnist, read_idx, write_idx
-from crbm.rbm import RBM
+from crbm.rbm import RBM, DivergenceError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "RBM", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
+    "RBM", "DivergenceError", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
     "load_mnist", "binarize", "get_include", "evaluate", "recipes", "__version__",
 ]
 

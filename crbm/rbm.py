@@ -13,6 +13,13 @@ from crbm._validation import (
     check_momentum, check_non_negative_float, check_positive_float, check_unit_float)
 
 _INITS = ("zeros", "normal")
+# Samples (training) or chain-steps (sampling) per call into Cython: about a
+# tenth of a second of work, the longest a Ctrl-C waits.
+_CHUNK_SAMPLES = 4096
+
+
+class DivergenceError(FloatingPointError):
+    """Training made a parameter overflow; the model keeps its last finite state."""
 # Clip data marginals before the logit so that constant pixels get a large
 # but finite visible bias.
 _MARGINAL_CLIP = 1e-3
@@ -263,9 +270,9 @@ class RBM:
         reference = (batch_size == 1 and not persistent and not any(momenta)
                      and weight_decay == 0 and sparsity_cost == 0 and not centering
                      and statistics == "probabilities")
-        # Without a progress callback each epoch is one call into Cython;
-        # with one, chunks of whole batches keep batch boundaries unchanged.
-        chunk = n if progress is None else batch_size * max(1, 2048 // batch_size)
+        # Chunks of whole batches (batch boundaries, hence results, unchanged):
+        # between them Python sees Ctrl-C and the parameters are checked.
+        chunk = batch_size * max(1, _CHUNK_SAMPLES // batch_size)
         empty = np.empty(0, dtype=self.dtype)
         with self._train_lock:
             if self._visible_bias_from_data:
@@ -284,9 +291,17 @@ class RBM:
                          else np.empty(0, dtype=np.intp))
                 for start in range(0, n, chunk):
                     stop = min(n, start + chunk)
+                    before = [array.copy() for array in self._training_arrays()]
                     _loops.train_epoch(self._rng, data, order, start, stop, self._W,
                                        self._visible_bias, self._hidden_bias, batch_size,
                                        settings, reference, binary, chains, velocity, offsets)
+                    if not all(np.all(np.isfinite(a)) for a in self._training_arrays()):
+                        for array, saved in zip(self._training_arrays(), before):
+                            np.copyto(array, saved)
+                        raise DivergenceError(
+                            f"training diverged in epoch {epoch + 1}: parameters overflowed "
+                            f"with learning_rate={settings['learning_rate']:g}; the model keeps "
+                            "its last finite parameters (lower the learning rate)")
                     if progress is not None:
                         progress(stop - start)
                 self.epochs_trained += 1
@@ -297,6 +312,11 @@ class RBM:
                     if on_epoch is not None:
                         on_epoch(record)
         return self
+
+    def _training_arrays(self) -> list:
+        """Everything a training step changes in place."""
+        state = [self._chains, self._velocity, self._offsets]
+        return [self._W, self._visible_bias, self._hidden_bias] + [a for a in state if a is not None]
 
     def _persistent_chains(self, n_chains: int) -> np.ndarray:
         """The PCD chains, started from fair coin flips when there are none
@@ -391,8 +411,11 @@ class RBM:
         rng = self._rng if random_state is None else as_generator(random_state)
         v = np.empty((n, self.n_visible), dtype=self.dtype)
         _loops.random_binary(rng, v)
-        # Sweeps are sequential, so running them in chunks draws the same numbers.
-        chunk = n_steps if progress is None else max(1, n_steps // 50)
+        # Sweeps are sequential, so running them in chunks draws the same
+        # numbers; between chunks Python sees Ctrl-C.
+        chunk = max(1, _CHUNK_SAMPLES // max(n, 1))
+        if progress is not None:
+            chunk = min(chunk, max(1, n_steps // 50))
         for done in range(0, n_steps, max(chunk, 1)):
             steps = min(chunk, n_steps - done)
             _loops.gibbs_chains(rng, v, self._W, self._visible_bias, self._hidden_bias, steps)

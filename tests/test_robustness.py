@@ -1,0 +1,64 @@
+"""Divergence and Ctrl-C: training stops cleanly with the model intact."""
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+import crbm
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_divergence_stops_with_the_last_finite_parameters(dtype):
+    data = (np.random.default_rng(0).random((500, 20)) < 0.5).astype(np.uint8)
+    model = crbm.RBM(20, 10, init="normal", random_state=0, dtype=dtype)
+    model.train(data, 0.1, 1, batch_size=10)
+    # W -> (1 - lr * decay) W = -9 W per batch: overflow within a few epochs.
+    with pytest.raises(crbm.DivergenceError, match="learning_rate=10"):
+        model.train(data, 10.0, 50, batch_size=10, weight_decay=1.0, momentum=0.5)
+    assert all(np.all(np.isfinite(a)) for a in model._training_arrays())
+    assert model.epochs_trained < 51
+    model.train(data, 0.01, 1, batch_size=10)  # and it can go on training
+
+
+CHILD = textwrap.dedent("""
+    import sys, time
+    import numpy as np
+    import crbm
+    what = sys.argv[1]
+    model = crbm.RBM(784, 500, dtype=np.float32, init="normal", random_state=0)
+    # 160,000 rows: one epoch takes seconds, so only chunking answers quickly.
+    data = np.tile((np.random.default_rng(0).random((20000, 784)) < 0.2).astype(np.uint8), (8, 1))
+    model.train(data[:200], 0.01, 1, batch_size=100)
+    W = model.W.copy()
+    print("ready", flush=True)
+    try:
+        if what == "train":
+            model.train(data, 0.01, 1000, batch_size=100)
+        else:
+            model.generate(1000, n_steps=10**6)
+    except KeyboardInterrupt:
+        finite = all(np.all(np.isfinite(a)) for a in model._training_arrays())
+        changed = not np.array_equal(model.W, W)
+        print(f"interrupted finite={finite} changed={changed}", flush=True)
+""")
+
+
+@pytest.mark.parametrize("what", ["train", "generate"])
+def test_ctrl_c_returns_promptly_with_a_consistent_model(what):
+    child = subprocess.Popen([sys.executable, "-c", CHILD, what], stdout=subprocess.PIPE,
+                             text=True)
+    try:
+        assert child.stdout.readline().strip() == "ready"
+        time.sleep(1.0)  # well into the long nogil work
+        sent = time.perf_counter()
+        child.send_signal(signal.SIGINT)
+        out, _ = child.communicate(timeout=30)
+        waited = time.perf_counter() - sent
+    finally:
+        child.kill()
+    assert out.strip() == f"interrupted finite=True changed={what == 'train'}"
+    assert waited < 2.0

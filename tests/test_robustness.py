@@ -48,9 +48,10 @@ CHILD = textwrap.dedent("""
 
 
 @pytest.mark.parametrize("what", ["train", "generate"])
-def test_ctrl_c_returns_promptly_with_a_consistent_model(what):
+def test_ctrl_c_returns_promptly_with_a_consistent_model(what, tmp_path):
+    # cwd outside the source tree: "python -c" imports from the working directory.
     child = subprocess.Popen([sys.executable, "-c", CHILD, what], stdout=subprocess.PIPE,
-                             text=True)
+                             text=True, cwd=tmp_path)
     try:
         assert child.stdout.readline().strip() == "ready"
         time.sleep(1.0)  # well into the long nogil work

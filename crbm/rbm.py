@@ -112,7 +112,9 @@ class RBM:
 
     @W.setter
     def W(self, value: Any) -> None:
-        self._W = self._checked_parameter("W", value, self._W.shape)
+        value = self._checked_parameter("W", value, self._W.shape)
+        with self._train_lock:
+            self._W = value
 
     @property
     def visible_bias(self) -> np.ndarray:
@@ -121,9 +123,10 @@ class RBM:
 
     @visible_bias.setter
     def visible_bias(self, value: Any) -> None:
-        self._visible_bias = self._checked_parameter(
-            "visible_bias", value, self._visible_bias.shape)
-        self._visible_bias_from_data = False
+        value = self._checked_parameter("visible_bias", value, self._visible_bias.shape)
+        with self._train_lock:
+            self._visible_bias = value
+            self._visible_bias_from_data = False
 
     @property
     def hidden_bias(self) -> np.ndarray:
@@ -132,8 +135,9 @@ class RBM:
 
     @hidden_bias.setter
     def hidden_bias(self, value: Any) -> None:
-        self._hidden_bias = self._checked_parameter(
-            "hidden_bias", value, self._hidden_bias.shape)
+        value = self._checked_parameter("hidden_bias", value, self._hidden_bias.shape)
+        with self._train_lock:
+            self._hidden_bias = value
 
     def _checked_parameter(self, name: str, value: Any, shape: tuple) -> np.ndarray:
         arr = np.asarray(value)
@@ -144,6 +148,18 @@ class RBM:
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} contains NaN or infinite values")
         return np.array(arr, dtype=self.dtype, order="C", copy=True)
+
+    # Pickling (copy.deepcopy, multiprocessing, Dask) carries everything but
+    # the lock, which is process-local; a fresh one is made on unpickling.
+    def __getstate__(self) -> dict:
+        with self._train_lock:
+            state = self.__dict__.copy()
+        del state["_train_lock"]
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._train_lock = threading.Lock()
 
     def __repr__(self) -> str:
         return (f"RBM(n_visible={self.n_visible}, n_hidden={self.n_hidden}, "
@@ -452,9 +468,11 @@ class RBM:
 
         The file holds the parameters, the format version, the dtype, the
         settings and the generator's state, so :meth:`load` restores a model
-        that trains and samples exactly as this one would.
+        that trains and samples exactly as this one would. A save during
+        another thread's :meth:`train` waits for it to finish.
         """
-        save_model(self, path)
+        with self._train_lock:
+            save_model(self, path)
 
     @classmethod
     def load(cls, path: Any) -> "RBM":

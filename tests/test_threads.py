@@ -61,11 +61,11 @@ def progress_during(call):
 
     thread = threading.Thread(target=count)
     old = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)  # before the thread starts waiting for the GIL
     thread.start()
     try:
         while counter[0] == 0:  # wait until the counter runs
-            pass
-        sys.setswitchinterval(100.0)
+            time.sleep(0.001)
         before = counter[0]
         call()
         moved = counter[0] - before

@@ -2,7 +2,8 @@
 
 A Bernoulli-Bernoulli RBM trained by contrastive divergence, with its hot
 loops in Cython (BLAS through ``scipy.linalg.cython_blas``, random numbers
-from numpy's C API, the GIL released), plus an MNIST idx reader.
+from numpy's C API, the GIL released), plus an MNIST idx reader and
+downloader (``crbm.datasets``, loaded on first use).
 """
 from pathlib import Path
 
@@ -15,8 +16,16 @@ __version__ = "0.1.0"
 
 __all__ = [
     "RBM", "DivergenceError", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
-    "load_mnist", "binarize", "get_include", "evaluate", "recipes", "__version__",
+    "load_mnist", "binarize", "get_include", "evaluate", "recipes", "datasets", "__version__",
 ]
+
+
+def __getattr__(name: str):
+    # crbm.datasets pulls in urllib and http.client: load it only when used.
+    if name == "datasets":
+        import importlib
+        return importlib.import_module("crbm.datasets")
+    raise AttributeError(f"module 'crbm' has no attribute {name!r}")
 
 
 def get_include() -> str:

@@ -158,6 +158,14 @@ def recipe_settings(args: argparse.Namespace) -> dict:
     return settings
 
 
+def load_mnist_arg(mnist: str, split: str) -> tuple[np.ndarray, np.ndarray]:
+    """``--mnist DIR`` reads a directory; ``--mnist auto`` downloads into the cache."""
+    if mnist == "auto":
+        from crbm.datasets import fetch_mnist  # urllib only when needed
+        return fetch_mnist(split=split)
+    return load_mnist(mnist, split=split)
+
+
 def cmd_train(args: argparse.Namespace) -> None:
     check_output_directory(args.out)
     if args.plot is not None:
@@ -166,7 +174,7 @@ def cmd_train(args: argparse.Namespace) -> None:
             raise ValueError("--plot draws the validation curves: give --validation N")
         import_pyplot()  # fail now, not after the training
     model_settings, train_settings = split_recipe(recipe_settings(args))
-    images, _ = load_mnist(args.mnist, split=args.split)
+    images, _ = load_mnist_arg(args.mnist, args.split)
     data = binarize(images[: args.limit])
     if args.validation and args.validation >= len(data):
         raise ValueError(f"--validation {args.validation} leaves no training images "
@@ -231,7 +239,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
     model = RBM.load(args.model)
-    images, _ = load_mnist(args.mnist, split=args.split)
+    images, _ = load_mnist_arg(args.mnist, args.split)
     data = binarize(images[: args.limit])
     if data.shape[1] != model.n_visible:
         raise ValueError(f"the model has {model.n_visible} visible units but the images "
@@ -266,7 +274,9 @@ def build_parser() -> argparse.ArgumentParser:
         "train", parents=[common], help="train an RBM on binarised MNIST (pixel > 0 -> 1)",
         description="Train an RBM on binarised MNIST images (pixel > 0 -> 1) and save it.")
     train.add_argument("--mnist", required=True, metavar="DIR",
-                       help="directory holding the MNIST idx files (.gz or plain)")
+                       help="directory holding the MNIST idx files (.gz or plain), or "
+                            "'auto': download them once into the cache ($CRBM_DATA, "
+                            "else the user cache directory)")
     train.add_argument("--split", choices=("train", "t10k"), default="train",
                        help="which MNIST files to read (default: train)")
     train.add_argument("--limit", type=_positive_int, metavar="N",
@@ -330,7 +340,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "log-likelihood of binarised MNIST images (log Z exactly when the smaller "
                     "layer has at most 20 units, else by annealed importance sampling).")
     evaluate.add_argument("--model", required=True, metavar="MODEL.npz", help="a saved model")
-    evaluate.add_argument("--mnist", required=True, metavar="DIR", help="MNIST idx directory")
+    evaluate.add_argument("--mnist", required=True, metavar="DIR",
+                          help="MNIST idx directory, or 'auto' (downloaded into the cache)")
     evaluate.add_argument("--split", choices=("train", "t10k"), default="t10k",
                           help="which MNIST files to score (default: t10k)")
     evaluate.add_argument("--limit", type=_positive_int, metavar="N", help="use the first N images")

@@ -105,11 +105,14 @@ def check_float_dtype(dtype: Any) -> np.dtype:
     return dtype
 
 
-def as_unit_rows(x: Any, name: str, width: int, *,
-                 allow_1d: bool) -> tuple[np.ndarray, bool]:
+def as_unit_rows(x: Any, name: str, width: int, *, allow_1d: bool,
+                 unit_interval: bool = True) -> tuple[np.ndarray, bool]:
     """Validate rows of values in [0, 1] and return them in a kernel dtype.
 
     Returns the rows and whether every value is exactly 0 or 1.
+    ``unit_interval=False`` accepts any finite real values (the kernels'
+    arithmetic does not depend on the range; scikit-learn's BernoulliRBM
+    takes any real data).
 
     Returns a 2-D array of dtype uint8, float32 or float64 that shares memory
     with ``x`` whenever ``x`` already is one of those (bool is viewed as
@@ -154,13 +157,16 @@ def as_unit_rows(x: Any, name: str, width: int, *,
         lo, hi = arr.min(), arr.max()
         if kind == "f" and not (np.isfinite(lo) and np.isfinite(hi)):
             raise ValueError(f"{name} contains NaN or infinite values")
-        if lo < 0 or hi > 1:
+        if unit_interval and (lo < 0 or hi > 1):
             raise ValueError(f"{name} must have values in [0, 1], found values in [{lo}, {hi}]")
+        # uint8 holds integers only in [0, 1] or, without the range check, [0, 255].
+        integer_fits = kind in "bu" or (kind == "i" and lo >= 0)
         arr = arr.astype(np.float32 if kind == "f" and arr.itemsize < 4 else
-                         np.float64 if kind == "f" else np.uint8)
+                         np.float64 if kind == "f" or not integer_fits or hi > 255
+                         else np.uint8)
     lo, hi, finite, binary = value_range(arr)
     if not finite:
         raise ValueError(f"{name} contains NaN or infinite values")
-    if lo < 0 or hi > 1:
+    if unit_interval and (lo < 0 or hi > 1):
         raise ValueError(f"{name} must have values in [0, 1], found values in [{lo:g}, {hi:g}]")
     return arr, binary

@@ -55,6 +55,10 @@ class RBM:
     hidden_bias : ndarray of shape (n_hidden,)
     """
 
+    # Whether train() requires its data in [0, 1]. crbm.sklearn turns this off
+    # on its private models: scikit-learn's BernoulliRBM takes any real data.
+    _unit_interval_data = True
+
     def __init__(self, n_visible: int, n_hidden: int, *, dtype: Any = np.float64,
                  random_state: RandomState = None, init: str = "zeros") -> None:
         n_visible = check_int("n_visible", n_visible, 1, INT_MAX)
@@ -245,7 +249,8 @@ class RBM:
         -------
         self : RBM
         """
-        data, binary = as_unit_rows(samples, "samples", self.n_visible, allow_1d=False)
+        data, binary = as_unit_rows(samples, "samples", self.n_visible, allow_1d=False,
+                                    unit_interval=self._unit_interval_data)
         learning_rate = check_positive_float("learning_rate", learning_rate, self.dtype)
         epochs = check_int("epochs", epochs, 1)
         k = check_int("k", k, 1, INT_MAX)

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from crbm._atomic import atomic_write
+from crbm._validation import check_path
 
 FORMAT_NAME = "crbm.RBM"
 # 2: optional training state (chains, velocity, offsets) and history.
@@ -46,7 +47,7 @@ def _decode_state(state: Any) -> Any:
 
 def save_model(model: Any, path: Any) -> None:
     """Write ``model`` to ``path`` (an ``.npz``); a crash never leaves half a file there."""
-    path = Path(path)
+    path = check_path("path", path)
     for name in _ARRAYS:
         if not np.all(np.isfinite(getattr(model, name))):
             raise ValueError(f"cannot save: the model's {name} contains NaN or infinite values")
@@ -96,7 +97,7 @@ def _read(path: Path) -> tuple[dict, dict]:
 
 def load_model(cls: type, path: Any) -> Any:
     """Read a model written by :func:`save_model`, checking everything it reads."""
-    path = Path(path)
+    path = check_path("path", path)
     meta, arrays = _read(path)
     if meta.get("format") != FORMAT_NAME:
         raise ModelFileError(f"{path}: not a crbm model file (format {meta.get('format')!r})")

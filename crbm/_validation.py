@@ -6,6 +6,8 @@ argument and what was wrong with it.
 from __future__ import annotations
 
 import numbers
+import os
+from pathlib import Path
 from typing import Any, Optional, Union
 
 import numpy as np
@@ -77,6 +79,26 @@ def check_unit_float(name: str, value: Any) -> float:
     if value > 1:
         raise ValueError(f"{name} must be in [0, 1], got {value}")
     return value
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """Return ``value`` as a bool, requiring ``True`` or ``False`` (a truthy
+    string such as ``"no"`` is a mistake, not a yes)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_path(name: str, value: Any) -> Path:
+    """Return ``value`` as a ``Path``, requiring a str or ``os.PathLike``
+    (an int would be taken by ``open`` as a file descriptor)."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a file path (str or os.PathLike), "
+                        f"got {type(value).__name__}")
+    path = os.fspath(value)
+    if not isinstance(path, str):
+        raise TypeError(f"{name} must be a str path, got {type(path).__name__}")
+    return Path(path)
 
 
 def check_momentum(momentum: Any, epochs: int) -> list[float]:

@@ -77,6 +77,8 @@ def _shape(text: str) -> tuple[int, int]:
         h, w = (int(part) for part in text.lower().split("x"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected HxW, e.g. 28x28, got {text!r}") from None
+    if h < 1 or w < 1:
+        raise argparse.ArgumentTypeError(f"height and width must be >= 1, got {text!r}")
     return h, w
 
 

@@ -9,12 +9,13 @@ belief networks", ICML 2008) from a base-rate model.
 """
 from __future__ import annotations
 
+import numbers
 from typing import Any, Optional, Union
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 
-from crbm._validation import RandomState, as_generator, as_unit_rows, check_int
+from crbm._validation import INT_MAX, RandomState, as_generator, as_unit_rows, check_int
 
 MAX_EXACT_UNITS = 25
 # Enumerated states per block, to bound memory in log_partition(exact).
@@ -102,7 +103,7 @@ def ais_betas(n_betas: int) -> np.ndarray:
     """Inverse temperatures from 0 to 1, denser near 1 where the model is
     sharpest: Salakhutdinov & Murray's schedule (1/29, 8/29 and 20/29 of the
     steps on [0, 0.5], [0.5, 0.9] and [0.9, 1]), with ``n_betas`` points."""
-    n_betas = check_int("n_betas", n_betas, 4)  # room for both ends of [0.9, 1]
+    n_betas = check_int("n_betas", n_betas, 4, INT_MAX)  # room for both ends of [0.9, 1]
     n1 = max(1, round(n_betas / 29))
     n2 = max(1, round(n_betas * 8 / 29))
     n3 = n_betas - n1 - n2
@@ -114,13 +115,16 @@ def ais_betas(n_betas: int) -> np.ndarray:
 def _ais_log_partition(model: Any, n_runs: int, n_betas: int, base_rate: Optional[np.ndarray],
                        random_state: RandomState) -> tuple[float, tuple[float, float]]:
     W, b, c = _params(model)
-    n_runs = check_int("n_runs", n_runs, 2)
+    n_runs = check_int("n_runs", n_runs, 2, INT_MAX)
     betas = ais_betas(n_betas)
     rng = as_generator(random_state)
     if base_rate is None:
         b_base = np.zeros(model.n_visible)
     else:
-        p = np.asarray(base_rate, dtype=np.float64)
+        p = np.asarray(base_rate)
+        if p.dtype.kind not in "biuf":
+            raise TypeError(f"base_rate must be real numbers, got dtype {p.dtype}")
+        p = p.astype(np.float64)
         if p.shape != (model.n_visible,):
             raise ValueError(f"base_rate must have shape ({model.n_visible},), got {p.shape}")
         if not np.all((p >= 0) & (p <= 1)):  # also catches NaN
@@ -192,6 +196,11 @@ def log_likelihood(model: Any, v: Any, *, log_z: Optional[float] = None, method:
     ``v`` must be binary.
     """
     V = _rows(model, v, binary=True)
+    if log_z is not None:
+        if isinstance(log_z, bool) or not isinstance(log_z, numbers.Real):
+            raise TypeError(f"log_z must be a real number, got {log_z!r}")
+        if not np.isfinite(log_z):
+            raise ValueError(f"log_z must be finite, got {log_z}")
     if log_z is None:
         if method == "ais":
             kwargs.setdefault("base_rate", V.mean(axis=0))

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import math
+import numbers
 import os
 import struct
 import sys
@@ -24,6 +25,7 @@ from typing import BinaryIO
 import numpy as np
 
 from crbm._atomic import atomic_write
+from crbm._validation import check_path
 
 __all__ = ["IdxFormatError", "read_idx", "write_idx", "load_mnist", "binarize"]
 
@@ -147,7 +149,7 @@ def read_idx(path: StrPath) -> np.ndarray:
     FileNotFoundError
         If the file does not exist.
     """
-    path = os.fspath(path)
+    path = str(check_path("path", path))
     with open(path, "rb") as stream:
         compressed = stream.read(2) == _GZIP_MAGIC
         stream.seek(0)
@@ -187,7 +189,7 @@ def write_idx(path: StrPath, array: np.ndarray) -> None:
     ValueError
         If the array has more than 255 dimensions or a dimension >= 2**32.
     """
-    path = os.fspath(path)
+    path = str(check_path("path", path))
     array = np.asarray(array)
     if array.dtype == np.bool_:
         array = array.view(np.uint8)
@@ -255,7 +257,7 @@ def load_mnist(directory: StrPath, split: str = "train") -> tuple[np.ndarray, np
     """
     if split not in _MNIST_SPLITS:
         raise ValueError(f"split must be one of {_MNIST_SPLITS}, got {split!r}")
-    directory = Path(directory)
+    directory = check_path("directory", directory)
     images_path = _find_mnist_file(directory, split, "images", 3)
     labels_path = _find_mnist_file(directory, split, "labels", 1)
     images, labels = read_idx(images_path), read_idx(labels_path)
@@ -293,6 +295,12 @@ def binarize(images: np.ndarray, threshold: float = 0) -> np.ndarray:
         raise TypeError(f"images must be numeric, got dtype {images.dtype}")
     if images.ndim < 2:
         raise ValueError(f"images must have shape (n, ...), ndim >= 2; got {images.shape}")
+    if isinstance(threshold, bool) or not isinstance(threshold, numbers.Real):
+        raise TypeError(f"threshold must be a real number, got {threshold!r}")
+    if np.isnan(threshold):
+        raise ValueError("threshold must not be NaN")
+    if images.dtype.kind == "f" and np.isnan(images).any():
+        raise ValueError("images contains NaN values")
     # Explicit row length: reshape(n, -1) is ambiguous when n == 0.
     rows = images.reshape(images.shape[0], math.prod(images.shape[1:]))
     return (rows > threshold).astype(np.uint8)

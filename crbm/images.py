@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from crbm._atomic import atomic_write
-from crbm._validation import check_int
+from crbm._validation import check_int, check_path
 
 __all__ = ["tile_images", "save_png", "save_each"]
 
@@ -186,7 +186,7 @@ def save_png(path: str | os.PathLike, image) -> None:
         raise ValueError(f"image must be 2-D (height, width), got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"image is empty (shape {array.shape})")
-    target = Path(os.fspath(path))
+    target = check_path("path", path)
     picture = Image.fromarray(np.ascontiguousarray(array))
     with atomic_write(target) as handle:
         picture.save(handle, format="PNG")
@@ -219,7 +219,7 @@ def save_each(directory: str | os.PathLike, images, shape=None) -> list[Path]:
     """
     _import_pillow_image()
     tiles = _as_uint8_images(images, shape, allow_empty=True)
-    out_dir = Path(os.fspath(directory))
+    out_dir = check_path("directory", directory)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
     for index, tile in enumerate(tiles):

@@ -9,7 +9,7 @@ import numpy as np
 from crbm import _loops, evaluate
 from crbm._persist import load_model, save_model
 from crbm._validation import (
-    INT_MAX, RandomState, as_generator, as_unit_rows, check_float_dtype, check_int,
+    INT_MAX, RandomState, as_generator, as_unit_rows, check_bool, check_float_dtype, check_int,
     check_momentum, check_non_negative_float, check_positive_float, check_unit_float)
 
 _INITS = ("zeros", "normal")
@@ -252,13 +252,16 @@ class RBM:
         data, binary = as_unit_rows(samples, "samples", self.n_visible, allow_1d=False,
                                     unit_interval=self._unit_interval_data)
         learning_rate = check_positive_float("learning_rate", learning_rate, self.dtype)
-        epochs = check_int("epochs", epochs, 1)
+        epochs = check_int("epochs", epochs, 1, INT_MAX)
         k = check_int("k", k, 1, INT_MAX)
         n = data.shape[0]
         # A batch larger than the data is the whole data: size buffers for that.
         batch_size = min(check_int("batch_size", batch_size, 1), n)
         if batch_size > INT_MAX:
             raise ValueError(f"batch_size must be <= {INT_MAX}, got {batch_size}")
+        persistent = check_bool("persistent", persistent)
+        centering = check_bool("centering", centering)
+        shuffle = check_bool("shuffle", shuffle)
         momenta = check_momentum(momentum, epochs)
         weight_decay = check_non_negative_float("weight_decay", weight_decay)
         sparsity_cost = check_unit_float("sparsity_cost", sparsity_cost)
@@ -313,12 +316,14 @@ class RBM:
                 for start in range(0, n, chunk):
                     stop = min(n, start + chunk)
                     before = [array.copy() for array in self._training_arrays()]
+                    rng_before = self._rng.bit_generator.state
                     _loops.train_epoch(self._rng, data, order, start, stop, self._W,
                                        self._visible_bias, self._hidden_bias, batch_size,
                                        settings, reference, binary, chains, velocity, offsets)
                     if not all(np.all(np.isfinite(a)) for a in self._training_arrays()):
                         for array, saved in zip(self._training_arrays(), before):
                             np.copyto(array, saved)
+                        self._rng.bit_generator.state = rng_before
                         raise DivergenceError(
                             f"training diverged in epoch {epoch + 1}: parameters overflowed "
                             f"with learning_rate={settings['learning_rate']:g}; the model keeps "

@@ -7,6 +7,7 @@ without tuning flags, is the best recipe measured on MNIST so far (see
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 # "init" and "dtype" go to the RBM constructor; the rest to RBM.train.
@@ -24,6 +25,8 @@ RECIPES: dict[str, dict[str, Any]] = {
 
 def split(recipe: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Split a recipe into (constructor keywords, train keywords)."""
+    if not isinstance(recipe, Mapping):
+        raise TypeError(f"recipe must be a dict of settings, got {type(recipe).__name__}")
     model = {key: value for key, value in recipe.items() if key in MODEL_KEYS}
     train = {key: value for key, value in recipe.items() if key not in MODEL_KEYS}
     return model, train

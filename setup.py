@@ -34,7 +34,8 @@ extensions = [
         f"crbm.{name}",
         [f"crbm/{name}.pyx"],
         include_dirs=[numpy.get_include(), "crbm"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
+                       ("CRBM_DEBUG_BUILD", "1" if DEBUG else "0")],
         extra_compile_args=compile_args,
     )
     for name in MODULES

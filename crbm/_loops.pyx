@@ -17,6 +17,17 @@ from crbm._random cimport bernoulli, bitgen_of, bitgen_t
 from libc.math cimport INFINITY, isfinite
 from libc.stdint cimport uint8_t
 
+cdef extern from *:
+    """
+    #ifndef CRBM_DEBUG_BUILD
+    #define CRBM_DEBUG_BUILD 0
+    #endif
+    """
+    int CRBM_DEBUG_BUILD
+
+#: Whether this build has Cython's bounds checks on (``CRBM_DEBUG=1`` at build time).
+DEBUG_BUILD = bool(CRBM_DEBUG_BUILD)
+
 # Training data is read in its own dtype, a batch at a time, so a uint8 or
 # bool dataset is never copied whole into floating point.
 ctypedef fused data_t:

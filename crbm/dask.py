@@ -1,0 +1,151 @@
+"""Transform, score and sample over Dask arrays, partition by partition.
+
+Needs the ``crbm[dask]`` extra. A trained model is shipped to the workers
+once per graph (only its parameters: no training state), and every
+partition that draws random numbers gets its own stream, spawned from one
+``SeedSequence``, so results depend on the seed and the partitioning --
+never on the number of workers or the order the partitions run in::
+
+    import crbm.dask
+    features = crbm.dask.transform(model, X)          # X: dask array of rows
+    samples = crbm.dask.generate(model, 100_000, chunk_size=10_000, random_state=0)
+
+Every function returns a lazy ``dask.array.Array``; call ``.compute()``.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Callable, Optional, Union
+
+import numpy as np
+
+try:
+    import dask
+    import dask.array as da
+except ImportError as exc:  # pragma: no cover - exercised without the extra only
+    raise ImportError("crbm.dask needs Dask: pip install 'crbm[dask]'") from exc
+
+from crbm._validation import INT_MAX, check_int
+from crbm.rbm import RBM
+
+__all__ = ["transform", "free_energy", "sample_hidden", "generate", "partition_generators"]
+
+SeedLike = Union[None, int, np.random.SeedSequence]
+
+
+def _parameters_only(model: Any) -> RBM:
+    """A copy of ``model`` with its parameters and nothing else (no chains,
+    velocity, history or generator state): what the workers need."""
+    if not isinstance(model, RBM):
+        raise TypeError(f"model must be a crbm.RBM, got {type(model).__name__}")
+    copy = RBM(model.n_visible, model.n_hidden, dtype=model.dtype, random_state=0)
+    copy.W, copy.visible_bias, copy.hidden_bias = model.W, model.visible_bias, model.hidden_bias
+    return copy
+
+
+def _rows(X: Any, width: int) -> da.Array:
+    """``X`` as a 2-D dask array of rows ``width`` wide, one chunk across."""
+    if not isinstance(X, da.Array):
+        raise TypeError(f"X must be a dask.array.Array, got {type(X).__name__}")
+    if X.ndim != 2 or X.shape[1] != width:
+        raise ValueError(f"X must have shape (n, {width}), got {X.shape}")
+    return X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
+
+
+def _seed_sequence(random_state: SeedLike) -> np.random.SeedSequence:
+    if isinstance(random_state, np.random.SeedSequence):
+        return random_state
+    if random_state is None or (isinstance(random_state, numbers.Integral)
+                                and not isinstance(random_state, bool) and random_state >= 0):
+        return np.random.SeedSequence(random_state)
+    raise TypeError("random_state must be None, a non-negative int or a numpy SeedSequence "
+                    f"(a Generator cannot be split reproducibly), got {random_state!r}")
+
+
+def partition_generators(random_state: SeedLike, n_partitions: int) -> list[np.random.Generator]:
+    """The generators partitions ``0 .. n_partitions - 1`` use.
+
+    ``SeedSequence(random_state).spawn(n_partitions)``, each child driving a
+    PCG64: independent streams, the same whoever computes them. A
+    single-machine loop over these reproduces any of this module's random
+    results exactly.
+    """
+    n_partitions = check_int("n_partitions", n_partitions, 0, INT_MAX)
+    return [np.random.Generator(np.random.PCG64(child))
+            for child in _seed_sequence(random_state).spawn(n_partitions)]
+
+
+def _map_rows(model: Any, X: Any, function: Callable, *args: Any,
+              out_width: Optional[int] = None) -> da.Array:
+    """``function(block, parameters_only_model, *args)`` on every row block of
+    ``X``; blocks of ``out_width`` columns, or 1-D without ``out_width``."""
+    small = _parameters_only(model)
+    rows = _rows(X, small.n_visible)
+    if out_width is None:
+        return rows.map_blocks(function, small, *args, dtype=small.dtype,
+                               chunks=(rows.chunks[0],), drop_axis=1)
+    return rows.map_blocks(function, small, *args, dtype=small.dtype,
+                           chunks=(rows.chunks[0], (out_width,)))
+
+
+def _hidden_probabilities(block: np.ndarray, model: RBM) -> np.ndarray:
+    return model.hidden_probabilities(block)
+
+
+def _free_energy(block: np.ndarray, model: RBM) -> np.ndarray:
+    return model.free_energy(block).astype(model.dtype, copy=False)
+
+
+def transform(model: Any, X: Any) -> da.Array:
+    """``p(h = 1 | v)`` for every row of ``X`` (n, n_visible): (n, n_hidden)."""
+    return _map_rows(model, X, _hidden_probabilities, out_width=_parameters_only(model).n_hidden)
+
+
+def free_energy(model: Any, X: Any) -> da.Array:
+    """The free energy ``F(v)`` of every row of ``X`` (lower is more probable): (n,)."""
+    return _map_rows(model, X, _free_energy)
+
+
+def _sample_hidden(block: np.ndarray, model: RBM, seeds: np.ndarray,
+                   block_info: Any = None) -> np.ndarray:
+    index = block_info[0]["chunk-location"][0]
+    rng = np.random.Generator(np.random.PCG64(seeds[index]))
+    return model.sample_hidden(block, random_state=rng)
+
+
+def sample_hidden(model: Any, X: Any, *, random_state: SeedLike = None) -> da.Array:
+    """Draw ``h ~ p(h | v)`` for every row of ``X``: partition ``i`` uses
+    ``partition_generators(random_state, n_partitions)[i]``."""
+    seed = _seed_sequence(random_state)
+    n_partitions = len(_rows(X, _parameters_only(model).n_visible).chunks[0])
+    # SeedSequences travel as a small object array, indexed by partition.
+    seeds = np.empty(n_partitions, dtype=object)
+    seeds[:] = seed.spawn(n_partitions)
+    return _map_rows(model, X, _sample_hidden, seeds, out_width=model.n_hidden)
+
+
+def _generate(model: RBM, n: int, n_steps: int, seed: np.random.SeedSequence) -> np.ndarray:
+    return model.generate(n, n_steps=n_steps,
+                          random_state=np.random.Generator(np.random.PCG64(seed)))
+
+
+def generate(model: Any, n_samples: int, *, n_steps: int = 1000, chunk_size: int = 1000,
+             random_state: SeedLike = None) -> da.Array:
+    """``n_samples`` independent Gibbs chains of ``n_steps`` sweeps, in
+    partitions of ``chunk_size`` chains: partition ``i`` is
+    ``model.generate(size_i, n_steps=n_steps, random_state=g_i)`` with
+    ``g_i = partition_generators(random_state, n_partitions)[i]``.
+    """
+    small = _parameters_only(model)
+    n_samples = check_int("n_samples", n_samples, 0, INT_MAX)
+    n_steps = check_int("n_steps", n_steps, 0, INT_MAX)
+    chunk_size = check_int("chunk_size", chunk_size, 1, INT_MAX)
+    sizes = [min(chunk_size, n_samples - start) for start in range(0, n_samples, chunk_size)]
+    if not sizes:
+        return da.zeros((0, model.n_visible), dtype=model.dtype)
+    seeds = _seed_sequence(random_state).spawn(len(sizes))
+    shared = dask.delayed(small, pure=True)  # one copy in the graph
+    parts = [da.from_delayed(dask.delayed(_generate)(shared, size, n_steps, seed),
+                             shape=(size, model.n_visible), dtype=model.dtype)
+             for size, seed in zip(sizes, seeds)]
+    return da.concatenate(parts, axis=0)

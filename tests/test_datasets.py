@@ -298,10 +298,11 @@ def test_bad_mirror_environment_variable_is_named(tmp_path, monkeypatch):
         fetch_mnist(tmp_path, split="t10k")
 
 
-def test_import_crbm_does_not_load_the_downloader():
+def test_import_crbm_does_not_load_the_downloader(tmp_path):
     code = ("import sys, crbm; assert 'crbm.datasets' not in sys.modules; "
             "assert crbm.datasets.fetch_mnist is not None")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+    # cwd outside the source tree: "python -c" imports from the working directory.
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, cwd=tmp_path)
 
 
 def test_cli_mnist_auto_uses_the_cache(tmp_path, serve, checksums, monkeypatch, capsys):

@@ -62,7 +62,7 @@ def test_sklearn_extra_checks(name):
     getattr(estimator_checks, name)("BernoulliRBM", BernoulliRBM(n_iter=2, random_state=0))
 
 
-def test_array_api_dispatch_with_numpy_inputs():
+def test_array_api_dispatch_with_numpy_inputs(tmp_path):
     """The array API check that check_estimator skips unless SCIPY_ARRAY_API
     is set before scipy is imported: run it in a fresh interpreter."""
     code = ("from sklearn.utils.estimator_checks import check_array_api_input\n"
@@ -70,15 +70,16 @@ def test_array_api_dispatch_with_numpy_inputs():
             "check_array_api_input('BernoulliRBM', BernoulliRBM(n_iter=2, random_state=0),\n"
             "                      array_namespace='numpy', expect_only_array_outputs=False)\n")
     env = dict(os.environ, SCIPY_ARRAY_API="1")
+    # cwd outside the source tree: "python -c" imports from the working directory.
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 
 
-def test_import_crbm_does_not_import_sklearn():
+def test_import_crbm_does_not_import_sklearn(tmp_path):
     code = "import sys, crbm; assert 'sklearn' not in sys.modules, 'sklearn imported'"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            timeout=120)
+                            timeout=120, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 
 

@@ -10,7 +10,8 @@ import numpy as np
 from cython cimport floating
 
 from crbm._kernels cimport (
-    CDSettings, cd_batch_update, cd_batch_work_size, cd_sample_index_work_size,
+    CDSettings, cd_batch_index_work_size, cd_batch_update, cd_batch_update_sparse,
+    cd_batch_work_size, cd_sample_index_work_size,
     cd_sample_update, cd_sample_update_binary, cd_sample_work_size,
     gibbs_sweep, gibbs_sweep_binary, hidden_probabilities, visible_probabilities)
 from crbm._random cimport bernoulli, bitgen_of, bitgen_t
@@ -48,11 +49,18 @@ cdef inline void load_rows(const data_t[:, :] data, const Py_ssize_t *order,
             out[i * width + j] = <floating> data[row, j]
 
 
+# Minibatch products skip the zeros of visible rows with at most this
+# fraction of nonzero entries; denser ones go to gemm (measured on MNIST-sized
+# products, see benchmarks/bench_sparse.py).
+SPARSE_MAX_DENSITY = 0.5
+
+
 def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
                 Py_ssize_t start, Py_ssize_t stop, floating[:, ::1] W,
                 floating[::1] b, floating[::1] c, Py_ssize_t batch_size, dict settings,
                 bint reference, bint binary, floating[:, ::1] chains,
-                floating[::1] velocity, floating[::1] offsets):
+                floating[::1] velocity, floating[::1] offsets,
+                double max_density=SPARSE_MAX_DENSITY):
     """Train on rows ``start:stop`` of ``data`` (in ``order`` if it is not
     empty), in place.
 
@@ -62,6 +70,9 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
     one possibly shorter) makes one ``cd_batch_update`` with ``settings``
     (the fields of ``CDSettings``); ``chains`` (PCD), ``velocity``
     (momentum) and ``offsets`` (centering) are used when they are not empty.
+    With ``max_density`` >= 0 batches go through ``cd_batch_update_sparse``
+    (products skip the zeros of visible rows no denser than that), with
+    ``max_density`` < 0 through ``cd_batch_update`` (all BLAS).
     Arguments are validated by the caller.
     """
     cdef int N = <int> W.shape[0], M = <int> W.shape[1]
@@ -75,7 +86,9 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
     cdef Py_ssize_t work_size = (cd_sample_work_size(N, M) if reference
                                  else cd_batch_work_size(<int> batch_size, n_chains, N, M, &s))
     cdef floating[::1] work = np.empty(work_size, dtype=dtype)
-    cdef int[::1] index_work = np.empty(cd_sample_index_work_size(N, M), dtype=np.intc)
+    cdef int[::1] index_work = np.empty(
+        cd_sample_index_work_size(N, M) if reference
+        else cd_batch_index_work_size(<int> batch_size, n_chains, N, M), dtype=np.intc)
     # The binary per-sample kernel reads W @ h as rows of a transposed copy.
     cdef floating[:, ::1] WT = (np.ascontiguousarray(np.asarray(W).T)
                                 if reference and binary else W)
@@ -100,6 +113,10 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
             elif reference:
                 cd_sample_update(rng, &batch[0], &W[0, 0], &b[0], &c[0],
                                  N, M, s.k, lr, &work[0])
+            elif max_density >= 0:
+                cd_batch_update_sparse(rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0], N, M,
+                                       &s, chains_ptr, n_chains, velocity_ptr, offsets_ptr,
+                                       &work[0], &index_work[0], max_density)
             else:
                 cd_batch_update(rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0], N, M,
                                 &s, chains_ptr, n_chains, velocity_ptr, offsets_ptr,

@@ -40,6 +40,10 @@ cdef extern from "_simd.h":
         const float *x, Py_ssize_t x_stride) noexcept nogil
     Py_ssize_t count_nonzero_d "crbm_count_nonzero_d"(const double *x, Py_ssize_t n) noexcept nogil
     Py_ssize_t count_nonzero_f "crbm_count_nonzero_f"(const float *x, Py_ssize_t n) noexcept nogil
+    int nonzero_indices_d "crbm_nonzero_indices_d"(
+        const double *x, int n, Py_ssize_t stride, int *out) noexcept nogil
+    int nonzero_indices_f "crbm_nonzero_indices_f"(
+        const float *x, int n, Py_ssize_t stride, int *out) noexcept nogil
     void sample_logits_d "crbm_sample_logits_d"(
         uint64_t key, double *x, const double *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
@@ -318,6 +322,15 @@ cdef inline bint sparse_enough(const floating *X, Py_ssize_t size,
     return count <= max_density * size
 
 
+cdef inline int nonzero_indices(const floating *x, int n, Py_ssize_t stride,
+                                int *out) noexcept nogil:
+    """List the i < n with ``x[i * stride] != 0`` in ``out``; return how many."""
+    if floating is double:
+        return nonzero_indices_d(x, n, stride, out)
+    else:
+        return nonzero_indices_f(x, n, stride, out)
+
+
 cdef inline void product_skipping_zeros(const floating *X, int n, int width,
                                         const floating *A, int out_width,
                                         floating *out, int *index_work) noexcept nogil:
@@ -330,7 +343,7 @@ cdef inline void product_skipping_zeros(const floating *X, int n, int width,
     for r in range(n):
         x = X + <Py_ssize_t> r * width
         o = out + <Py_ssize_t> r * out_width
-        count = active_units(x, width, index_work)
+        count = nonzero_indices(x, width, 1, index_work)
         memset(o, 0, out_width * sizeof(floating))
         add_scaled_rows(o, A, index_work, count, out_width, x, 1)
 
@@ -360,8 +373,7 @@ cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, 
     PP by lr in place.
     """
     cdef Py_ssize_t i, size = <Py_ssize_t> rows * M, NM = <Py_ssize_t> N * M
-    cdef int s, count
-    cdef floating *row
+    cdef int count
     if index_work == NULL or not sparse_enough(VV, <Py_ssize_t> rows * N, max_density):
         gemm(Trans, NoTrans, N, M, rows, lr, VV, N, PP, M, beta, step_W, M)
         return
@@ -373,11 +385,7 @@ cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, 
         for i in range(NM):
             step_W[i] *= beta
     for i in range(N):
-        count = 0
-        for s in range(rows):
-            if VV[<Py_ssize_t> s * N + i] != 0:
-                index_work[count] = s
-                count += 1
+        count = nonzero_indices(VV + i, rows, N, index_work)
         if count > 0:
             add_scaled_rows(step_W + i * M, PP, index_work, count, M, VV + i, N)
 

@@ -181,6 +181,22 @@ CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float)
 CRBM_COUNT_NONZERO(crbm_count_nonzero_d, double)
 CRBM_COUNT_NONZERO(crbm_count_nonzero_f, float)
 
+/* Write the indices i < n with x[i * stride] != 0 to out, in increasing
+   order, and return how many there are. Branch-free (every index is stored,
+   the count only moves past the nonzero ones), so random 0/1 patterns cost
+   no mispredictions; out needs room for n indices. */
+#define CRBM_NONZERO_INDICES(NAME, T)                                                 \
+    static inline int NAME(const T *x, int n, ptrdiff_t stride, int *out) {           \
+        int count = 0;                                                                \
+        for (int i = 0; i < n; i++) {                                                 \
+            out[count] = i;                                                           \
+            count += x[(ptrdiff_t)i * stride] != 0;                                   \
+        }                                                                             \
+        return count;                                                                 \
+    }
+CRBM_NONZERO_INDICES(crbm_nonzero_indices_d, double)
+CRBM_NONZERO_INDICES(crbm_nonzero_indices_f, float)
+
 /* Counter-based uniforms: the i-th uniform of the stream with 64-bit key k
    is built from SplitMix64's output number i (Steele, Lea & Flood 2014):
    z = k + (i + 1) * golden, then two xor-shift-multiply rounds. Any element

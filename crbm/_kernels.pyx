@@ -7,7 +7,7 @@ generator reproduces it exactly:
 
 * ``cd_sample_update`` and ``cd_sample_update_binary``: h0 (M), then per
   step v (N), h (M).
-* ``cd_batch_update``: H0 (n x M, row-major), then for CD per step V (n x N)
+* ``cd_batch_update`` and ``cd_batch_update_sparse``: H0 (n x M, row-major), then for CD per step V (n x N)
   and, except after the last step, H (n x M); for PCD per step H then V
   (C x M, C x N) on the persistent chains.
 * ``gibbs_sweep``: H (n x M), then V (n x N).

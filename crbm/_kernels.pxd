@@ -54,6 +54,23 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
                           floating *velocity, floating *offsets,
                           floating *work) noexcept nogil
 
+# cd_batch_update where every product with visible rows on the left skips
+# their zeros (the data's, and the chains' sampled 0/1 states): V @ W sums
+# the rows of W picked by the nonzero entries, the weight gradient adds to
+# each row of W only the statistics of the samples whose unit is on. The
+# same algorithm and draws as cd_batch_update for every setting, results
+# equal to rounding. A product whose visible rows have more than
+# max_density nonzero entries uses gemm instead (>= 1: never; < 0: always).
+# index_work holds cd_batch_index_work_size(n, n_chains, N, M) ints.
+cdef Py_ssize_t cd_batch_index_work_size(int n, int n_chains, int N, int M) noexcept nogil
+
+cdef void cd_batch_update_sparse(bitgen_t *rng, const floating *V0, int n,
+                                 floating *W, floating *b, floating *c, int N, int M,
+                                 const CDSettings *s, floating *chains, int n_chains,
+                                 floating *velocity, floating *offsets,
+                                 floating *work, int *index_work,
+                                 double max_density) noexcept nogil
+
 cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,
                       const floating *W, const floating *b, const floating *c,
                       int N, int M, floating *H) noexcept nogil

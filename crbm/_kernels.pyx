@@ -7,13 +7,13 @@ generator reproduces it exactly:
 
 * ``cd_sample_update`` and ``cd_sample_update_binary``: h0 (M), then per
   step v (N), h (M).
-* ``cd_batch_update``: H0 (n x M, row-major), then for CD per step V (n x N)
+* ``cd_batch_update`` and ``cd_batch_update_sparse``: H0 (n x M, row-major), then for CD per step V (n x N)
   and, except after the last step, H (n x M); for PCD per step H then V
   (C x M, C x N) on the persistent chains.
 * ``gibbs_sweep``: H (n x M), then V (n x N).
 """
 from libc.stdint cimport uint64_t
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 from crbm._blas cimport NoTrans, Trans, axpy, gemm, gemv, ger
 from crbm._random cimport bernoulli
@@ -32,6 +32,18 @@ cdef extern from "_simd.h":
     void add_rows_f "crbm_add_rows_f"(
         float *out, const float *A, const int *rows, int n_rows,
         Py_ssize_t width) noexcept nogil
+    void add_scaled_rows_d "crbm_add_scaled_rows_d"(
+        double *out, const double *A, const int *rows, int n_rows, Py_ssize_t width,
+        const double *x, Py_ssize_t x_stride) noexcept nogil
+    void add_scaled_rows_f "crbm_add_scaled_rows_f"(
+        float *out, const float *A, const int *rows, int n_rows, Py_ssize_t width,
+        const float *x, Py_ssize_t x_stride) noexcept nogil
+    Py_ssize_t count_nonzero_d "crbm_count_nonzero_d"(const double *x, Py_ssize_t n) noexcept nogil
+    Py_ssize_t count_nonzero_f "crbm_count_nonzero_f"(const float *x, Py_ssize_t n) noexcept nogil
+    int nonzero_indices_d "crbm_nonzero_indices_d"(
+        const double *x, int n, Py_ssize_t stride, int *out) noexcept nogil
+    int nonzero_indices_f "crbm_nonzero_indices_f"(
+        const float *x, int n, Py_ssize_t stride, int *out) noexcept nogil
     void sample_logits_d "crbm_sample_logits_d"(
         uint64_t key, double *x, const double *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
@@ -288,36 +300,104 @@ cdef inline void column_means(const floating *X, int n, int width, floating scal
         out[j] *= scale
 
 
-cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
-                          floating *W, floating *b, floating *c, int N, int M,
-                          const CDSettings *s, floating *chains, int n_chains,
-                          floating *velocity, floating *offsets,
-                          floating *work) noexcept nogil:
-    """One minibatch CD-k or PCD-k step on the ``n`` rows of ``V0`` (n x N).
+cdef inline void add_scaled_rows(floating *out, const floating *A, const int *rows,
+                                 int n_rows, int width, const floating *x,
+                                 Py_ssize_t x_stride) noexcept nogil:
+    """``out += sum_t x[rows[t] * x_stride] * A[rows[t]]`` (``A`` row-major,
+    ``width`` columns)."""
+    if floating is double:
+        add_scaled_rows_d(out, A, rows, n_rows, width, x, x_stride)
+    else:
+        add_scaled_rows_f(out, A, rows, n_rows, width, x, x_stride)
 
-    Positive statistics from ``PH0 = p(h | v0)``; negative ones from
-    ``p(h | vk)`` (or, with ``s.sampled_statistics``, hidden states sampled
-    from both) with ``vk`` the sampled visible states after ``s.k`` Gibbs
-    steps, started at the data (CD, ``n_chains == 0``, ``chains`` NULL) or
-    at the ``n_chains`` persistent chains in ``chains`` (PCD, updated in
-    place). Both sums are averaged over their own rows:
-    ``G = V0^T PH0 / n - Vk^T PHk / C``, computed as one ``gemm``
-    ``[V0; Vk]^T [PH0 / n; -PHk / C]``.
 
-    ``s`` adds, each off at 0: a sparsity target (positive hidden statistics
-    moved by ``sparsity_cost * (target - PH0)``), L2 weight decay
-    (``G -= weight_decay * W``), momentum (``velocity``: N*M + N + M values,
-    ``step = momentum * step + learning_rate * gradient``) and centering
-    (Melchior et al., JMLR 2016: ``offsets`` holds the visible offsets mu
-    (N) then the hidden offsets lambda (M); the gradient is that of the
-    centered energy, applied to the ordinary parameters, and the offsets
-    then move towards the batch means by ``offset_rate``).
+cdef inline bint sparse_enough(const floating *X, Py_ssize_t size,
+                               double max_density) noexcept nogil:
+    """Whether at most ``max_density * size`` of the ``size`` entries of X are nonzero."""
+    cdef Py_ssize_t count
+    if floating is double:
+        count = count_nonzero_d(X, size)
+    else:
+        count = count_nonzero_f(X, size)
+    return count <= max_density * size
 
-    Draws: H0 (n x M), then per step V (C x N) and, except after the last
-    step, H (C x M) for CD; for PCD (H0 only with sampled statistics) per
-    step H (C x M) then V (C x N); with sampled statistics, finally the
-    negative hidden states (C x M).
+
+cdef inline int nonzero_indices(const floating *x, int n, Py_ssize_t stride,
+                                int *out) noexcept nogil:
+    """List the i < n with ``x[i * stride] != 0`` in ``out``; return how many."""
+    if floating is double:
+        return nonzero_indices_d(x, n, stride, out)
+    else:
+        return nonzero_indices_f(x, n, stride, out)
+
+
+cdef inline void product_skipping_zeros(const floating *X, int n, int width,
+                                        const floating *A, int out_width,
+                                        floating *out, int *index_work) noexcept nogil:
+    """``out = X @ A`` (X n x width, A width x out_width): each output row is
+    the sum of the rows of A that the nonzero entries of its X row pick,
+    each times that entry (for 0/1 rows: a sum of rows)."""
+    cdef int r, count
+    cdef const floating *x
+    cdef floating *o
+    for r in range(n):
+        x = X + <Py_ssize_t> r * width
+        o = out + <Py_ssize_t> r * out_width
+        count = nonzero_indices(x, width, 1, index_work)
+        memset(o, 0, out_width * sizeof(floating))
+        add_scaled_rows(o, A, index_work, count, out_width, x, 1)
+
+
+cdef inline void hidden_probabilities_sparse(const floating *V, int n, const floating *W,
+                                             const floating *c, floating *PH, int N, int M,
+                                             int *index_work,
+                                             double max_density) noexcept nogil:
+    """``hidden_probabilities``, skipping the zeros of ``V`` when there is
+    an ``index_work`` (N ints) and at most ``max_density`` of V is nonzero."""
+    if index_work != NULL and sparse_enough(V, <Py_ssize_t> n * N, max_density):
+        product_skipping_zeros(V, n, N, W, M, PH, index_work)
+        sigmoid_bias(PH, c, n, M)
+    else:
+        hidden_probabilities(V, n, W, c, PH, N, M)
+
+
+cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, int M,
+                             floating lr, floating beta, floating *step_W,
+                             int *index_work, double max_density) noexcept nogil:
+    """``step_W = beta * step_W + lr * VV^T PP`` (VV rows x N, PP rows x M).
+
+    Sparse form (an ``index_work`` of ``rows`` ints and at most
+    ``max_density`` of VV nonzero): row i of step_W gets the rows of
+    ``lr * PP`` picked by the nonzero entries of column i of VV, each times
+    that entry; rows of W whose column is all zero are not touched. Scales
+    PP by lr in place.
     """
+    cdef Py_ssize_t i, size = <Py_ssize_t> rows * M, NM = <Py_ssize_t> N * M
+    cdef int count
+    if index_work == NULL or not sparse_enough(VV, <Py_ssize_t> rows * N, max_density):
+        gemm(Trans, NoTrans, N, M, rows, lr, VV, N, PP, M, beta, step_W, M)
+        return
+    for i in range(size):
+        PP[i] *= lr
+    if beta == 0:
+        memset(step_W, 0, NM * sizeof(floating))
+    elif beta != 1:
+        for i in range(NM):
+            step_W[i] *= beta
+    for i in range(N):
+        count = nonzero_indices(VV + i, rows, N, index_work)
+        if count > 0:
+            add_scaled_rows(step_W + i * M, PP, index_work, count, M, VV + i, N)
+
+
+cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
+                               floating *W, floating *b, floating *c, int N, int M,
+                               const CDSettings *s, floating *chains, int n_chains,
+                               floating *velocity, floating *offsets,
+                               floating *work, int *index_work,
+                               double max_density) noexcept nogil:
+    # The body of cd_batch_update (index_work NULL: every product in BLAS)
+    # and cd_batch_update_sparse.
     cdef bint persistent = n_chains > 0
     cdef int C = n_chains if persistent else n
     cdef Py_ssize_t nN = <Py_ssize_t> n * N, nM = <Py_ssize_t> n * M
@@ -343,19 +423,19 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
     cdef Py_ssize_t i, j
     cdef int step
     memcpy(VV, V0, nN * sizeof(floating))
-    hidden_probabilities(V0, n, W, c, PH0, N, M)
+    hidden_probabilities_sparse(V0, n, W, c, PH0, N, M, index_work, max_density)
     column_means(PH0, n, M, <floating> 1 / n, mean_h0)  # offsets follow p(h | v0)
     if persistent:
         if s.sampled_statistics:
             bernoulli(rng, PH0, PH0, nM)
         memcpy(V, chains, cN * sizeof(floating))
         for step in range(s.k):
-            hidden_probabilities(V, C, W, c, H, N, M)
+            hidden_probabilities_sparse(V, C, W, c, H, N, M, index_work, max_density)
             bernoulli(rng, H, H, cM)
             visible_probabilities(H, C, W, b, V, N, M)
             bernoulli(rng, V, V, cN)
         memcpy(chains, V, cN * sizeof(floating))
-        hidden_probabilities(V, C, W, c, PH, N, M)
+        hidden_probabilities_sparse(V, C, W, c, PH, N, M, index_work, max_density)
     else:
         bernoulli(rng, PH0, H, nM)
         if s.sampled_statistics:
@@ -363,7 +443,7 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
         for step in range(s.k):
             visible_probabilities(H, n, W, b, V, N, M)
             bernoulli(rng, V, V, nN)
-            hidden_probabilities(V, n, W, c, PH, N, M)
+            hidden_probabilities_sparse(V, n, W, c, PH, N, M, index_work, max_density)
             if step + 1 < s.k:
                 bernoulli(rng, PH, H, nM)
     if s.sampled_statistics:
@@ -392,7 +472,7 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
         step_W, beta = velocity, momentum
     elif needs_step_buffer(s):
         step_W, beta = mean_h0 + M, 0
-    gemm(Trans, NoTrans, N, M, n + C, lr, VV, N, PP, M, beta, step_W, M)
+    weight_step(VV, n + C, PP, N, M, lr, beta, step_W, index_work, max_density)
     if step_W == W:
         axpy(N, lr, dv, 1, b, 1)
         axpy(M, lr, dh, 1, c, 1)
@@ -430,6 +510,73 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
             mu[j] += <floating> s.offset_rate * (mean_v0[j] - mu[j])
         for j in range(M):
             lam[j] += <floating> s.offset_rate * (mean_h0[j] - lam[j])
+
+
+cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
+                          floating *W, floating *b, floating *c, int N, int M,
+                          const CDSettings *s, floating *chains, int n_chains,
+                          floating *velocity, floating *offsets,
+                          floating *work) noexcept nogil:
+    """One minibatch CD-k or PCD-k step on the ``n`` rows of ``V0`` (n x N).
+
+    Positive statistics from ``PH0 = p(h | v0)``; negative ones from
+    ``p(h | vk)`` (or, with ``s.sampled_statistics``, hidden states sampled
+    from both) with ``vk`` the sampled visible states after ``s.k`` Gibbs
+    steps, started at the data (CD, ``n_chains == 0``, ``chains`` NULL) or
+    at the ``n_chains`` persistent chains in ``chains`` (PCD, updated in
+    place). Both sums are averaged over their own rows:
+    ``G = V0^T PH0 / n - Vk^T PHk / C``, computed as one ``gemm``
+    ``[V0; Vk]^T [PH0 / n; -PHk / C]``.
+
+    ``s`` adds, each off at 0: a sparsity target (positive hidden statistics
+    moved by ``sparsity_cost * (target - PH0)``), L2 weight decay
+    (``G -= weight_decay * W``), momentum (``velocity``: N*M + N + M values,
+    ``step = momentum * step + learning_rate * gradient``) and centering
+    (Melchior et al., JMLR 2016: ``offsets`` holds the visible offsets mu
+    (N) then the hidden offsets lambda (M); the gradient is that of the
+    centered energy, applied to the ordinary parameters, and the offsets
+    then move towards the batch means by ``offset_rate``).
+
+    Draws: H0 (n x M), then per step V (C x N) and, except after the last
+    step, H (C x M) for CD; for PCD (H0 only with sampled statistics) per
+    step H (C x M) then V (C x N); with sampled statistics, finally the
+    negative hidden states (C x M).
+    """
+    cd_batch_step(rng, V0, n, W, b, c, N, M, s, chains, n_chains, velocity, offsets,
+                  work, NULL, 0)
+
+
+cdef Py_ssize_t cd_batch_index_work_size(int n, int n_chains, int N, int M) noexcept nogil:
+    """Length of the ``index_work`` buffer (ints) ``cd_batch_update_sparse`` needs."""
+    cdef int C = n_chains if n_chains > 0 else n
+    return max(N, n + C)
+
+
+cdef void cd_batch_update_sparse(bitgen_t *rng, const floating *V0, int n,
+                                 floating *W, floating *b, floating *c, int N, int M,
+                                 const CDSettings *s, floating *chains, int n_chains,
+                                 floating *velocity, floating *offsets,
+                                 floating *work, int *index_work,
+                                 double max_density) noexcept nogil:
+    """``cd_batch_update`` with the products that have visible rows on the
+    left skipping the zeros of those rows: exactly the same algorithm, the
+    same draws, results equal to rounding, for any settings.
+
+    Visible rows are the data ``V0`` (zeros skipped for binary or any other
+    data) and the chains' sampled 0/1 states, so ``V @ W`` sums the rows of
+    ``W`` the 1s pick, and the weight gradient ``[V0; Vk]^T [PH0 / n;
+    -PHk / C]`` adds to row i of the weight step only the hidden-statistics
+    rows of the samples whose visible unit i is on (rows with no active
+    sample are not touched). ``H @ W.T`` (hidden states on the left) stays
+    a dense ``gemm``. Each product checks the density of its visible rows
+    and uses ``gemm`` when more than ``max_density`` of the entries are
+    nonzero (``max_density`` >= 1: always sparse; < 0: always ``gemm``).
+
+    ``work`` as for ``cd_batch_update``; ``index_work`` has
+    ``cd_batch_index_work_size(n, n_chains, N, M)`` ints.
+    """
+    cd_batch_step(rng, V0, n, W, b, c, N, M, s, chains, n_chains, velocity, offsets,
+                  work, index_work, max_density)
 
 
 cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,

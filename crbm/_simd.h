@@ -140,6 +140,63 @@ CRBM_SIMD_CLONES static void crbm_sigmoid_bias_f(float *x, const float *bias,
 CRBM_ADD_ROWS(crbm_add_rows_d, double)
 CRBM_ADD_ROWS(crbm_add_rows_f, float)
 
+/* out += sum_t x[rows[t] * x_stride] * A[rows[t]] for a row-major A with
+   `width` columns: a product that skips the zero entries of x (rows lists
+   the others). The scale of each row is read from x with a stride, so x can
+   be a row of a matrix (stride 1) or a column of one (stride = its width).
+   Four rows per pass over out, as in crbm_add_rows. out must not overlap A. */
+#define CRBM_ADD_SCALED_ROWS(NAME, T)                                                 \
+    CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A, \
+                                      const int *rows, int n_rows, ptrdiff_t width,   \
+                                      const T *x, ptrdiff_t x_stride) {               \
+        int t = 0;                                                                    \
+        for (; t + 4 <= n_rows; t += 4) {                                             \
+            const T *r0 = A + (ptrdiff_t)rows[t] * width;                             \
+            const T *r1 = A + (ptrdiff_t)rows[t + 1] * width;                         \
+            const T *r2 = A + (ptrdiff_t)rows[t + 2] * width;                         \
+            const T *r3 = A + (ptrdiff_t)rows[t + 3] * width;                         \
+            const T s0 = x[(ptrdiff_t)rows[t] * x_stride];                            \
+            const T s1 = x[(ptrdiff_t)rows[t + 1] * x_stride];                        \
+            const T s2 = x[(ptrdiff_t)rows[t + 2] * x_stride];                        \
+            const T s3 = x[(ptrdiff_t)rows[t + 3] * x_stride];                        \
+            for (ptrdiff_t j = 0; j < width; j++)                                     \
+                out[j] += (s0 * r0[j] + s1 * r1[j]) + (s2 * r2[j] + s3 * r3[j]);      \
+        }                                                                             \
+        for (; t < n_rows; t++) {                                                     \
+            const T *r0 = A + (ptrdiff_t)rows[t] * width;                             \
+            const T s0 = x[(ptrdiff_t)rows[t] * x_stride];                            \
+            for (ptrdiff_t j = 0; j < width; j++) out[j] += s0 * r0[j];               \
+        }                                                                             \
+    }
+CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_d, double)
+CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float)
+
+/* The number of nonzero entries of x[0:n]. */
+#define CRBM_COUNT_NONZERO(NAME, T)                                                   \
+    CRBM_SIMD_CLONES static ptrdiff_t NAME(const T *x, ptrdiff_t n) {                 \
+        ptrdiff_t count = 0;                                                          \
+        for (ptrdiff_t i = 0; i < n; i++) count += x[i] != 0;                         \
+        return count;                                                                 \
+    }
+CRBM_COUNT_NONZERO(crbm_count_nonzero_d, double)
+CRBM_COUNT_NONZERO(crbm_count_nonzero_f, float)
+
+/* Write the indices i < n with x[i * stride] != 0 to out, in increasing
+   order, and return how many there are. Branch-free (every index is stored,
+   the count only moves past the nonzero ones), so random 0/1 patterns cost
+   no mispredictions; out needs room for n indices. */
+#define CRBM_NONZERO_INDICES(NAME, T)                                                 \
+    static inline int NAME(const T *x, int n, ptrdiff_t stride, int *out) {           \
+        int count = 0;                                                                \
+        for (int i = 0; i < n; i++) {                                                 \
+            out[count] = i;                                                           \
+            count += x[(ptrdiff_t)i * stride] != 0;                                   \
+        }                                                                             \
+        return count;                                                                 \
+    }
+CRBM_NONZERO_INDICES(crbm_nonzero_indices_d, double)
+CRBM_NONZERO_INDICES(crbm_nonzero_indices_f, float)
+
 /* Counter-based uniforms: the i-th uniform of the stream with 64-bit key k
    is built from SplitMix64's output number i (Steele, Lea & Flood 2014):
    z = k + (i + 1) * golden, then two xor-shift-multiply rounds. Any element

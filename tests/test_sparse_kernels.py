@@ -1,0 +1,177 @@
+"""cd_batch_update_sparse (products that skip the zeros of visible rows)
+against the all-BLAS cd_batch_update and the numpy reference.
+
+The same generator gives the same draws on every path, so parameters and
+chains must agree to rounding.
+"""
+import numpy as np
+import pytest
+
+import crbm
+from crbm import _loops, reference
+
+RTOL = {np.float32: 1e-5, np.float64: 1e-12}
+ALWAYS_SPARSE, ALWAYS_DENSE = 1.0, -1.0
+SETTINGS = {"k": 1, "learning_rate": 0.1, "momentum": 0.0, "weight_decay": 0.0,
+            "sparsity_target": 0.0, "sparsity_cost": 0.0, "centered": False,
+            "offset_rate": 0.0, "sampled_statistics": False}
+
+
+def relative_error(a, b):
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300) if b.size else 0.0
+
+
+def binary_data(n, N, density=0.2, seed=0):
+    rng = np.random.default_rng(seed)
+    X = (rng.random((n, N)) < density).astype(np.uint8)
+    X[1] = 0  # an all-zero row
+    X[4] = 1  # an all-one row
+    return X
+
+
+def start(N, M, dtype, n_chains):
+    rng = np.random.default_rng(1)
+    W = np.ascontiguousarray(rng.normal(0, 0.3, (N, M)).astype(dtype))
+    b = rng.normal(0, 0.5, N).astype(dtype)
+    c = rng.normal(0, 0.5, M).astype(dtype)
+    chains = (rng.random((n_chains, N)) < 0.5).astype(dtype)
+    return W, b, c, chains
+
+
+def run_kernel(data, M, B, dtype, max_density, n_chains=0, epochs=2, seed=7, **options):
+    """``epochs`` passes of train_epoch; returns W, b, c, chains (and velocity,
+    offsets when the options use them)."""
+    N = data.shape[1]
+    W, b, c, chains = start(N, M, dtype, n_chains)
+    settings = dict(SETTINGS, **options)
+    none = np.empty(0, dtype)
+    velocity = np.zeros(N * M + N + M, dtype) if settings["momentum"] else none
+    offsets = (np.concatenate([data.mean(axis=0), np.full(M, 0.5)]).astype(dtype)
+               if settings["centered"] else none)
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        _loops.train_epoch(rng, data, np.empty(0, np.intp), 0, len(data), W, b, c, B,
+                           settings, False, True, chains if n_chains else none.reshape(0, 1),
+                           velocity, offsets, max_density)
+    return W, b, c, chains, velocity, offsets
+
+
+def run_reference(data, M, B, dtype, n_chains=0, epochs=2, seed=7, k=1):
+    N = data.shape[1]
+    W, b, c, chains = start(N, M, dtype, n_chains)
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        for pos in range(0, len(data), B):
+            reference.cd_batch_update(rng, data[pos:pos + B].astype(dtype), W, b, c, 0.1, k,
+                                      chains=chains if n_chains else None)
+    return W, b, c, chains
+
+
+CASES = [  # N, M, n, B, k, n_chains
+    (30, 7, 53, 10, 1, 0),    # B does not divide n
+    (30, 7, 53, 10, 3, 0),
+    (30, 7, 53, 10, 1, 7),    # PCD, fewer chains than rows
+    (25, 12, 40, 8, 2, 13),   # PCD-2, more chains than rows
+    (64, 20, 45, 45, 1, 0),   # one batch
+    (17, 5, 30, 1, 1, 0),     # batches of one row
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N,M,n,B,k,n_chains", CASES)
+def test_sparse_kernel_equals_dense_kernel_and_reference(dtype, N, M, n, B, k, n_chains):
+    data = binary_data(n, N)
+    sparse = run_kernel(data, M, B, dtype, ALWAYS_SPARSE, n_chains, k=k)
+    dense = run_kernel(data, M, B, dtype, ALWAYS_DENSE, n_chains, k=k)
+    expected = run_reference(data, M, B, dtype, n_chains, k=k)
+    start_W = start(N, M, dtype, n_chains)[0]
+    assert np.abs(sparse[0] - start_W).max() > 0.01  # training moved the weights
+    for got, want, ref in zip(sparse[:4], dense[:4], expected):
+        assert got.dtype == dtype
+        assert relative_error(got, want) <= RTOL[dtype]
+        assert relative_error(got, ref) <= RTOL[dtype]
+    if n_chains:  # the chains took the same draws
+        np.testing.assert_array_equal(sparse[3], expected[3])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", [
+    {"momentum": 0.5}, {"weight_decay": 0.01}, {"centered": True, "offset_rate": 0.1},
+    {"sampled_statistics": True}, {"sparsity_cost": 0.1, "sparsity_target": 0.05},
+    {"momentum": 0.9, "weight_decay": 0.001, "centered": True, "offset_rate": 0.05, "k": 2},
+])
+@pytest.mark.parametrize("n_chains", [0, 6])
+def test_sparse_kernel_equals_dense_kernel_for_every_setting(dtype, options, n_chains):
+    data = binary_data(47, 30, seed=3)
+    sparse = run_kernel(data, 9, 10, dtype, ALWAYS_SPARSE, n_chains, **options)
+    dense = run_kernel(data, 9, 10, dtype, ALWAYS_DENSE, n_chains, **options)
+    for got, want in zip(sparse, dense):
+        assert relative_error(got, want) <= RTOL[dtype]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("max_density", [ALWAYS_SPARSE, 0.5, None])
+def test_greyscale_data_skips_zeros_with_the_same_result(dtype, max_density):
+    # Values in [0, 1] with zeros: the data's nonzero entries are weights.
+    rng = np.random.default_rng(5)
+    data = np.where(rng.random((50, 24)) < 0.4, rng.random((50, 24)), 0).astype(dtype)
+    sparse = run_kernel(data, 8, 10, dtype, max_density, n_chains=10)
+    dense = run_kernel(data, 8, 10, dtype, ALWAYS_DENSE, n_chains=10)
+    for got, want in zip(sparse, dense):
+        assert relative_error(got, want) <= RTOL[dtype]
+
+
+@pytest.mark.parametrize("density", [0.0, 0.3, 0.9, 1.0])
+def test_density_threshold_picks_a_path_with_the_same_result(density):
+    # All-zero, sparse, dense and all-one data, the default threshold.
+    data = binary_data(40, 20, density=density)
+    data[:] = data if 0 < density < 1 else density
+    default = run_kernel(data, 6, 10, np.float64, None, n_chains=5)
+    dense = run_kernel(data, 6, 10, np.float64, ALWAYS_DENSE, n_chains=5)
+    for got, want in zip(default, dense):
+        assert relative_error(got, want) <= RTOL[np.float64]
+
+
+def test_sparse_kernel_keeps_learning_curve_and_held_out_quality(mnist_dir):
+    images, _ = crbm.load_mnist(mnist_dir, split="t10k")
+    X = crbm.binarize(images[:1200])
+    train, held_out = X[:1000], X[1000:].astype(np.float64)
+
+    def reconstruction_error(W, b, c, V):
+        H = reference.sigmoid(V @ W + c)
+        return np.mean((V - reference.sigmoid(H @ W.T + b)) ** 2)
+
+    curves = {}
+    for max_density in (ALWAYS_SPARSE, ALWAYS_DENSE):
+        N, M = 784, 50
+        W = np.ascontiguousarray(np.random.default_rng(1).normal(0, 0.01, (N, M)))
+        b, c = np.zeros(N), np.zeros(M)
+        rng, none = np.random.default_rng(0), np.empty(0)
+        curve = []
+        for _ in range(4):
+            _loops.train_epoch(rng, train, np.empty(0, np.intp), 0, len(train), W, b, c, 10,
+                               SETTINGS, False, True, none.reshape(0, 1), none, none,
+                               max_density)
+            curve.append((reconstruction_error(W, b, c, train.astype(float)),
+                          reconstruction_error(W, b, c, held_out)))
+        curves[max_density] = curve
+    np.testing.assert_allclose(curves[ALWAYS_SPARSE], curves[ALWAYS_DENSE], rtol=1e-9)
+    held_out_curve = [held for _, held in curves[ALWAYS_SPARSE]]
+    # The untrained model's error is 0.25; it keeps falling epoch after epoch.
+    assert held_out_curve[0] < 0.1 and np.all(np.diff(held_out_curve) < 0)
+
+
+def test_rbm_train_uses_the_sparse_kernel_with_the_reference_result():
+    # RBM.train's default path (sparse for this 20%-dense data) still matches
+    # the numpy reference draw for draw.
+    data = binary_data(60, 40)
+    W0 = np.random.default_rng(2).normal(0, 0.1, (40, 10))
+    model = crbm.RBM(40, 10, random_state=4)
+    model.W = W0
+    model.train(data, 0.1, 3, batch_size=7)
+    W, b, c = W0.copy(), np.zeros(40), np.zeros(10)
+    reference.train(np.random.default_rng(4), data, W, b, c, 0.1, 3, 7)
+    assert relative_error(model.W, W) <= 1e-12
+    assert relative_error(model.visible_bias, b) <= 1e-12
+    assert relative_error(model.hidden_bias, c) <= 1e-12

@@ -9,7 +9,8 @@
 The target checks the same property as ``tests/test_fuzz.py``
 (:func:`check_read_idx`, :func:`check_load`): the documented exception or a
 correct result, nothing unpickled, memory within the bound.  A violation
-stops the run and libFuzzer saves the input as ``crash-*``.  The seeds are
+stops the run and libFuzzer saves the input as ``crash-*``; an input that
+runs over 10 s (``-timeout=``) as ``timeout-*``.  The seeds are
 copied from ``tests/corpus`` to a temporary directory, where libFuzzer also
 keeps the inputs it finds, so the checked-in corpus is never modified.
 """
@@ -18,6 +19,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+import tracemalloc
 from pathlib import Path
 
 import atheris
@@ -44,6 +46,11 @@ def main() -> None:
         raise checks.Unpickled("a reader tried to unpickle data")
 
     pickle.load = pickle.loads = pickle.Unpickler = refuse
+    tracemalloc.start()  # once: see call_measured
+    # libFuzzer's own timeout saves the input that hangs; the watchdog would not.
+    checks.WATCHDOG_SECONDS = None
+    if not any(arg.startswith("-timeout=") for arg in args):
+        args.append("-timeout=10")
     workdir = Path(tempfile.mkdtemp(prefix="crbm-atheris-"))
     corpus = workdir / "corpus"
     corpus.mkdir()

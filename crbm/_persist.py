@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import math
+import tokenize
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,18 @@ _STATE = ("chains", "velocity", "offsets")
 # The bit generators a file may name: nothing else in np.random is called.
 _BIT_GENERATORS = {cls.__name__: cls for cls in (
     np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox, np.random.SFC64)}
+_FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+# np.savez stores members, np.savez_compressed deflates them; other methods are
+# refused (an lzma decoder alone takes 8 MiB, whatever the file's size).
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
+_NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0}
+_CHUNK = 1 << 20  # bytes read per step
+# crbm writes .npy headers of ~128 bytes; numpy parses one with ast.literal_eval,
+# which takes megabytes for numpy's default limit of 10000 bytes of nested input.
+_MAX_NPY_HEADER = 1024
+# Generator states are dicts of ints and int arrays, at most three levels deep.
+_MAX_STATE_DEPTH = 4
 
 
 class ModelFileError(ValueError):
@@ -37,11 +52,18 @@ def _encode_state(state: Any) -> Any:
     return state
 
 
-def _decode_state(state: Any) -> Any:
+def _decode_state(state: Any, depth: int = 0) -> Any:
+    """Invert :func:`_encode_state`; anything a generator state cannot hold is a ValueError."""
+    if depth > _MAX_STATE_DEPTH:
+        raise ValueError("generator state nested too deeply")
     if isinstance(state, dict):
         if "__ndarray__" in state:
+            # Integers only: a dtype such as "S1000000000" would allocate
+            # gigabytes for a one-element list.
+            if not isinstance(state["dtype"], str) or np.dtype(state["dtype"]).kind not in "iu":
+                raise ValueError(f"generator state array of dtype {state['dtype']!r}")
             return np.asarray(state["__ndarray__"], dtype=np.dtype(state["dtype"]))
-        return {key: _decode_state(value) for key, value in state.items()}
+        return {key: _decode_state(value, depth + 1) for key, value in state.items()}
     return state
 
 
@@ -71,18 +93,63 @@ def save_model(model: Any, path: Any) -> None:
                  visible_bias=model.visible_bias, hidden_bias=model.hidden_bias, **state)
 
 
+def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
+    """Read the .npy member ``name``: never unpickled, allocated only as data arrives.
+
+    ``np.load`` allocates whatever a member's header claims before reading any
+    data, returns raw bytes for a member that is not .npy, and lets exceptions
+    other than ValueError out on some corrupt input.  A problem here is a
+    ValueError, or one of the archive's errors that :func:`_read` converts.
+    """
+    info = archive.getinfo(name)
+    if info.compress_type not in _COMPRESSIONS:
+        raise ValueError(f"{name}: unsupported compression method {info.compress_type}")
+    if info.flag_bits & 0x61:  # zipfile raises RuntimeError/NotImplementedError for these
+        raise ValueError(f"{name}: encrypted or patch data (zip flags 0x{info.flag_bits:04x})")
+    with archive.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        if version not in _NPY_HEADERS:
+            raise ValueError(f"{name}: unsupported .npy format version {version}")
+        try:
+            shape, fortran_order, dtype = _NPY_HEADERS[version](
+                member, max_header_size=_MAX_NPY_HEADER)
+        # numpy lets these out of its header parser: SyntaxError and TokenError
+        # (e.g. a NUL byte and an unclosed brace), RecursionError (deep nesting).
+        except (SyntaxError, tokenize.TokenError, RecursionError) as exc:
+            raise ValueError(f"{name}: unreadable .npy header ({exc!r})") from exc
+        if dtype.hasobject:
+            raise ValueError(f"{name}: object arrays are not read (they need pickle)")
+        if any(n < 0 for n in shape):
+            raise ValueError(f"{name}: negative dimension in shape {shape}")
+        size = math.prod(shape) * dtype.itemsize
+        # Grow the buffer with the data that arrives, one byte past the claim
+        # to see trailing bytes; reaching the end makes zipfile check the CRC.
+        data = bytearray()
+        while chunk := member.read(min(_CHUNK, size + 1 - len(data))):
+            data += chunk
+    if len(data) != size:
+        raise ValueError(f"{name}: header claims {size} data bytes, "
+                         f"{'more' if len(data) > size else len(data)} found")
+    array = np.frombuffer(data, dtype) if size else np.empty(0, dtype)  # bytearray: writable
+    return array.reshape(shape, order="F" if fortran_order else "C")
+
+
 def _read(path: Path) -> tuple[dict, dict]:
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            names = set(npz.files)
-            missing = {"meta", *_ARRAYS} - names
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            missing = [name for name in sorted(("meta", *_ARRAYS)) if f"{name}.npy" not in names]
             if missing:
-                raise ModelFileError(f"{path}: not a crbm model file (missing {sorted(missing)})")
-            arrays = {name: npz[name] for name in _ARRAYS + _STATE if name in names}
-            meta_raw = npz["meta"]
+                raise ModelFileError(f"{path}: not a crbm model file (missing {missing})")
+            arrays = {name: _read_array(archive, f"{name}.npy") for name in _ARRAYS + _STATE
+                      if f"{name}.npy" in names}
+            meta_raw = _read_array(archive, "meta.npy")
     except ModelFileError:
         raise
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+    # OverflowError: a shape numpy cannot represent, e.g. (0, 2**70).
+    # NotImplementedError: zip features zipfile lacks, e.g. "zip file version 12.7".
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error,
+            OverflowError, NotImplementedError) as exc:
         if isinstance(exc, FileNotFoundError):
             raise
         raise ModelFileError(f"{path}: not a readable .npz model file ({exc})") from exc
@@ -90,7 +157,8 @@ def _read(path: Path) -> tuple[dict, dict]:
         meta = json.loads(str(meta_raw[()]))
         if not isinstance(meta, dict):
             raise TypeError("metadata is not a JSON object")
-    except (ValueError, TypeError, IndexError) as exc:
+    # RecursionError: JSON nested deeper than the interpreter's recursion limit.
+    except (ValueError, TypeError, IndexError, RecursionError) as exc:
         raise ModelFileError(f"{path}: corrupt metadata ({exc})") from exc
     return meta, arrays
 
@@ -109,14 +177,19 @@ def load_model(cls: type, path: Any) -> Any:
             f"{path}: written by a newer crbm (format version {version}, this crbm reads "
             f"up to {FORMAT_VERSION}); upgrade crbm to load it")
     try:
+        if not isinstance(meta["dtype"], str):
+            raise TypeError(f"dtype {meta['dtype']!r} is not a string")
         dtype = np.dtype(meta["dtype"])
         n_visible, n_hidden = meta["n_visible"], meta["n_hidden"]
         init = meta["init"]
         bit_generator = _BIT_GENERATORS[meta["bit_generator"]]
         rng_state = _decode_state(meta["rng_state"])
         pending = meta["visible_bias_from_data"]
-    except (KeyError, TypeError, ValueError) as exc:
+    # OverflowError: an int too large for a generator state array's dtype.
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
         raise ModelFileError(f"{path}: corrupt metadata ({exc!r})") from exc
+    if dtype not in _FLOAT_DTYPES:  # checked first: isfinite below needs a float
+        raise ModelFileError(f"{path}: dtype {dtype} is not float32 or float64")
     if not (type(n_visible) is int and type(n_hidden) is int and type(pending) is bool):
         raise ModelFileError(f"{path}: corrupt metadata (sizes must be ints, "
                              "visible_bias_from_data a bool)")
@@ -133,7 +206,8 @@ def load_model(cls: type, path: Any) -> Any:
     try:
         generator = bit_generator()
         generator.state = rng_state
-    except (TypeError, ValueError, KeyError, OverflowError) as exc:
+    # IndexError: a state array shorter than the generator's (MT19937, Philox, SFC64).
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
         raise ModelFileError(f"{path}: corrupt generator state ({exc!r})") from exc
     try:
         model = cls(n_visible, n_hidden, dtype=dtype, init=init,

@@ -47,6 +47,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # bytes never decompresses to more than this many bytes per compressed byte.
 _MAX_DEFLATE_RATIO = 1032
 _CHUNK = 1 << 20  # bytes decompressed / elements converted per step
+_FIRST_CHUNK = 1 << 16  # bytes of the first gzip read; later ones grow with the data
 _MNIST_SPLITS = ("train", "t10k")
 
 
@@ -117,8 +118,11 @@ def _read_gzip(path: str, stream: BinaryIO, compressed_size: int) -> np.ndarray:
         )
     # The decompressed size is unknown up front: grow the buffer only with data
     # that actually arrives, and read one byte past the end to detect trailing bytes.
+    # io allocates each read's full size before filling it, so ask for no more
+    # than has arrived so far: a 1 KiB file claiming 1 MB then costs 64 KiB, not 1 MiB.
     buffer = bytearray()
-    while chunk := stream.read(min(_CHUNK, expected + 1 - len(buffer))):
+    while chunk := stream.read(
+            min(_CHUNK, max(_FIRST_CHUNK, len(buffer)), expected + 1 - len(buffer))):
         buffer += chunk
     _check_size(path, len(buffer), expected)
     if not buffer:  # frombuffer cannot reshape an empty buffer to any shape

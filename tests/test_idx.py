@@ -294,6 +294,15 @@ def test_gzip_memory_grows_only_with_real_data(tmp_path):
         read_idx(path)
 
 
+def test_gzip_reads_grow_with_real_data(tmp_path):
+    # 1000 incompressible bytes may claim 10**6 (the deflate ratio allows it);
+    # one read of the claim made io allocate a 1 MiB buffer before any data.
+    data = np.random.default_rng(0).bytes(1000)
+    path = write_bytes(tmp_path / "short.gz", gzipped(idx_bytes(0x08, (10**6,), data)))
+    assert 10**6 < 1032 * path.stat().st_size
+    assert peak_bytes(lambda: read_idx(path)) < 256 * 1024
+
+
 # --- write errors and atomicity -----------------------------------------------
 
 

@@ -1,6 +1,12 @@
 """The RBM facade: construction, validation, sampling API, persistence."""
+import contextlib
+import io
+import json
 import os
+import re
 import stat
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
@@ -324,3 +330,112 @@ def test_load_rejects_bad_files(tmp_path):
     assert np.array_equal(np.random.get_state()[1], global_state)  # nothing was called
     with pytest.raises(FileNotFoundError):
         crbm.RBM.load(tmp_path / "missing.npz")
+
+
+
+# --- hostile model files (minimal inputs found by tests/test_fuzz.py) --------
+
+
+def npy_bytes(array):
+    out = io.BytesIO()
+    np.lib.format.write_array(out, array, allow_pickle=False)
+    return out.getvalue()
+
+
+def shape_header(shape):
+    """A bare .npy 1.0 header of float64 data with `shape` as its raw text."""
+    text = "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }" % shape
+    text += " " * (-(len(text) + 11) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + len(text).to_bytes(2, "little") + text.encode()
+
+
+def meta_json(**changes):
+    """The metadata of a saved RBM(2, 1), with keys replaced."""
+    return json.dumps({
+        "format": "crbm.RBM", "version": 2, "dtype": "float64", "n_visible": 2,
+        "n_hidden": 1, "init": "zeros", "visible_bias_from_data": False, "epochs_trained": 0,
+        "history": [], "bit_generator": "PCG64", "rng_state": np.random.PCG64(0).state,
+        **changes})
+
+
+def model_file(meta=None, meta_text=None, compression=zipfile.ZIP_STORED, **members):
+    """A saved RBM(2, 1) with metadata keys, or its whole text, and members replaced."""
+    text = meta_text or meta_json(**(meta or {}))
+    members = {"meta": npy_bytes(np.array(text)), "W": npy_bytes(np.zeros((2, 1))),
+               "visible_bias": npy_bytes(np.zeros(2)), "hidden_bias": npy_bytes(np.zeros(1)),
+               **members}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as archive:
+        for name, content in members.items():
+            archive.writestr(f"{name}.npy", content)
+    return out.getvalue()
+
+
+def patched(data, field, value):
+    """`data` with `value` written at `field` of W.npy's central directory entry."""
+    entry = data.index(b"PK\x01\x02", zipfile.ZipFile(io.BytesIO(data)).start_dir)
+    while data[entry + 46:entry + 51] != b"W.npy":
+        entry = data.index(b"PK\x01\x02", entry + 4)
+    return data[:entry + field] + value + data[entry + field + len(value):]
+
+
+def bad_deflate():
+    data = model_file(compression=zipfile.ZIP_DEFLATED)
+    start = data.index(b"W.npy") + len("W.npy")  # where W's deflate stream starts
+    return data[:start] + b"\x07" + data[start + 1:]  # a block of the reserved type 3
+
+
+# Each made RBM.load raise something other than ModelFileError, or allocate
+# far more than the file holds, before it read the .npy members itself.
+HOSTILE_MODELS = {
+    "npy-not-npz": lambda: npy_bytes(np.zeros((2, 1))),  # TypeError
+    "member-not-npy": lambda: model_file(W=b"hello"),  # AttributeError
+    "huge-shape": lambda: model_file(W=shape_header("(100000000,)")),  # 800 MB
+    "overflow-shape": lambda: model_file(W=shape_header(f"({2**70},)")),  # OverflowError
+    "deep-header": lambda: model_file(W=shape_header("-" * 5000 + "1")),  # RecursionError
+    "header-tokens": lambda: model_file(  # tokenize.TokenError
+        W=b"\0".join(npy_bytes(np.zeros((2, 1))).split(b"{", 1))),
+    "bad-deflate": bad_deflate,  # zlib.error
+    "method-99": lambda: patched(model_file(), 10, b"\x63\0"),  # NotImplementedError
+    "zip-version": lambda: patched(model_file(), 6, b"\x7f\0"),  # NotImplementedError
+    "encrypted": lambda: patched(model_file(), 8, b"\x01\0"),  # RuntimeError
+    "lzma": lambda: model_file(compression=zipfile.ZIP_LZMA),  # 8 MiB decoder state
+    "deep-json": lambda: model_file(  # RecursionError
+        meta_text="[" * 100000, compression=zipfile.ZIP_DEFLATED),
+    "deep-state": lambda: model_file(  # RecursionError
+        meta_text=meta_json(rng_state="@").replace('"@"', '{"a":' * 900 + "1" + "}" * 900),
+        compression=zipfile.ZIP_DEFLATED),
+    "state-dtype": lambda: model_file(  # 500 MB
+        {"rng_state": {"__ndarray__": [0], "dtype": "S500000000"}}),
+    "state-overflow": lambda: model_file({  # OverflowError
+        "bit_generator": "SFC64", "rng_state": {
+            "bit_generator": "SFC64", "has_uint32": 0, "uinteger": 0,
+            "state": {"state": {"__ndarray__": [2**70] * 4, "dtype": "<u8"}}}}),
+    "short-key": lambda: model_file({  # IndexError
+        "bit_generator": "MT19937",
+        "rng_state": {"bit_generator": "MT19937", "state": {"key": [1, 2], "pos": 0}}}),
+    "dtype-overflow": lambda: model_file({"dtype": {  # OverflowError
+        "names": ["a"], "formats": ["f8"], "offsets": [2**70]}}),
+    "string-dtype": lambda: model_file(  # TypeError from isfinite
+        {"dtype": "<U1"}, W=npy_bytes(np.zeros((2, 1), "U1")),
+        visible_bias=npy_bytes(np.zeros(2, "U1")), hidden_bias=npy_bytes(np.zeros(1, "U1"))),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HOSTILE_MODELS))
+def test_load_rejects_hostile_files(tmp_path, name):
+    """A ModelFileError naming the file, with no allocation beyond what it holds."""
+    content = HOSTILE_MODELS[name]()
+    path = tmp_path / f"{name}.npz"
+    path.write_bytes(content)
+    tracemalloc.start()
+    try:
+        with pytest.raises(crbm.ModelFileError, match=re.escape(str(path))):
+            crbm.RBM.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    held = len(content)  # and what its members unpack to (deep-json: 400 kB)
+    with contextlib.suppress(Exception), zipfile.ZipFile(path) as archive:  # some do not open
+        held += sum(info.file_size for info in archive.infolist())
+    assert peak < 2**19 + 4 * held

@@ -8,6 +8,7 @@ import numpy as np
 
 from crbm import _loops, evaluate
 from crbm._persist import load_model, save_model
+from crbm._rwlock import ReadWriteLock
 from crbm._validation import (
     INT_MAX, RandomState, as_generator, as_unit_rows, check_bool, check_float_dtype, check_int,
     check_momentum, check_non_negative_float, check_positive_float, check_unit_float)
@@ -86,6 +87,9 @@ class RBM:
         self._offsets: Optional[np.ndarray] = None
         # Serialises training: two threads never update the same model at once.
         self._train_lock = threading.Lock()
+        # Training chunks write the parameters, sampling chunks read them:
+        # a sampler never sees half a chunk's updates.
+        self._parameters_lock = ReadWriteLock()
 
     # -- parameters ---------------------------------------------------------
 
@@ -158,12 +162,13 @@ class RBM:
     def __getstate__(self) -> dict:
         with self._train_lock:
             state = self.__dict__.copy()
-        del state["_train_lock"]
+        del state["_train_lock"], state["_parameters_lock"]
         return state
 
     def __setstate__(self, state: dict) -> None:
         self.__dict__.update(state)
         self._train_lock = threading.Lock()
+        self._parameters_lock = ReadWriteLock()
 
     def __repr__(self) -> str:
         return (f"RBM(n_visible={self.n_visible}, n_hidden={self.n_hidden}, "
@@ -315,19 +320,20 @@ class RBM:
                          else np.empty(0, dtype=np.intp))
                 for start in range(0, n, chunk):
                     stop = min(n, start + chunk)
-                    before = [array.copy() for array in self._training_arrays()]
-                    rng_before = self._rng.bit_generator.state
-                    _loops.train_epoch(self._rng, data, order, start, stop, self._W,
-                                       self._visible_bias, self._hidden_bias, batch_size,
-                                       settings, reference, binary, chains, velocity, offsets)
-                    if not all(np.all(np.isfinite(a)) for a in self._training_arrays()):
-                        for array, saved in zip(self._training_arrays(), before):
-                            np.copyto(array, saved)
-                        self._rng.bit_generator.state = rng_before
-                        raise DivergenceError(
-                            f"training diverged in epoch {epoch + 1}: parameters overflowed "
-                            f"with learning_rate={settings['learning_rate']:g}; the model keeps "
-                            "its last finite parameters (lower the learning rate)")
+                    with self._parameters_lock.writing():
+                        before = [array.copy() for array in self._training_arrays()]
+                        rng_before = self._rng.bit_generator.state
+                        _loops.train_epoch(self._rng, data, order, start, stop, self._W,
+                                           self._visible_bias, self._hidden_bias, batch_size,
+                                           settings, reference, binary, chains, velocity, offsets)
+                        if not all(np.all(np.isfinite(a)) for a in self._training_arrays()):
+                            for array, saved in zip(self._training_arrays(), before):
+                                np.copyto(array, saved)
+                            self._rng.bit_generator.state = rng_before
+                            raise DivergenceError(
+                                f"training diverged in epoch {epoch + 1}: parameters overflowed "
+                                f"with learning_rate={settings['learning_rate']:g}; the model keeps "
+                                "its last finite parameters (lower the learning rate)")
                     if progress is not None:
                         progress(stop - start)
                 self.epochs_trained += 1
@@ -382,7 +388,8 @@ class RBM:
             raise ValueError(f"{name} has {rows.shape[0]} rows; at most {INT_MAX} per call")
         rows = np.ascontiguousarray(rows, dtype=self.dtype)
         bias = self._hidden_bias if hidden else self._visible_bias
-        out = _loops.conditional_probabilities(rows, self._W, bias, hidden)
+        with self._parameters_lock.reading():
+            out = _loops.conditional_probabilities(rows, self._W, bias, hidden)
         return out[0] if np.ndim(x) == 1 else out
 
     def hidden_probabilities(self, v: Any) -> np.ndarray:
@@ -444,7 +451,8 @@ class RBM:
             chunk = min(chunk, max(1, n_steps // 50))
         for done in range(0, n_steps, max(chunk, 1)):
             steps = min(chunk, n_steps - done)
-            _loops.gibbs_chains(rng, v, self._W, self._visible_bias, self._hidden_bias, steps)
+            with self._parameters_lock.reading():
+                _loops.gibbs_chains(rng, v, self._W, self._visible_bias, self._hidden_bias, steps)
             if progress is not None:
                 progress(steps)
         return v[0] if n_samples is None else v

@@ -175,3 +175,67 @@ def test_models_pickle_and_continue_identically(dtype):
     np.testing.assert_array_equal(clone.W, model.W)
     # The clone has its own lock: training it does not wait for the original.
     assert clone._train_lock is not model._train_lock
+
+
+def test_sampling_during_training_sees_whole_chunks():
+    model, data = trained_model()
+    big = np.tile(data, (60, 1))  # 18,000 rows: several chunks of whole batches
+    v = data[:5]
+    # The parameters at every chunk boundary: progress() runs between chunks.
+    snapshots = [(model.W.copy(), model.hidden_bias.copy())]
+    done = threading.Event()
+    seen = []
+
+    def sample():
+        while not done.is_set():
+            seen.append(model.hidden_probabilities(v))
+
+    reader = threading.Thread(target=sample)
+    reader.start()
+    try:
+        model.train(big, learning_rate=0.05, epochs=2,
+                    progress=lambda n: snapshots.append((model.W.copy(),
+                                                         model.hidden_bias.copy())))
+    finally:
+        done.set()
+        reader.join()
+    expected = []
+    for W, c in snapshots:
+        probe = crbm.RBM(36, 12)
+        probe.W, probe.hidden_bias = W, c
+        expected.append(probe.hidden_probabilities(v).tobytes())
+    assert len(seen) > len(snapshots)  # the reader ran throughout
+    # Every read saw the parameters of a chunk boundary, never a chunk half done.
+    assert all(p.tobytes() in expected for p in seen)
+
+
+def test_a_waiting_writer_holds_off_new_readers():
+    from crbm._rwlock import ReadWriteLock
+    lock, order = ReadWriteLock(), []
+    first_reader_in, writer_waiting = threading.Event(), threading.Event()
+
+    def reader(name, hold):
+        with lock.reading():
+            order.append(name)
+            if hold:
+                first_reader_in.set()
+                writer_waiting.wait()
+                time.sleep(0.05)  # give the late reader the chance to sneak in
+
+    def writer():
+        writer_waiting.set()
+        with lock.writing():
+            order.append("writer")
+
+    first = threading.Thread(target=reader, args=("first", True))
+    first.start()
+    first_reader_in.wait()
+    w = threading.Thread(target=writer)
+    w.start()
+    while lock._writers_waiting == 0:  # until the writer waits inside writing()
+        time.sleep(0.001)
+    late = threading.Thread(target=reader, args=("late", False))
+    late.start()
+    for t in (first, w, late):
+        t.join()
+    assert order == ["first", "writer", "late"]

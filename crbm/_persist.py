@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from crbm._atomic import atomic_write
+from crbm._reading import read_at_most
 from crbm._validation import check_path
 
 FORMAT_NAME = "crbm.RBM"
@@ -29,7 +30,6 @@ _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
 _NPY_HEADERS = {(1, 0): np.lib.format.read_array_header_1_0,
                 (2, 0): np.lib.format.read_array_header_2_0}
-_CHUNK = 1 << 20  # bytes read per step
 # crbm writes .npy headers of ~128 bytes; numpy parses one with ast.literal_eval,
 # which takes megabytes for numpy's default limit of 10000 bytes of nested input.
 _MAX_NPY_HEADER = 1024
@@ -122,11 +122,9 @@ def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
         if any(n < 0 for n in shape):
             raise ValueError(f"{name}: negative dimension in shape {shape}")
         size = math.prod(shape) * dtype.itemsize
-        # Grow the buffer with the data that arrives, one byte past the claim
-        # to see trailing bytes; reaching the end makes zipfile check the CRC.
-        data = bytearray()
-        while chunk := member.read(min(_CHUNK, size + 1 - len(data))):
-            data += chunk
+        # One byte past the claim to see trailing bytes; reaching the end
+        # makes zipfile check the CRC.
+        data = read_at_most(member, size + 1)
     if len(data) != size:
         raise ValueError(f"{name}: header claims {size} data bytes, "
                          f"{'more' if len(data) > size else len(data)} found")

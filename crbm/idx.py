@@ -25,6 +25,7 @@ from typing import BinaryIO
 import numpy as np
 
 from crbm._atomic import atomic_write
+from crbm._reading import read_at_most
 from crbm._validation import check_path
 
 __all__ = ["IdxFormatError", "read_idx", "write_idx", "load_mnist", "binarize"]
@@ -46,8 +47,7 @@ _GZIP_MAGIC = b"\x1f\x8b"
 # Deflate cannot expand data by more than about 1032:1, so a gzip file of n
 # bytes never decompresses to more than this many bytes per compressed byte.
 _MAX_DEFLATE_RATIO = 1032
-_CHUNK = 1 << 20  # bytes decompressed / elements converted per step
-_FIRST_CHUNK = 1 << 16  # bytes of the first gzip read; later ones grow with the data
+_CHUNK = 1 << 20  # elements converted per step
 _MNIST_SPLITS = ("train", "t10k")
 
 
@@ -116,14 +116,9 @@ def _read_gzip(path: str, stream: BinaryIO, compressed_size: int) -> np.ndarray:
             f"header claims {expected} data bytes, more than a gzip file of "
             f"{compressed_size} bytes can hold",
         )
-    # The decompressed size is unknown up front: grow the buffer only with data
-    # that actually arrives, and read one byte past the end to detect trailing bytes.
-    # io allocates each read's full size before filling it, so ask for no more
-    # than has arrived so far: a 1 KiB file claiming 1 MB then costs 64 KiB, not 1 MiB.
-    buffer = bytearray()
-    while chunk := stream.read(
-            min(_CHUNK, max(_FIRST_CHUNK, len(buffer)), expected + 1 - len(buffer))):
-        buffer += chunk
+    # The decompressed size is unknown up front: read no more than arrives,
+    # and one byte past the end to detect trailing bytes.
+    buffer = read_at_most(stream, expected + 1)
     _check_size(path, len(buffer), expected)
     if not buffer:  # frombuffer cannot reshape an empty buffer to any shape
         return _allocate(path, shape, dtype)

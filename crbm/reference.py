@@ -26,6 +26,13 @@ def sigmoid(x: np.ndarray) -> np.ndarray:
     return np.where(x >= 0, r, e * r)
 
 
+def reconstruction_error(W: np.ndarray, b: np.ndarray, c: np.ndarray, V: np.ndarray) -> float:
+    """Mean squared error of the mean-field reconstruction ``p(v | h = p(h | v))``
+    of the rows ``V`` (``crbm.evaluate.reconstruction_error`` on bare parameters)."""
+    H = sigmoid(V @ W + c)
+    return float(np.mean((V - sigmoid(H @ W.T + b)) ** 2))
+
+
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)

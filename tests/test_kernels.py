@@ -155,12 +155,8 @@ def test_binary_kernel_keeps_learning_curve_and_held_out_quality(mnist_dir):
     X = crbm.binarize(images[:1200])
     train, held_out = X[:1000], X[1000:].astype(np.float64)
 
-    def reconstruction_error(W, b, c, V):
-        H = reference.sigmoid(V @ W + c)
-        return np.mean((V - reference.sigmoid(H @ W.T + b)) ** 2)
-
-    curves = {binary: [(reconstruction_error(W, b, c, train.astype(float)),
-                        reconstruction_error(W, b, c, held_out))
+    curves = {binary: [(reference.reconstruction_error(W, b, c, train.astype(float)),
+                        reference.reconstruction_error(W, b, c, held_out))
                        for W, b, c in run_epochs(train, np.float64, binary, 4, M=50)]
               for binary in (True, False)}
     np.testing.assert_allclose(curves[True], curves[False], rtol=1e-9)

@@ -138,10 +138,6 @@ def test_sparse_kernel_keeps_learning_curve_and_held_out_quality(mnist_dir):
     X = crbm.binarize(images[:1200])
     train, held_out = X[:1000], X[1000:].astype(np.float64)
 
-    def reconstruction_error(W, b, c, V):
-        H = reference.sigmoid(V @ W + c)
-        return np.mean((V - reference.sigmoid(H @ W.T + b)) ** 2)
-
     curves = {}
     for max_density in (ALWAYS_SPARSE, ALWAYS_DENSE):
         N, M = 784, 50
@@ -153,8 +149,8 @@ def test_sparse_kernel_keeps_learning_curve_and_held_out_quality(mnist_dir):
             _loops.train_epoch(rng, train, np.empty(0, np.intp), 0, len(train), W, b, c, 10,
                                SETTINGS, False, True, none.reshape(0, 1), none, none,
                                max_density)
-            curve.append((reconstruction_error(W, b, c, train.astype(float)),
-                          reconstruction_error(W, b, c, held_out)))
+            curve.append((reference.reconstruction_error(W, b, c, train.astype(float)),
+                          reference.reconstruction_error(W, b, c, held_out)))
         curves[max_density] = curve
     np.testing.assert_allclose(curves[ALWAYS_SPARSE], curves[ALWAYS_DENSE], rtol=1e-9)
     held_out_curve = [held for _, held in curves[ALWAYS_SPARSE]]

@@ -71,21 +71,32 @@ def partition_generators(random_state: SeedLike, n_partitions: int) -> list[np.r
     results exactly.
     """
     n_partitions = check_int("n_partitions", n_partitions, 0, INT_MAX)
-    return [np.random.Generator(np.random.PCG64(child))
-            for child in _seed_sequence(random_state).spawn(n_partitions)]
+    return [_stream(child) for child in _seed_sequence(random_state).spawn(n_partitions)]
 
 
-def _map_rows(model: Any, X: Any, function: Callable, *args: Any,
-              out_width: Optional[int] = None) -> da.Array:
-    """``function(block, parameters_only_model, *args)`` on every row block of
-    ``X``; blocks of ``out_width`` columns, or 1-D without ``out_width``."""
+def _stream(seed: np.random.SeedSequence) -> np.random.Generator:
+    """The generator of one partition: a PCG64 on its spawned seed."""
+    return np.random.Generator(np.random.PCG64(seed))
+
+
+def _map_rows(model: Any, X: Any, function: Callable, *, hidden: bool,
+              streams: Optional[np.random.SeedSequence] = None) -> da.Array:
+    """``function(block, parameters_only_model[, seeds])`` on every row block
+    of ``X``: blocks of ``n_hidden`` columns if ``hidden``, else 1-D. With
+    ``streams``, ``seeds[i]`` is the ``i``-th child spawned from it."""
     small = _parameters_only(model)
     rows = _rows(X, small.n_visible)
-    if out_width is None:
-        return rows.map_blocks(function, small, *args, dtype=small.dtype,
-                               chunks=(rows.chunks[0],), drop_axis=1)
-    return rows.map_blocks(function, small, *args, dtype=small.dtype,
-                           chunks=(rows.chunks[0], (out_width,)))
+    args: list = [small]
+    if streams is not None:
+        # SeedSequences travel as a small object array, indexed by partition.
+        seeds = np.empty(len(rows.chunks[0]), dtype=object)
+        seeds[:] = streams.spawn(len(seeds))
+        args.append(seeds)
+    if hidden:
+        return rows.map_blocks(function, *args, dtype=small.dtype,
+                               chunks=(rows.chunks[0], (small.n_hidden,)))
+    return rows.map_blocks(function, *args, dtype=small.dtype,
+                           chunks=(rows.chunks[0],), drop_axis=1)
 
 
 def _hidden_probabilities(block: np.ndarray, model: RBM) -> np.ndarray:
@@ -98,35 +109,29 @@ def _free_energy(block: np.ndarray, model: RBM) -> np.ndarray:
 
 def transform(model: Any, X: Any) -> da.Array:
     """``p(h = 1 | v)`` for every row of ``X`` (n, n_visible): (n, n_hidden)."""
-    return _map_rows(model, X, _hidden_probabilities, out_width=_parameters_only(model).n_hidden)
+    return _map_rows(model, X, _hidden_probabilities, hidden=True)
 
 
 def free_energy(model: Any, X: Any) -> da.Array:
     """The free energy ``F(v)`` of every row of ``X`` (lower is more probable): (n,)."""
-    return _map_rows(model, X, _free_energy)
+    return _map_rows(model, X, _free_energy, hidden=False)
 
 
 def _sample_hidden(block: np.ndarray, model: RBM, seeds: np.ndarray,
                    block_info: Any = None) -> np.ndarray:
     index = block_info[0]["chunk-location"][0]
-    rng = np.random.Generator(np.random.PCG64(seeds[index]))
-    return model.sample_hidden(block, random_state=rng)
+    return model.sample_hidden(block, random_state=_stream(seeds[index]))
 
 
 def sample_hidden(model: Any, X: Any, *, random_state: SeedLike = None) -> da.Array:
     """Draw ``h ~ p(h | v)`` for every row of ``X``: partition ``i`` uses
     ``partition_generators(random_state, n_partitions)[i]``."""
-    seed = _seed_sequence(random_state)
-    n_partitions = len(_rows(X, _parameters_only(model).n_visible).chunks[0])
-    # SeedSequences travel as a small object array, indexed by partition.
-    seeds = np.empty(n_partitions, dtype=object)
-    seeds[:] = seed.spawn(n_partitions)
-    return _map_rows(model, X, _sample_hidden, seeds, out_width=model.n_hidden)
+    return _map_rows(model, X, _sample_hidden, hidden=True,
+                     streams=_seed_sequence(random_state))
 
 
 def _generate(model: RBM, n: int, n_steps: int, seed: np.random.SeedSequence) -> np.ndarray:
-    return model.generate(n, n_steps=n_steps,
-                          random_state=np.random.Generator(np.random.PCG64(seed)))
+    return model.generate(n, n_steps=n_steps, random_state=_stream(seed))
 
 
 def generate(model: Any, n_samples: int, *, n_steps: int = 1000, chunk_size: int = 1000,

@@ -30,17 +30,25 @@ class _MallInfo2(ctypes.Structure):
         "uordblks", "fordblks", "keepcost")]
 
 
-_libc = ctypes.CDLL(None)
-if hasattr(_libc, "mallinfo2"):  # glibc >= 2.33
-    _libc.mallinfo2.restype = _MallInfo2
-else:  # older glibc (manylinux2014): the int fields of mallinfo suffice here
-    class _MallInfo(ctypes.Structure):
+def _mallinfo():
+    """glibc's malloc statistics function, its result typed (Linux only)."""
+    libc = ctypes.CDLL(None)
+    if hasattr(libc, "mallinfo2"):  # glibc >= 2.33
+        libc.mallinfo2.restype = _MallInfo2
+        return libc.mallinfo2
+
+    class _MallInfo(ctypes.Structure):  # older glibc (manylinux2014): int fields suffice
         _fields_ = [(name, ctypes.c_int) for name, _ in _MallInfo2._fields_]
-    _libc.mallinfo.restype = _MallInfo
+    libc.mallinfo.restype = _MallInfo
+    return libc.mallinfo
+
+
+# Collected on every platform, run on Linux only: look glibc up only there.
+MALLINFO = _mallinfo() if sys.platform.startswith("linux") else None
 
 
 def heap_bytes_in_use():
-    info = _libc.mallinfo2() if hasattr(_libc, "mallinfo2") else _libc.mallinfo()
+    info = MALLINFO()
     return info.uordblks + info.hblkhd
 
 

@@ -28,18 +28,16 @@ cdef extern from "_simd.h":
         float *x, const float *bias, Py_ssize_t rows, Py_ssize_t width) noexcept nogil
     void add_rows_d "crbm_add_rows_d"(
         double *out, const double *A, const int *rows, int n_rows,
-        Py_ssize_t width) noexcept nogil
+        Py_ssize_t width, Py_ssize_t stride) noexcept nogil
     void add_rows_f "crbm_add_rows_f"(
         float *out, const float *A, const int *rows, int n_rows,
-        Py_ssize_t width) noexcept nogil
+        Py_ssize_t width, Py_ssize_t stride) noexcept nogil
     void add_scaled_rows_d "crbm_add_scaled_rows_d"(
         double *out, const double *A, const int *rows, int n_rows, Py_ssize_t width,
-        const double *x, Py_ssize_t x_stride) noexcept nogil
+        Py_ssize_t stride, const double *x, Py_ssize_t x_stride) noexcept nogil
     void add_scaled_rows_f "crbm_add_scaled_rows_f"(
         float *out, const float *A, const int *rows, int n_rows, Py_ssize_t width,
-        const float *x, Py_ssize_t x_stride) noexcept nogil
-    Py_ssize_t count_nonzero_d "crbm_count_nonzero_d"(const double *x, Py_ssize_t n) noexcept nogil
-    Py_ssize_t count_nonzero_f "crbm_count_nonzero_f"(const float *x, Py_ssize_t n) noexcept nogil
+        Py_ssize_t stride, const float *x, Py_ssize_t x_stride) noexcept nogil
     int nonzero_indices_d "crbm_nonzero_indices_d"(
         const double *x, int n, Py_ssize_t stride, int *out) noexcept nogil
     int nonzero_indices_f "crbm_nonzero_indices_f"(
@@ -160,9 +158,9 @@ cdef inline void add_rows(floating *out, const floating *W, const int *rows,
                           int n_rows, int M) noexcept nogil:
     """``out += W[rows].sum(axis=0)`` for a row-major ``W`` with M columns."""
     if floating is double:
-        add_rows_d(out, W, rows, n_rows, M)
+        add_rows_d(out, W, rows, n_rows, M, M)
     else:
-        add_rows_f(out, W, rows, n_rows, M)
+        add_rows_f(out, W, rows, n_rows, M, M)
 
 
 cdef inline void add_to_block(floating *W, floating *WT, int N, int M,
@@ -301,25 +299,14 @@ cdef inline void column_means(const floating *X, int n, int width, floating scal
 
 
 cdef inline void add_scaled_rows(floating *out, const floating *A, const int *rows,
-                                 int n_rows, int width, const floating *x,
-                                 Py_ssize_t x_stride) noexcept nogil:
-    """``out += sum_t x[rows[t] * x_stride] * A[rows[t]]`` (``A`` row-major,
-    ``width`` columns)."""
+                                 int n_rows, int width, Py_ssize_t stride,
+                                 const floating *x, Py_ssize_t x_stride) noexcept nogil:
+    """``out[:width] += sum_t x[rows[t] * x_stride] * A[rows[t], :width]``
+    (``A`` row-major with rows ``stride`` apart)."""
     if floating is double:
-        add_scaled_rows_d(out, A, rows, n_rows, width, x, x_stride)
+        add_scaled_rows_d(out, A, rows, n_rows, width, stride, x, x_stride)
     else:
-        add_scaled_rows_f(out, A, rows, n_rows, width, x, x_stride)
-
-
-cdef inline bint sparse_enough(const floating *X, Py_ssize_t size,
-                               double max_density) noexcept nogil:
-    """Whether at most ``max_density * size`` of the ``size`` entries of X are nonzero."""
-    cdef Py_ssize_t count
-    if floating is double:
-        count = count_nonzero_d(X, size)
-    else:
-        count = count_nonzero_f(X, size)
-    return count <= max_density * size
+        add_scaled_rows_f(out, A, rows, n_rows, width, stride, x, x_stride)
 
 
 cdef inline int nonzero_indices(const floating *x, int n, Py_ssize_t stride,
@@ -331,31 +318,86 @@ cdef inline int nonzero_indices(const floating *x, int n, Py_ssize_t stride,
         return nonzero_indices_f(x, n, stride, out)
 
 
-cdef inline void product_skipping_zeros(const floating *X, int n, int width,
-                                        const floating *A, int out_width,
-                                        floating *out, int *index_work) noexcept nogil:
-    """``out = X @ A`` (X n x width, A width x out_width): each output row is
-    the sum of the rows of A that the nonzero entries of its X row pick,
-    each times that entry (for 0/1 rows: a sum of rows)."""
-    cdef int r, count
-    cdef const floating *x
-    cdef floating *o
+# Sparse products sum rows of a dense matrix a column block at a time: with
+# blocks of 512 bytes the rows of one block of W (N=784) fit in L2 while
+# every output row takes its share, instead of streaming all of W from L3
+# once per output row.
+cdef enum:
+    BLOCK_BYTES = 512
+
+
+cdef inline int column_block(floating zero) noexcept nogil:
+    """Columns per block of a sparse product; ``zero`` selects the precision."""
+    return BLOCK_BYTES // sizeof(floating)
+
+
+cdef inline Py_ssize_t index_rows(const floating *X, int n, int width,
+                                  int *ptr, int *idx) noexcept nogil:
+    """Index the nonzero entries of X (n x width) by row: row r's columns,
+    increasing, go to ``idx[ptr[r]:ptr[r + 1]]``. ``ptr[0]`` is set by the
+    caller (rows can be appended to an existing index); ``idx`` needs room
+    for ``ptr[0] + n * width`` entries. Returns the number indexed."""
+    cdef int r
     for r in range(n):
-        x = X + <Py_ssize_t> r * width
-        o = out + <Py_ssize_t> r * out_width
-        count = nonzero_indices(x, width, 1, index_work)
-        memset(o, 0, out_width * sizeof(floating))
-        add_scaled_rows(o, A, index_work, count, out_width, x, 1)
+        ptr[r + 1] = ptr[r] + nonzero_indices(X + <Py_ssize_t> r * width, width, 1,
+                                              idx + ptr[r])
+    return ptr[n] - ptr[0]
+
+
+cdef inline void transpose_index(const int *ptr, const int *idx, int n, int width,
+                                 int *tptr, int *tidx) noexcept nogil:
+    """The column index of a row index (``ptr[0] == 0``): column i's rows,
+    increasing, go to ``tidx[tptr[i]:tptr[i + 1]]`` (a counting sort;
+    ``tptr`` has width + 1 entries)."""
+    cdef int r, t, i
+    memset(tptr, 0, (width + 1) * sizeof(int))
+    for t in range(ptr[n]):
+        tptr[idx[t] + 1] += 1
+    for i in range(width):
+        tptr[i + 1] += tptr[i]
+    for r in range(n):  # tptr[i] is column i's next free slot while filling
+        for t in range(ptr[r], ptr[r + 1]):
+            i = idx[t]
+            tidx[tptr[i]] = r
+            tptr[i] += 1
+    for i in range(width, 0, -1):  # each slot now holds the next column's start
+        tptr[i] = tptr[i - 1]
+    tptr[0] = 0
+
+
+cdef inline void indexed_product(const floating *X, int n, int width,
+                                 const int *ptr, const int *idx, const floating *A,
+                                 int out_width, floating *out) noexcept nogil:
+    """``out = X @ A`` (X n x width, A width x out_width) from X's row index:
+    each output row is the sum of the rows of A its nonzero entries pick,
+    each times that entry (for 0/1 rows: a sum of rows)."""
+    cdef int jb = 0, r, bw, block = column_block(<floating> 0)
+    cdef floating *o
+    while jb < out_width:
+        bw = min(block, out_width - jb)
+        for r in range(n):
+            o = out + <Py_ssize_t> r * out_width + jb
+            memset(o, 0, bw * sizeof(floating))
+            add_scaled_rows(o, A + jb, idx + ptr[r], ptr[r + 1] - ptr[r], bw, out_width,
+                            X + <Py_ssize_t> r * width, 1)
+        jb += bw
+
+
+cdef inline bint sparse_enough(Py_ssize_t count, Py_ssize_t size,
+                               double max_density) noexcept nogil:
+    return count <= max_density * size
 
 
 cdef inline void hidden_probabilities_sparse(const floating *V, int n, const floating *W,
                                              const floating *c, floating *PH, int N, int M,
-                                             int *index_work,
+                                             int *ptr, int *idx,
                                              double max_density) noexcept nogil:
-    """``hidden_probabilities``, skipping the zeros of ``V`` when there is
-    an ``index_work`` (N ints) and at most ``max_density`` of V is nonzero."""
-    if index_work != NULL and sparse_enough(V, <Py_ssize_t> n * N, max_density):
-        product_skipping_zeros(V, n, N, W, M, PH, index_work)
+    """``hidden_probabilities``; with an index (``ptr`` not NULL), first
+    index V's rows there (see ``index_rows``) and, when at most
+    ``max_density`` of V is nonzero, sum rows of W instead of gemm."""
+    if ptr != NULL and sparse_enough(index_rows(V, n, N, ptr, idx), <Py_ssize_t> n * N,
+                                     max_density):
+        indexed_product(V, n, N, ptr, idx, W, M, PH)
         sigmoid_bias(PH, c, n, M)
     else:
         hidden_probabilities(V, n, W, c, PH, N, M)
@@ -363,20 +405,23 @@ cdef inline void hidden_probabilities_sparse(const floating *V, int n, const flo
 
 cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, int M,
                              floating lr, floating beta, floating *step_W,
-                             int *index_work, double max_density) noexcept nogil:
+                             const int *ptr, const int *idx, int *tptr, int *tidx,
+                             double max_density) noexcept nogil:
     """``step_W = beta * step_W + lr * VV^T PP`` (VV rows x N, PP rows x M).
 
-    Sparse form (an ``index_work`` of ``rows`` ints and at most
+    Sparse form (``ptr``/``idx``, VV's row index, not NULL and at most
     ``max_density`` of VV nonzero): row i of step_W gets the rows of
-    ``lr * PP`` picked by the nonzero entries of column i of VV, each times
-    that entry; rows of W whose column is all zero are not touched. Scales
-    PP by lr in place.
+    ``lr * PP`` picked by the nonzero entries of column i of VV (found in
+    the column index built in ``tptr``/``tidx``), each times that entry;
+    rows of W whose column is all zero are not touched. Scales PP by lr in
+    place.
     """
     cdef Py_ssize_t i, size = <Py_ssize_t> rows * M, NM = <Py_ssize_t> N * M
-    cdef int count
-    if index_work == NULL or not sparse_enough(VV, <Py_ssize_t> rows * N, max_density):
+    cdef int jb = 0, bw, block = column_block(<floating> 0)
+    if ptr == NULL or not sparse_enough(ptr[rows], <Py_ssize_t> rows * N, max_density):
         gemm(Trans, NoTrans, N, M, rows, lr, VV, N, PP, M, beta, step_W, M)
         return
+    transpose_index(ptr, idx, rows, N, tptr, tidx)
     for i in range(size):
         PP[i] *= lr
     if beta == 0:
@@ -384,10 +429,13 @@ cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, 
     elif beta != 1:
         for i in range(NM):
             step_W[i] *= beta
-    for i in range(N):
-        count = nonzero_indices(VV + i, rows, N, index_work)
-        if count > 0:
-            add_scaled_rows(step_W + i * M, PP, index_work, count, M, VV + i, N)
+    while jb < M:
+        bw = min(block, M - jb)
+        for i in range(N):
+            if tptr[i + 1] > tptr[i]:
+                add_scaled_rows(step_W + i * M + jb, PP + jb, tidx + tptr[i],
+                                tptr[i + 1] - tptr[i], bw, M, VV + i, N)
+        jb += bw
 
 
 cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
@@ -422,20 +470,33 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
     cdef floating *lam = offsets + N if s.centered else NULL
     cdef Py_ssize_t i, j
     cdef int step
+    # Row index of VV = [V0; Vk] (the V0 rows, then the chains' current
+    # states), and the column index the weight step builds from it.
+    cdef int *ptr = NULL
+    cdef int *idx = NULL
+    cdef int *tptr = NULL
+    cdef int *tidx = NULL
+    if index_work != NULL:
+        ptr = index_work
+        idx = ptr + n + C + 1
+        tptr = idx + <Py_ssize_t> (n + C) * N
+        tidx = tptr + N + 1
+        ptr[0] = 0
+    cdef int *chain_ptr = ptr + n if ptr != NULL else NULL  # the chains' rows
     memcpy(VV, V0, nN * sizeof(floating))
-    hidden_probabilities_sparse(V0, n, W, c, PH0, N, M, index_work, max_density)
+    hidden_probabilities_sparse(V0, n, W, c, PH0, N, M, ptr, idx, max_density)
     column_means(PH0, n, M, <floating> 1 / n, mean_h0)  # offsets follow p(h | v0)
     if persistent:
         if s.sampled_statistics:
             bernoulli(rng, PH0, PH0, nM)
         memcpy(V, chains, cN * sizeof(floating))
         for step in range(s.k):
-            hidden_probabilities_sparse(V, C, W, c, H, N, M, index_work, max_density)
+            hidden_probabilities_sparse(V, C, W, c, H, N, M, chain_ptr, idx, max_density)
             bernoulli(rng, H, H, cM)
             visible_probabilities(H, C, W, b, V, N, M)
             bernoulli(rng, V, V, cN)
         memcpy(chains, V, cN * sizeof(floating))
-        hidden_probabilities_sparse(V, C, W, c, PH, N, M, index_work, max_density)
+        hidden_probabilities_sparse(V, C, W, c, PH, N, M, chain_ptr, idx, max_density)
     else:
         bernoulli(rng, PH0, H, nM)
         if s.sampled_statistics:
@@ -443,7 +504,7 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
         for step in range(s.k):
             visible_probabilities(H, n, W, b, V, N, M)
             bernoulli(rng, V, V, nN)
-            hidden_probabilities_sparse(V, n, W, c, PH, N, M, index_work, max_density)
+            hidden_probabilities_sparse(V, n, W, c, PH, N, M, chain_ptr, idx, max_density)
             if step + 1 < s.k:
                 bernoulli(rng, PH, H, nM)
     if s.sampled_statistics:
@@ -472,7 +533,7 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
         step_W, beta = velocity, momentum
     elif needs_step_buffer(s):
         step_W, beta = mean_h0 + M, 0
-    weight_step(VV, n + C, PP, N, M, lr, beta, step_W, index_work, max_density)
+    weight_step(VV, n + C, PP, N, M, lr, beta, step_W, ptr, idx, tptr, tidx, max_density)
     if step_W == W:
         axpy(N, lr, dv, 1, b, 1)
         axpy(M, lr, dh, 1, c, 1)
@@ -547,9 +608,10 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
 
 
 cdef Py_ssize_t cd_batch_index_work_size(int n, int n_chains, int N, int M) noexcept nogil:
-    """Length of the ``index_work`` buffer (ints) ``cd_batch_update_sparse`` needs."""
-    cdef int C = n_chains if n_chains > 0 else n
-    return max(N, n + C)
+    """Length of the ``index_work`` buffer (ints) ``cd_batch_update_sparse`` needs:
+    a row and a column index of the n + C visible rows."""
+    cdef Py_ssize_t rows = n + (n_chains if n_chains > 0 else n)
+    return 2 * rows * N + rows + N + 2
 
 
 cdef void cd_batch_update_sparse(bitgen_t *rng, const floating *V0, int n,

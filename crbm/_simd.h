@@ -116,83 +116,100 @@ CRBM_SIMD_CLONES static void crbm_sigmoid_bias_f(float *x, const float *bias,
     }
 }
 
-/* out += A[rows].sum(axis=0) for a row-major A with `width` columns: the
-   product of a 0/1 vector with A, summing only the rows its 1s pick. Four
-   rows per pass over out: a quarter of the loads and stores of out, which
-   otherwise bound the loop. out must not overlap A. */
-#define CRBM_ADD_ROWS(NAME, T)                                                        \
-    CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,           \
-                                      const int *rows, int n_rows, ptrdiff_t width) { \
-        int t = 0;                                                                    \
-        for (; t + 4 <= n_rows; t += 4) {                                             \
-            const T *r0 = A + (ptrdiff_t)rows[t] * width;                             \
-            const T *r1 = A + (ptrdiff_t)rows[t + 1] * width;                         \
-            const T *r2 = A + (ptrdiff_t)rows[t + 2] * width;                         \
-            const T *r3 = A + (ptrdiff_t)rows[t + 3] * width;                         \
-            for (ptrdiff_t j = 0; j < width; j++)                                     \
-                out[j] += (r0[j] + r1[j]) + (r2[j] + r3[j]);                          \
-        }                                                                             \
-        for (; t < n_rows; t++) {                                                     \
-            const T *r0 = A + (ptrdiff_t)rows[t] * width;                             \
-            for (ptrdiff_t j = 0; j < width; j++) out[j] += r0[j];                    \
-        }                                                                             \
+/* out[:width] += sum_t x[rows[t] * x_stride] * A[rows[t], :width] for a
+   row-major A whose rows are `stride` apart: a product that skips the zero
+   entries of x (rows lists the others; CRBM_UNIT_SCALE takes every scale as
+   1, the product of a 0/1 vector). The scale of each row is read from x
+   with a stride, so x can be a row of a matrix (x_stride 1) or a column of
+   one (x_stride = its width); width < stride gives a block of A's columns.
+   With GCC or clang, out is taken 256 bytes at a time and kept in eight
+   32-byte vector registers while every picked row is added to it, so the
+   loop costs one load per vector multiply-add; the rest of out (or all of
+   it, elsewhere) adds four rows per pass over out. out must not overlap A. */
+#if defined(__GNUC__) || defined(__clang__)
+typedef float crbm_vf __attribute__((vector_size(32), aligned(4)));
+typedef double crbm_vd __attribute__((vector_size(32), aligned(8)));
+#define CRBM_LOAD8(V, a, p)                                                               \
+    V a##0, a##1, a##2, a##3, a##4, a##5, a##6, a##7;                                     \
+    memcpy(&a##0, (p), 32); memcpy(&a##1, (p) + L, 32);                                   \
+    memcpy(&a##2, (p) + 2 * L, 32); memcpy(&a##3, (p) + 3 * L, 32);                       \
+    memcpy(&a##4, (p) + 4 * L, 32); memcpy(&a##5, (p) + 5 * L, 32);                       \
+    memcpy(&a##6, (p) + 6 * L, 32); memcpy(&a##7, (p) + 7 * L, 32);
+#define CRBM_ADD_ROWS_CHUNKS(T, V, SCALE)                                                 \
+    enum { L = 32 / sizeof(T) };                                                          \
+    for (; j + 8 * L <= width; j += 8 * L) {                                              \
+        CRBM_LOAD8(V, a, out + j)                                                         \
+        for (int t = 0; t < n_rows; t++) {                                                \
+            const T *row = A + (ptrdiff_t)rows[t] * stride + j;                           \
+            const T s = SCALE(t);                                                         \
+            CRBM_LOAD8(V, r, row)                                                         \
+            a0 += s * r0; a1 += s * r1; a2 += s * r2; a3 += s * r3;                       \
+            a4 += s * r4; a5 += s * r5; a6 += s * r6; a7 += s * r7;                       \
+        }                                                                                 \
+        memcpy(out + j, &a0, 32); memcpy(out + j + L, &a1, 32);                           \
+        memcpy(out + j + 2 * L, &a2, 32); memcpy(out + j + 3 * L, &a3, 32);               \
+        memcpy(out + j + 4 * L, &a4, 32); memcpy(out + j + 5 * L, &a5, 32);               \
+        memcpy(out + j + 6 * L, &a6, 32); memcpy(out + j + 7 * L, &a7, 32);               \
     }
-CRBM_ADD_ROWS(crbm_add_rows_d, double)
-CRBM_ADD_ROWS(crbm_add_rows_f, float)
+#else
+#define CRBM_ADD_ROWS_CHUNKS(T, V, SCALE)
+#endif
 
-/* out += sum_t x[rows[t] * x_stride] * A[rows[t]] for a row-major A with
-   `width` columns: a product that skips the zero entries of x (rows lists
-   the others). The scale of each row is read from x with a stride, so x can
-   be a row of a matrix (stride 1) or a column of one (stride = its width).
-   Four rows per pass over out, as in crbm_add_rows. out must not overlap A. */
-#define CRBM_ADD_SCALED_ROWS(NAME, T)                                                 \
-    CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A, \
-                                      const int *rows, int n_rows, ptrdiff_t width,   \
-                                      const T *x, ptrdiff_t x_stride) {               \
-        int t = 0;                                                                    \
-        for (; t + 4 <= n_rows; t += 4) {                                             \
-            const T *r0 = A + (ptrdiff_t)rows[t] * width;                             \
-            const T *r1 = A + (ptrdiff_t)rows[t + 1] * width;                         \
-            const T *r2 = A + (ptrdiff_t)rows[t + 2] * width;                         \
-            const T *r3 = A + (ptrdiff_t)rows[t + 3] * width;                         \
-            const T s0 = x[(ptrdiff_t)rows[t] * x_stride];                            \
-            const T s1 = x[(ptrdiff_t)rows[t + 1] * x_stride];                        \
-            const T s2 = x[(ptrdiff_t)rows[t + 2] * x_stride];                        \
-            const T s3 = x[(ptrdiff_t)rows[t + 3] * x_stride];                        \
-            for (ptrdiff_t j = 0; j < width; j++)                                     \
-                out[j] += (s0 * r0[j] + s1 * r1[j]) + (s2 * r2[j] + s3 * r3[j]);      \
-        }                                                                             \
-        for (; t < n_rows; t++) {                                                     \
-            const T *r0 = A + (ptrdiff_t)rows[t] * width;                             \
-            const T s0 = x[(ptrdiff_t)rows[t] * x_stride];                            \
-            for (ptrdiff_t j = 0; j < width; j++) out[j] += s0 * r0[j];               \
-        }                                                                             \
+#define CRBM_ADD_ROWS_BODY(T, V, SCALE)                                                   \
+    ptrdiff_t j = 0;                                                                      \
+    CRBM_ADD_ROWS_CHUNKS(T, V, SCALE)                                                     \
+    if (j == width) return;                                                               \
+    out += j;                                                                             \
+    A += j;                                                                               \
+    width -= j;                                                                           \
+    int t = 0;                                                                            \
+    for (; t + 4 <= n_rows; t += 4) {                                                     \
+        const T *r0 = A + (ptrdiff_t)rows[t] * stride;                                    \
+        const T *r1 = A + (ptrdiff_t)rows[t + 1] * stride;                                \
+        const T *r2 = A + (ptrdiff_t)rows[t + 2] * stride;                                \
+        const T *r3 = A + (ptrdiff_t)rows[t + 3] * stride;                                \
+        const T s0 = SCALE(t), s1 = SCALE(t + 1), s2 = SCALE(t + 2), s3 = SCALE(t + 3);   \
+        for (ptrdiff_t i = 0; i < width; i++)                                             \
+            out[i] += (s0 * r0[i] + s1 * r1[i]) + (s2 * r2[i] + s3 * r3[i]);              \
+    }                                                                                     \
+    for (; t < n_rows; t++) {                                                             \
+        const T *r0 = A + (ptrdiff_t)rows[t] * stride;                                    \
+        const T s0 = SCALE(t);                                                            \
+        for (ptrdiff_t i = 0; i < width; i++) out[i] += s0 * r0[i];                       \
     }
-CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_d, double)
-CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float)
 
-/* The number of nonzero entries of x[0:n]. */
-#define CRBM_COUNT_NONZERO(NAME, T)                                                   \
-    CRBM_SIMD_CLONES static ptrdiff_t NAME(const T *x, ptrdiff_t n) {                 \
-        ptrdiff_t count = 0;                                                          \
-        for (ptrdiff_t i = 0; i < n; i++) count += x[i] != 0;                         \
-        return count;                                                                 \
+#define CRBM_UNIT_SCALE(t) 1
+#define CRBM_X_SCALE(t) x[(ptrdiff_t)rows[t] * x_stride]
+#define CRBM_ADD_ROWS(NAME, T, V)                                                          \
+    CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,     \
+                                      const int *rows, int n_rows, ptrdiff_t width,       \
+                                      ptrdiff_t stride) {                                 \
+        CRBM_ADD_ROWS_BODY(T, V, CRBM_UNIT_SCALE)                                         \
     }
-CRBM_COUNT_NONZERO(crbm_count_nonzero_d, double)
-CRBM_COUNT_NONZERO(crbm_count_nonzero_f, float)
+#define CRBM_ADD_SCALED_ROWS(NAME, T, V)                                                   \
+    CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,     \
+                                      const int *rows, int n_rows, ptrdiff_t width,       \
+                                      ptrdiff_t stride, const T *x,                       \
+                                      ptrdiff_t x_stride) {                               \
+        CRBM_ADD_ROWS_BODY(T, V, CRBM_X_SCALE)                                            \
+    }
+CRBM_ADD_ROWS(crbm_add_rows_d, double, crbm_vd)
+CRBM_ADD_ROWS(crbm_add_rows_f, float, crbm_vf)
+CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_d, double, crbm_vd)
+CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float, crbm_vf)
 
 /* Write the indices i < n with x[i * stride] != 0 to out, in increasing
    order, and return how many there are. Branch-free (every index is stored,
    the count only moves past the nonzero ones), so random 0/1 patterns cost
    no mispredictions; out needs room for n indices. */
-#define CRBM_NONZERO_INDICES(NAME, T)                                                 \
-    static inline int NAME(const T *x, int n, ptrdiff_t stride, int *out) {           \
-        int count = 0;                                                                \
-        for (int i = 0; i < n; i++) {                                                 \
-            out[count] = i;                                                           \
-            count += x[(ptrdiff_t)i * stride] != 0;                                   \
-        }                                                                             \
-        return count;                                                                 \
+#define CRBM_NONZERO_INDICES(NAME, T)                                                     \
+    static inline int NAME(const T *x, int n, ptrdiff_t stride, int *out) {               \
+        int count = 0;                                                                    \
+        for (int i = 0; i < n; i++) {                                                     \
+            out[count] = i;                                                               \
+            count += x[(ptrdiff_t)i * stride] != 0;                                       \
+        }                                                                                 \
+        return count;                                                                     \
     }
 CRBM_NONZERO_INDICES(crbm_nonzero_indices_d, double)
 CRBM_NONZERO_INDICES(crbm_nonzero_indices_f, float)

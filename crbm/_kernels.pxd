@@ -75,6 +75,16 @@ cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,
                       const floating *W, const floating *b, const floating *c,
                       int N, int M, floating *H) noexcept nogil
 
+# gibbs_sweep for many chains: V @ W sums the rows of W each chain's 1s
+# pick when at most max_density of V is nonzero (else gemm). Same draws,
+# results equal to rounding; index_work holds gibbs_index_work_size(n, N) ints.
+cdef Py_ssize_t gibbs_index_work_size(int n, int N) noexcept nogil
+
+cdef void gibbs_sweep_sparse(bitgen_t *rng, floating *V, int n,
+                             const floating *W, const floating *b, const floating *c,
+                             int N, int M, floating *H, int *index_work,
+                             double max_density) noexcept nogil
+
 cdef void gibbs_sweep_binary(bitgen_t *rng, floating *V, int n,
                              const floating *W, const floating *WT,
                              const floating *b, const floating *c,

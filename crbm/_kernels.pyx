@@ -12,6 +12,7 @@ generator reproduces it exactly:
   (C x M, C x N) on the persistent chains.
 * ``gibbs_sweep``: H (n x M), then V (n x N).
 """
+from cython.parallel cimport prange
 from libc.stdint cimport uint64_t
 from libc.string cimport memcpy, memset
 
@@ -43,11 +44,29 @@ cdef extern from "_simd.h":
     int nonzero_indices_f "crbm_nonzero_indices_f"(
         const float *x, int n, Py_ssize_t stride, int *out) noexcept nogil
     void sample_logits_d "crbm_sample_logits_d"(
-        uint64_t key, double *x, const double *bias, Py_ssize_t rows,
+        uint64_t key, uint64_t offset, double *x, const double *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
     void sample_logits_f "crbm_sample_logits_f"(
-        uint64_t key, float *x, const float *bias, Py_ssize_t rows,
+        uint64_t key, uint64_t offset, float *x, const float *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
+
+cdef extern from "_threads.h":
+    int crbm_max_threads() noexcept nogil
+
+
+# Loops over rows are split across threads only from this much work on
+# (multiply-adds, or sigmoids counted as 8): below it starting the threads
+# costs more than they save. Each row is computed by one thread in the same
+# order whatever the thread count, so results never depend on it.
+cdef enum:
+    PARALLEL_MIN_WORK = 65536
+
+
+cdef inline int threads_for(Py_ssize_t work, int rows) noexcept nogil:
+    """The number of threads for ``rows`` rows costing ``work`` in all."""
+    if rows < 2 or work < PARALLEL_MIN_WORK:
+        return 1
+    return min(crbm_max_threads(), rows)
 
 
 cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil:
@@ -58,13 +77,33 @@ cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil:
         sigmoid_f(x, n)
 
 
-cdef inline void sigmoid_bias(floating *x, const floating *bias, int n,
-                              int width) noexcept nogil:
-    """``x[r] = sigmoid(x[r] + bias)`` for each of the ``n`` rows of ``x``."""
+cdef inline void sigmoid_bias_rows(floating *x, const floating *bias, int n,
+                                   int width) noexcept nogil:
     if floating is double:
         sigmoid_bias_d(x, bias, n, width)
     else:
         sigmoid_bias_f(x, bias, n, width)
+
+
+cdef inline void sigmoid_bias(floating *x, const floating *bias, int n,
+                              int width) noexcept nogil:
+    """``x[r] = sigmoid(x[r] + bias)`` for each of the ``n`` rows of ``x``."""
+    cdef int r, n_threads = threads_for(8 * <Py_ssize_t> n * width, n)
+    if n_threads == 1:
+        sigmoid_bias_rows(x, bias, n, width)
+        return
+    for r in prange(n, num_threads=n_threads, schedule="static"):
+        sigmoid_bias_rows(x + <Py_ssize_t> r * width, bias, 1, width)
+
+
+cdef inline void sample_logits_rows(uint64_t key, floating *x, const floating *bias,
+                                    int first, int n, int width) noexcept nogil:
+    # Rows first:first + n, drawing their own range of the key's stream.
+    cdef Py_ssize_t offset = <Py_ssize_t> first * width
+    if floating is double:
+        sample_logits_d(key, offset, x + offset, bias, n, width)
+    else:
+        sample_logits_f(key, offset, x + offset, bias, n, width)
 
 
 cdef inline void sample_logits(bitgen_t *rng, floating *x, const floating *bias,
@@ -72,10 +111,12 @@ cdef inline void sample_logits(bitgen_t *rng, floating *x, const floating *bias,
     """``x[r] = bernoulli(sigmoid(x[r] + bias))`` in one pass; the same draws
     and results as ``sigmoid_bias`` followed by ``bernoulli``."""
     cdef uint64_t key = rng.next_uint64(rng.state)
-    if floating is double:
-        sample_logits_d(key, x, bias, n, width)
-    else:
-        sample_logits_f(key, x, bias, n, width)
+    cdef int r, n_threads = threads_for(8 * <Py_ssize_t> n * width, n)
+    if n_threads == 1:
+        sample_logits_rows(key, x, bias, 0, n, width)
+        return
+    for r in prange(n, num_threads=n_threads, schedule="static"):
+        sample_logits_rows(key, x, bias, r, 1, width)
 
 
 cdef void hidden_probabilities(const floating *V, int n, const floating *W,
@@ -318,46 +359,39 @@ cdef inline int nonzero_indices(const floating *x, int n, Py_ssize_t stride,
         return nonzero_indices_f(x, n, stride, out)
 
 
-# Sparse products sum rows of a dense matrix a column block at a time: with
-# blocks of 512 bytes the rows of one block of W (N=784) fit in L2 while
-# every output row takes its share, instead of streaming all of W from L3
-# once per output row.
-cdef enum:
-    BLOCK_BYTES = 512
-
-
-cdef inline int column_block(floating zero) noexcept nogil:
-    """Columns per block of a sparse product; ``zero`` selects the precision."""
-    return BLOCK_BYTES // sizeof(floating)
-
-
 cdef inline Py_ssize_t index_rows(const floating *X, int n, int width,
-                                  int *ptr, int *idx) noexcept nogil:
-    """Index the nonzero entries of X (n x width) by row: row r's columns,
-    increasing, go to ``idx[ptr[r]:ptr[r + 1]]``. ``ptr[0]`` is set by the
-    caller (rows can be appended to an existing index); ``idx`` needs room
-    for ``ptr[0] + n * width`` entries. Returns the number indexed."""
-    cdef int r
+                                  int *count, int *idx) noexcept nogil:
+    """Index the nonzero entries of X (n x width) by row: row r's
+    ``count[r]`` columns, increasing, go to ``idx[r * width:]``. Returns
+    the number of nonzero entries."""
+    cdef int r, n_threads = threads_for(<Py_ssize_t> n * width, n)
+    cdef Py_ssize_t total = 0
+    for r in prange(n, num_threads=n_threads, schedule="static"):
+        count[r] = nonzero_indices(X + <Py_ssize_t> r * width, width, 1,
+                                   idx + <Py_ssize_t> r * width)
     for r in range(n):
-        ptr[r + 1] = ptr[r] + nonzero_indices(X + <Py_ssize_t> r * width, width, 1,
-                                              idx + ptr[r])
-    return ptr[n] - ptr[0]
+        total += count[r]
+    return total
 
 
-cdef inline void transpose_index(const int *ptr, const int *idx, int n, int width,
+cdef inline void transpose_index(const int *count, const int *idx, int n, int width,
                                  int *tptr, int *tidx) noexcept nogil:
-    """The column index of a row index (``ptr[0] == 0``): column i's rows,
-    increasing, go to ``tidx[tptr[i]:tptr[i + 1]]`` (a counting sort;
-    ``tptr`` has width + 1 entries)."""
+    """The column index of a row index: column i's rows, increasing, go to
+    ``tidx[tptr[i]:tptr[i + 1]]`` (a counting sort; ``tptr`` has width + 1
+    entries)."""
     cdef int r, t, i
+    cdef const int *row
     memset(tptr, 0, (width + 1) * sizeof(int))
-    for t in range(ptr[n]):
-        tptr[idx[t] + 1] += 1
+    for r in range(n):
+        row = idx + <Py_ssize_t> r * width
+        for t in range(count[r]):
+            tptr[row[t] + 1] += 1
     for i in range(width):
         tptr[i + 1] += tptr[i]
     for r in range(n):  # tptr[i] is column i's next free slot while filling
-        for t in range(ptr[r], ptr[r + 1]):
-            i = idx[t]
+        row = idx + <Py_ssize_t> r * width
+        for t in range(count[r]):
+            i = row[t]
             tidx[tptr[i]] = r
             tptr[i] += 1
     for i in range(width, 0, -1):  # each slot now holds the next column's start
@@ -366,21 +400,20 @@ cdef inline void transpose_index(const int *ptr, const int *idx, int n, int widt
 
 
 cdef inline void indexed_product(const floating *X, int n, int width,
-                                 const int *ptr, const int *idx, const floating *A,
-                                 int out_width, floating *out) noexcept nogil:
-    """``out = X @ A`` (X n x width, A width x out_width) from X's row index:
-    each output row is the sum of the rows of A its nonzero entries pick,
-    each times that entry (for 0/1 rows: a sum of rows)."""
-    cdef int jb = 0, r, bw, block = column_block(<floating> 0)
+                                 const int *count, const int *idx, Py_ssize_t nonzero,
+                                 const floating *A, int out_width,
+                                 floating *out) noexcept nogil:
+    """``out = X @ A`` (X n x width, A width x out_width) from X's row index
+    (``nonzero`` entries in all): each output row is the sum of the rows of
+    A its nonzero entries pick, each times that entry (for 0/1 rows: a sum
+    of rows)."""
+    cdef int r, n_threads = threads_for(nonzero * out_width, n)
     cdef floating *o
-    while jb < out_width:
-        bw = min(block, out_width - jb)
-        for r in range(n):
-            o = out + <Py_ssize_t> r * out_width + jb
-            memset(o, 0, bw * sizeof(floating))
-            add_scaled_rows(o, A + jb, idx + ptr[r], ptr[r + 1] - ptr[r], bw, out_width,
-                            X + <Py_ssize_t> r * width, 1)
-        jb += bw
+    for r in prange(n, num_threads=n_threads, schedule="static"):
+        o = out + <Py_ssize_t> r * out_width
+        memset(o, 0, out_width * sizeof(floating))
+        add_scaled_rows(o, A, idx + <Py_ssize_t> r * width, count[r], out_width, out_width,
+                        X + <Py_ssize_t> r * width, 1)
 
 
 cdef inline bint sparse_enough(Py_ssize_t count, Py_ssize_t size,
@@ -390,52 +423,56 @@ cdef inline bint sparse_enough(Py_ssize_t count, Py_ssize_t size,
 
 cdef inline void hidden_probabilities_sparse(const floating *V, int n, const floating *W,
                                              const floating *c, floating *PH, int N, int M,
-                                             int *ptr, int *idx,
+                                             int *count, int *idx,
                                              double max_density) noexcept nogil:
-    """``hidden_probabilities``; with an index (``ptr`` not NULL), first
+    """``hidden_probabilities``; with an index (``count`` not NULL), first
     index V's rows there (see ``index_rows``) and, when at most
     ``max_density`` of V is nonzero, sum rows of W instead of gemm."""
-    if ptr != NULL and sparse_enough(index_rows(V, n, N, ptr, idx), <Py_ssize_t> n * N,
-                                     max_density):
-        indexed_product(V, n, N, ptr, idx, W, M, PH)
-        sigmoid_bias(PH, c, n, M)
-    else:
-        hidden_probabilities(V, n, W, c, PH, N, M)
+    cdef Py_ssize_t nonzero
+    if count != NULL:
+        nonzero = index_rows(V, n, N, count, idx)
+        if sparse_enough(nonzero, <Py_ssize_t> n * N, max_density):
+            indexed_product(V, n, N, count, idx, nonzero, W, M, PH)
+            sigmoid_bias(PH, c, n, M)
+            return
+    hidden_probabilities(V, n, W, c, PH, N, M)
 
 
 cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, int M,
                              floating lr, floating beta, floating *step_W,
-                             const int *ptr, const int *idx, int *tptr, int *tidx,
+                             const int *count, const int *idx, int *tptr, int *tidx,
                              double max_density) noexcept nogil:
     """``step_W = beta * step_W + lr * VV^T PP`` (VV rows x N, PP rows x M).
 
-    Sparse form (``ptr``/``idx``, VV's row index, not NULL and at most
+    Sparse form (``count``/``idx``, VV's row index, not NULL and at most
     ``max_density`` of VV nonzero): row i of step_W gets the rows of
     ``lr * PP`` picked by the nonzero entries of column i of VV (found in
     the column index built in ``tptr``/``tidx``), each times that entry;
     rows of W whose column is all zero are not touched. Scales PP by lr in
     place.
     """
-    cdef Py_ssize_t i, size = <Py_ssize_t> rows * M, NM = <Py_ssize_t> N * M
-    cdef int jb = 0, bw, block = column_block(<floating> 0)
-    if ptr == NULL or not sparse_enough(ptr[rows], <Py_ssize_t> rows * N, max_density):
+    cdef Py_ssize_t size = <Py_ssize_t> rows * M, NM = <Py_ssize_t> N * M
+    cdef Py_ssize_t t, nonzero = 0
+    cdef int i, n_threads
+    if count != NULL:
+        for i in range(rows):
+            nonzero += count[i]
+    if count == NULL or not sparse_enough(nonzero, <Py_ssize_t> rows * N, max_density):
         gemm(Trans, NoTrans, N, M, rows, lr, VV, N, PP, M, beta, step_W, M)
         return
-    transpose_index(ptr, idx, rows, N, tptr, tidx)
-    for i in range(size):
-        PP[i] *= lr
+    transpose_index(count, idx, rows, N, tptr, tidx)
+    for t in range(size):
+        PP[t] *= lr
     if beta == 0:
         memset(step_W, 0, NM * sizeof(floating))
     elif beta != 1:
-        for i in range(NM):
-            step_W[i] *= beta
-    while jb < M:
-        bw = min(block, M - jb)
-        for i in range(N):
-            if tptr[i + 1] > tptr[i]:
-                add_scaled_rows(step_W + i * M + jb, PP + jb, tidx + tptr[i],
-                                tptr[i + 1] - tptr[i], bw, M, VV + i, N)
-        jb += bw
+        for t in range(NM):
+            step_W[t] *= beta
+    n_threads = threads_for(nonzero * M, N)
+    for i in prange(N, num_threads=n_threads, schedule="static"):
+        if tptr[i + 1] > tptr[i]:
+            add_scaled_rows(step_W + <Py_ssize_t> i * M, PP, tidx + tptr[i],
+                            tptr[i + 1] - tptr[i], M, M, VV + i, N)
 
 
 cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
@@ -472,31 +509,33 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
     cdef int step
     # Row index of VV = [V0; Vk] (the V0 rows, then the chains' current
     # states), and the column index the weight step builds from it.
-    cdef int *ptr = NULL
+    cdef int *count = NULL
     cdef int *idx = NULL
     cdef int *tptr = NULL
     cdef int *tidx = NULL
+    cdef int *chain_count = NULL
+    cdef int *chain_idx = NULL
     if index_work != NULL:
-        ptr = index_work
-        idx = ptr + n + C + 1
+        count = index_work
+        idx = count + n + C
         tptr = idx + <Py_ssize_t> (n + C) * N
         tidx = tptr + N + 1
-        ptr[0] = 0
-    cdef int *chain_ptr = ptr + n if ptr != NULL else NULL  # the chains' rows
+        chain_count = count + n
+        chain_idx = idx + nN
     memcpy(VV, V0, nN * sizeof(floating))
-    hidden_probabilities_sparse(V0, n, W, c, PH0, N, M, ptr, idx, max_density)
+    hidden_probabilities_sparse(V0, n, W, c, PH0, N, M, count, idx, max_density)
     column_means(PH0, n, M, <floating> 1 / n, mean_h0)  # offsets follow p(h | v0)
     if persistent:
         if s.sampled_statistics:
             bernoulli(rng, PH0, PH0, nM)
         memcpy(V, chains, cN * sizeof(floating))
         for step in range(s.k):
-            hidden_probabilities_sparse(V, C, W, c, H, N, M, chain_ptr, idx, max_density)
+            hidden_probabilities_sparse(V, C, W, c, H, N, M, chain_count, chain_idx, max_density)
             bernoulli(rng, H, H, cM)
             visible_probabilities(H, C, W, b, V, N, M)
             bernoulli(rng, V, V, cN)
         memcpy(chains, V, cN * sizeof(floating))
-        hidden_probabilities_sparse(V, C, W, c, PH, N, M, chain_ptr, idx, max_density)
+        hidden_probabilities_sparse(V, C, W, c, PH, N, M, chain_count, chain_idx, max_density)
     else:
         bernoulli(rng, PH0, H, nM)
         if s.sampled_statistics:
@@ -504,7 +543,7 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
         for step in range(s.k):
             visible_probabilities(H, n, W, b, V, N, M)
             bernoulli(rng, V, V, nN)
-            hidden_probabilities_sparse(V, n, W, c, PH, N, M, chain_ptr, idx, max_density)
+            hidden_probabilities_sparse(V, n, W, c, PH, N, M, chain_count, chain_idx, max_density)
             if step + 1 < s.k:
                 bernoulli(rng, PH, H, nM)
     if s.sampled_statistics:
@@ -533,7 +572,8 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
         step_W, beta = velocity, momentum
     elif needs_step_buffer(s):
         step_W, beta = mean_h0 + M, 0
-    weight_step(VV, n + C, PP, N, M, lr, beta, step_W, ptr, idx, tptr, tidx, max_density)
+    weight_step(VV, n + C, PP, N, M, lr, beta, step_W, count, idx, tptr, tidx,
+                max_density)
     if step_W == W:
         axpy(N, lr, dv, 1, b, 1)
         axpy(M, lr, dh, 1, c, 1)
@@ -611,7 +651,7 @@ cdef Py_ssize_t cd_batch_index_work_size(int n, int n_chains, int N, int M) noex
     """Length of the ``index_work`` buffer (ints) ``cd_batch_update_sparse`` needs:
     a row and a column index of the n + C visible rows."""
     cdef Py_ssize_t rows = n + (n_chains if n_chains > 0 else n)
-    return 2 * rows * N + rows + N + 2
+    return 2 * rows * N + rows + N + 1
 
 
 cdef void cd_batch_update_sparse(bitgen_t *rng, const floating *V0, int n,
@@ -650,6 +690,33 @@ cdef void gibbs_sweep(bitgen_t *rng, floating *V, int n,
     Each half draws as ``bernoulli`` on its probabilities would.
     """
     gemm(NoTrans, NoTrans, n, M, N, 1, V, N, W, M, 0, H, M)
+    sample_logits(rng, H, c, n, M)
+    gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, V, N)
+    sample_logits(rng, V, b, n, N)
+
+
+cdef Py_ssize_t gibbs_index_work_size(int n, int N) noexcept nogil:
+    """Length of the ``index_work`` buffer (ints) ``gibbs_sweep_sparse`` needs."""
+    return <Py_ssize_t> n * N + n
+
+
+cdef void gibbs_sweep_sparse(bitgen_t *rng, floating *V, int n,
+                             const floating *W, const floating *b, const floating *c,
+                             int N, int M, floating *H, int *index_work,
+                             double max_density) noexcept nogil:
+    """``gibbs_sweep`` with ``V @ W`` summing the rows of W that each
+    chain's 1s pick, when at most ``max_density`` of V is nonzero (else
+    ``gemm``); ``H @ W.T`` stays ``gemm``. Same draws as ``gibbs_sweep``,
+    results equal to rounding. ``index_work`` holds
+    ``gibbs_index_work_size(n, N)`` ints.
+    """
+    cdef int *count = index_work
+    cdef int *idx = index_work + n
+    cdef Py_ssize_t nonzero = index_rows(V, n, N, count, idx)
+    if sparse_enough(nonzero, <Py_ssize_t> n * N, max_density):
+        indexed_product(V, n, N, count, idx, nonzero, W, M, H)
+    else:
+        gemm(NoTrans, NoTrans, n, M, N, 1, V, N, W, M, 0, H, M)
     sample_logits(rng, H, c, n, M)
     gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, V, N)
     sample_logits(rng, V, b, n, N)

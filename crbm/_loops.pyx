@@ -13,7 +13,8 @@ from crbm._kernels cimport (
     CDSettings, cd_batch_index_work_size, cd_batch_update, cd_batch_update_sparse,
     cd_batch_work_size, cd_sample_index_work_size,
     cd_sample_update, cd_sample_update_binary, cd_sample_work_size,
-    gibbs_sweep, gibbs_sweep_binary, hidden_probabilities, visible_probabilities)
+    gibbs_index_work_size, gibbs_sweep, gibbs_sweep_binary, gibbs_sweep_sparse,
+    hidden_probabilities, visible_probabilities)
 from crbm._random cimport bernoulli, bitgen_of, bitgen_t
 from libc.math cimport INFINITY, isfinite
 from libc.stdint cimport uint8_t
@@ -134,28 +135,44 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
             pos += n
 
 
-# Up to this many chains, sampling sums active rows instead of calling gemm.
-cdef int SPARSE_MAX_CHAINS = 16
+# Up to this many chains, sampling sums active rows of W and of W.T instead
+# of calling gemm.
+cdef int BINARY_MAX_CHAINS = 16
 
 
 def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
-                 const floating[::1] b, const floating[::1] c, int n_steps):
-    """Run ``n_steps`` Gibbs sweeps on the 0/1 chains in ``V`` (n x N), in place."""
+                 const floating[::1] b, const floating[::1] c, int n_steps,
+                 max_density=None):
+    """Run ``n_steps`` Gibbs sweeps on the 0/1 chains in ``V`` (n x N), in place.
+
+    ``max_density`` None picks the kernel: sums of rows of W and W.T
+    (``gibbs_sweep_binary``) for up to 16 chains, else ``gibbs_sweep_sparse``
+    with the measured density limit. A number >= 0 runs
+    ``gibbs_sweep_sparse`` with that limit, < 0 ``gibbs_sweep`` (all BLAS).
+    Every choice draws the same numbers.
+    """
     cdef int n = <int> V.shape[0], N = <int> W.shape[0], M = <int> W.shape[1]
     cdef bitgen_t *rng = bitgen_of(generator)
     cdef object dtype = np.float64 if floating is double else np.float32
     cdef floating[::1] H = np.empty(<Py_ssize_t> n * M, dtype=dtype)
-    cdef bint sparse = n <= SPARSE_MAX_CHAINS
-    cdef floating[:, ::1] WT = np.ascontiguousarray(np.asarray(W).T) if sparse else W
-    cdef int[::1] index_work = np.empty(max(N, M), dtype=np.intc)
+    cdef bint binary = max_density is None and n <= BINARY_MAX_CHAINS
+    cdef double density_limit = (SPARSE_MAX_DENSITY_LARGE if max_density is None
+                                 else max_density)
+    cdef floating[:, ::1] WT = np.ascontiguousarray(np.asarray(W).T) if binary else W
+    cdef int[::1] index_work = np.empty(
+        max(N, M) if binary else (gibbs_index_work_size(n, N) if density_limit >= 0 else 1),
+        dtype=np.intc)
     cdef int step
     if n == 0 or n_steps == 0:
         return
     with generator.bit_generator.lock, nogil:
         for step in range(n_steps):
-            if sparse:
+            if binary:
                 gibbs_sweep_binary(rng, &V[0, 0], n, &W[0, 0], &WT[0, 0], &b[0], &c[0],
                                    N, M, &H[0], &index_work[0])
+            elif density_limit >= 0:
+                gibbs_sweep_sparse(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0],
+                                   &index_work[0], density_limit)
             else:
                 gibbs_sweep(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0])
 

@@ -171,3 +171,22 @@ def test_rbm_train_uses_the_sparse_kernel_with_the_reference_result():
     assert relative_error(model.W, W) <= 1e-12
     assert relative_error(model.visible_bias, b) <= 1e-12
     assert relative_error(model.hidden_bias, c) <= 1e-12
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_chains", [3, 40])
+@pytest.mark.parametrize("max_density", [None, ALWAYS_SPARSE, 0.3, ALWAYS_DENSE])
+def test_gibbs_chains_on_every_path_equal_the_reference(dtype, n_chains, max_density):
+    # Negative visible biases keep the chains sparse (about 0.15 nonzero),
+    # so the 0.3 limit takes the sparse path on some sweeps.
+    N, M, steps = 60, 20, 30
+    W, b, c, _ = start(N, M, dtype, 0)
+    b = (b - 2).astype(dtype)
+    V = (np.random.default_rng(3).random((n_chains, N)) < 0.5).astype(dtype)
+    got = V.copy()
+    _loops.gibbs_chains(np.random.default_rng(5), got, W, b, c, steps, max_density)
+    rng, expected = np.random.default_rng(5), V
+    for _ in range(steps):
+        expected = reference.gibbs_sweep(rng, expected, W, b, c)
+    assert 0.05 < got.mean() < 0.3
+    np.testing.assert_array_equal(got, expected)

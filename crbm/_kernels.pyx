@@ -42,6 +42,20 @@ cdef extern from "_simd.h":
         const double *x, int n, Py_ssize_t stride, int *out) noexcept nogil
     int nonzero_indices_f "crbm_nonzero_indices_f"(
         const float *x, int n, Py_ssize_t stride, int *out) noexcept nogil
+    void row_dots_d "crbm_row_dots_d"(
+        double *out, const double *A, const double *x, Py_ssize_t n_rows,
+        Py_ssize_t width, Py_ssize_t stride) noexcept nogil
+    void row_dots_f "crbm_row_dots_f"(
+        float *out, const float *A, const float *x, Py_ssize_t n_rows,
+        Py_ssize_t width, Py_ssize_t stride) noexcept nogil
+    void binary_cd_step_d "crbm_binary_cd_step_d"(
+        double *W, double *b, double *c, const double *v, const double *vk,
+        const double *h0, const double *hk, double lr, Py_ssize_t N, Py_ssize_t M,
+        double *steps, int *rows) noexcept nogil
+    void binary_cd_step_f "crbm_binary_cd_step_f"(
+        float *W, float *b, float *c, const float *v, const float *vk,
+        const float *h0, const float *hk, float lr, Py_ssize_t N, Py_ssize_t M,
+        float *steps, int *rows) noexcept nogil
     void sample_logits_d "crbm_sample_logits_d"(
         uint64_t key, double *x, const double *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
@@ -103,7 +117,7 @@ cdef void visible_probabilities(const floating *H, int n, const floating *W,
 cdef Py_ssize_t cd_sample_work_size(int N, int M) noexcept nogil:
     """Length of the ``work`` buffer ``cd_sample_update`` and
     ``cd_sample_update_binary`` need."""
-    return 3 * <Py_ssize_t> M + N
+    return 5 * <Py_ssize_t> M + N
 
 
 cdef void cd_sample_update(bitgen_t *rng, const floating *v,
@@ -154,6 +168,15 @@ cdef inline void add_rows(floating *out, const floating *W, const int *rows,
         add_rows_f(out, W, rows, n_rows, M, M)
 
 
+cdef inline void row_dots(floating *out, const floating *A, const floating *x,
+                          int n_rows, int width) noexcept nogil:
+    """``out = A @ x`` for a row-major n_rows x width ``A``."""
+    if floating is double:
+        row_dots_d(out, A, x, n_rows, width, width)
+    else:
+        row_dots_f(out, A, x, n_rows, width, width)
+
+
 cdef inline void sample_hidden_binary(bitgen_t *rng, const int *v_active, int n_v,
                                       const floating *W, const floating *c, floating *h,
                                       int M) noexcept nogil:
@@ -192,47 +215,26 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
     """
     cdef floating *h0 = work
     cdef floating *h = work + M
-    cdef floating *dh = work + 2 * M
-    cdef floating *vk = work + 3 * M
+    cdef floating *vk = work + 2 * M
+    cdef floating *steps = vk + N     # 3 x M
     cdef floating *hk = h0
-    cdef floating *row
-    cdef const floating *delta
-    cdef floating *deltas[3]
     cdef int *v_active = index_work
     cdef int *vk_active = v_active + N
     cdef int *changed = vk_active + N
-    cdef int n_v, n_vk, n_changed, step, t
-    cdef Py_ssize_t i, j
+    cdef int n_v, n_vk, step
     n_v = active_units(v, N, v_active)
     sample_hidden_binary(rng, v_active, n_v, W, c, h0, M)
     for step in range(k):
-        gemv(NoTrans, N, M, 1, W, M, hk, 1, 0, vk, 1)
+        row_dots(vk, W, hk, N, M)
         sample_logits(rng, vk, b, 1, N)
         n_vk = active_units(vk, N, vk_active)
         sample_hidden_binary(rng, vk_active, n_vk, W, c, h, M)
         hk = h
-    # The three row steps lr * h0, -lr * hk, lr * (h0 - hk), each entry
-    # +lr, -lr or 0 exactly; the last one is also the step of c.
-    for j in range(M):
-        dh[j] = learning_rate * (h0[j] - h[j])
-        h0[j] = learning_rate * h0[j]
-        h[j] = -learning_rate * h[j]
-    deltas[0], deltas[1], deltas[2] = h0, h, dh
-    # Rows on in v or vk, listed branch-free; v[i] + 2 vk[i] - 1 picks the step.
-    n_changed = 0
-    for i in range(N):
-        changed[n_changed] = <int> i
-        n_changed += (v[i] != 0) | (vk[i] != 0)
-    for t in range(n_changed):
-        i = changed[t]
-        delta = deltas[<int> (v[i] + 2 * vk[i]) - 1]
-        row = W + i * M
-        for j in range(M):
-            row[j] += delta[j]
-    for i in range(N):
-        b[i] += learning_rate * (v[i] - vk[i])
-    for j in range(M):
-        c[j] += dh[j]
+    # W += lr (v h0^T - vk hk^T) row by row on the rows v or vk turns on.
+    if floating is double:
+        binary_cd_step_d(W, b, c, v, vk, h0, hk, learning_rate, N, M, steps, changed)
+    else:
+        binary_cd_step_f(W, b, c, v, vk, h0, hk, learning_rate, N, M, steps, changed)
 
 
 cdef inline bint needs_step_buffer(const CDSettings *s) noexcept nogil:

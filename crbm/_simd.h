@@ -1,8 +1,9 @@
 /* crbm's element-wise loops in plain C, written so that the compiler
  * vectorises them: no calls, no branches (with -fno-trapping-math).
- * On x86-64 Linux with GCC each loop also gets an AVX2 clone, picked at load
- * time for the CPU it runs on (function multiversioning); elsewhere the
- * baseline build is used. Included by _kernels.pyx and _random.pyx.
+ * On x86-64 Linux with GCC each loop also gets an AVX2 clone (and, with GCC
+ * 12 or later, an x86-64-v4 = AVX-512 one), picked at load time for the CPU
+ * it runs on (function multiversioning); elsewhere the baseline build is
+ * used. Included by _kernels.pyx and _random.pyx.
  */
 #ifndef CRBM_SIMD_H
 #define CRBM_SIMD_H

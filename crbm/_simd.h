@@ -214,28 +214,28 @@ CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float, crbm_vf)
    vectors, x loaded once for the four; the columns past the last full
    vector are covered by one more vector ending at the row's end, dotted
    with a copy of x's last vector whose lanes already counted are zero (no
-   scalar tail, no read past the row). Each sum is then reduced in a tree.
+   scalar tail, no read past the row). Each sum is then reduced by halves.
    Elsewhere, a plain loop. */
 #if defined(__GNUC__) || defined(__clang__)
 #define CRBM_ROW_DOTS_VECTORS(T, V, HSUM)                                                     \
-    enum { L = 32 / sizeof(T) };                                                          \
+    enum { L = 64 / sizeof(T) };                                                          \
     if (width >= L) {                                                                     \
         const ptrdiff_t full = width - width % L, last = width - L;                       \
         T tail[L];                                                                        \
         V xt;                                                                             \
         for (int l = 0; l < L; l++) tail[l] = last + l < full ? (T)0 : x[last + l];       \
-        memcpy(&xt, tail, 32);                                                            \
+        memcpy(&xt, tail, 64);                                                            \
         for (; i + 4 <= n_rows; i += 4) {                                                 \
             const T *r0 = A + i * stride, *r1 = r0 + stride, *r2 = r1 + stride,           \
                     *r3 = r2 + stride;                                                    \
             V a0, a1, a2, a3, xv, w0, w1, w2, w3;                                         \
-            memcpy(&w0, r0 + last, 32); memcpy(&w1, r1 + last, 32);                       \
-            memcpy(&w2, r2 + last, 32); memcpy(&w3, r3 + last, 32);                       \
+            memcpy(&w0, r0 + last, 64); memcpy(&w1, r1 + last, 64);                       \
+            memcpy(&w2, r2 + last, 64); memcpy(&w3, r3 + last, 64);                       \
             a0 = w0 * xt; a1 = w1 * xt; a2 = w2 * xt; a3 = w3 * xt;                       \
             for (ptrdiff_t j = 0; j < full; j += L) {                                     \
-                memcpy(&xv, x + j, 32);                                                   \
-                memcpy(&w0, r0 + j, 32); memcpy(&w1, r1 + j, 32);                         \
-                memcpy(&w2, r2 + j, 32); memcpy(&w3, r3 + j, 32);                         \
+                memcpy(&xv, x + j, 64);                                                   \
+                memcpy(&w0, r0 + j, 64); memcpy(&w1, r1 + j, 64);                         \
+                memcpy(&w2, r2 + j, 64); memcpy(&w3, r3 + j, 64);                         \
                 a0 += w0 * xv; a1 += w1 * xv; a2 += w2 * xv; a3 += w3 * xv;               \
             }                                                                             \
             out[i] = HSUM(a0); out[i + 1] = HSUM(a1);                                     \
@@ -243,11 +243,29 @@ CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float, crbm_vf)
         }                                                                                 \
     }
 /* The sum of a vector's lanes, pairwise. */
-static inline double crbm_hsum_d(crbm_vd a) {
-    return (a[0] + a[1]) + (a[2] + a[3]);
+typedef float crbm_vf64 __attribute__((vector_size(64), aligned(4)));
+typedef double crbm_vd64 __attribute__((vector_size(64), aligned(8)));
+/* The sum of a vector's lanes: halves added until 16 bytes are left (each
+   step one extract and one add), then those lanes pairwise. */
+typedef float crbm_vf16 __attribute__((vector_size(16), aligned(4)));
+typedef double crbm_vd16 __attribute__((vector_size(16), aligned(8)));
+static inline double crbm_hsum_d(crbm_vd64 a) {
+    crbm_vd lo, hi;
+    crbm_vd16 lo2, hi2;
+    memcpy(&lo, &a, 32); memcpy(&hi, (const char *)&a + 32, 32);
+    lo += hi;
+    memcpy(&lo2, &lo, 16); memcpy(&hi2, (const char *)&lo + 16, 16);
+    lo2 += hi2;
+    return lo2[0] + lo2[1];
 }
-static inline float crbm_hsum_f(crbm_vf a) {
-    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+static inline float crbm_hsum_f(crbm_vf64 a) {
+    crbm_vf lo, hi;
+    crbm_vf16 lo2, hi2;
+    memcpy(&lo, &a, 32); memcpy(&hi, (const char *)&a + 32, 32);
+    lo += hi;
+    memcpy(&lo2, &lo, 16); memcpy(&hi2, (const char *)&lo + 16, 16);
+    lo2 += hi2;
+    return (lo2[0] + lo2[1]) + (lo2[2] + lo2[3]);
 }
 #else
 #define CRBM_ROW_DOTS_VECTORS(T, V, HSUM)
@@ -264,8 +282,8 @@ static inline float crbm_hsum_f(crbm_vf a) {
             out[i] = s;                                                                   \
         }                                                                                 \
     }
-CRBM_ROW_DOTS(crbm_row_dots_d, double, crbm_vd, crbm_hsum_d)
-CRBM_ROW_DOTS(crbm_row_dots_f, float, crbm_vf, crbm_hsum_f)
+CRBM_ROW_DOTS(crbm_row_dots_d, double, crbm_vd64, crbm_hsum_d)
+CRBM_ROW_DOTS(crbm_row_dots_f, float, crbm_vf64, crbm_hsum_f)
 
 /* The parameter step of per-sample CD on 0/1 states v, h0 (positive) and
    vk, hk (negative): W += lr (v h0^T - vk hk^T), b += lr (v - vk),

@@ -51,10 +51,12 @@ cdef extern from "_simd.h":
     void binary_cd_step_d "crbm_binary_cd_step_d"(
         double *W, double *b, double *c, const double *v, const double *vk,
         const double *h0, const double *hk, double lr, Py_ssize_t N, Py_ssize_t M,
+        const int *v_active, int n_v, const int *vk_active, int n_vk,
         double *steps, int *rows) noexcept nogil
     void binary_cd_step_f "crbm_binary_cd_step_f"(
         float *W, float *b, float *c, const float *v, const float *vk,
         const float *h0, const float *hk, float lr, Py_ssize_t N, Py_ssize_t M,
+        const int *v_active, int n_v, const int *vk_active, int n_vk,
         float *steps, int *rows) noexcept nogil
     void sample_logits_d "crbm_sample_logits_d"(
         uint64_t key, double *x, const double *bias, Py_ssize_t rows,
@@ -232,9 +234,11 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
         hk = h
     # W += lr (v h0^T - vk hk^T) row by row on the rows v or vk turns on.
     if floating is double:
-        binary_cd_step_d(W, b, c, v, vk, h0, hk, learning_rate, N, M, steps, changed)
+        binary_cd_step_d(W, b, c, v, vk, h0, hk, learning_rate, N, M,
+                         v_active, n_v, vk_active, n_vk, steps, changed)
     else:
-        binary_cd_step_f(W, b, c, v, vk, h0, hk, learning_rate, N, M, steps, changed)
+        binary_cd_step_f(W, b, c, v, vk, h0, hk, learning_rate, N, M,
+                         v_active, n_v, vk_active, n_vk, steps, changed)
 
 
 cdef inline bint needs_step_buffer(const CDSettings *s) noexcept nogil:

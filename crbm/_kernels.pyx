@@ -202,7 +202,8 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
     """``cd_sample_update`` for a visible vector ``v`` of exact 0s and 1s.
 
     Every state in per-sample CD is then 0/1, so ``W.T @ v`` is the sum of
-    the rows of W the active units pick (``W @ h`` stays a dense ``gemv``),
+    the rows of W the active units pick (``W @ h`` is a dense product,
+    ``crbm_row_dots``: for this size BLAS's call overhead dominates),
     and the update ``lr (v h0^T - vk hk^T)`` only changes the rows of W whose
     unit is on in ``v`` or ``vk``: each such row gets ``lr * h0``,
     ``-lr * hk`` or ``lr * (h0 - hk)``, so every entry changes by exactly
@@ -223,7 +224,7 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
     cdef int *v_active = index_work
     cdef int *vk_active = v_active + N
     cdef int *changed = vk_active + N
-    cdef int n_v, n_vk, step
+    cdef int n_v, n_vk = 0, step
     n_v = active_units(v, N, v_active)
     sample_hidden_binary(rng, v_active, n_v, W, c, h0, M)
     for step in range(k):

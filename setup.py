@@ -27,7 +27,10 @@ directives = {
 }
 # -fno-trapping-math lets the compiler vectorise the branch-free sigmoid
 # (crbm/_kernels.pyx); crbm never relies on floating-point traps.
-compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-trapping-math"]
+# -ffp-contract=off: no fused multiply-adds where the source has none, so the
+# FMA-capable SIMD clones in crbm/_simd.h round exactly like the others and
+# results do not depend on the CPU.
+compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-trapping-math", "-ffp-contract=off"]
 if os.name == "nt":
     compile_args = ["/Od"] if DEBUG else ["/O2"]
 

@@ -27,6 +27,11 @@ cdef void cd_sample_update(bitgen_t *rng, const floating *v,
 
 cdef Py_ssize_t cd_sample_index_work_size(int N, int M) noexcept nogil
 
+# cd_sample_update for a visible vector of exact 0s and 1s: the same draws,
+# results equal to rounding; W.T @ v sums the rows of W the active units
+# pick and the weight step only touches the rows on in v or vk. WT is not
+# used (pass NULL); it held a transposed copy of W in earlier versions.
+# work: cd_sample_work_size(N, M); index_work: cd_sample_index_work_size(N, M) ints.
 cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
                                   floating *W, floating *WT,
                                   floating *b, floating *c,

@@ -43,6 +43,22 @@ cdef extern from "_simd.h":
         const double *x, int n, Py_ssize_t stride, int *out) noexcept nogil
     int nonzero_indices_f "crbm_nonzero_indices_f"(
         const float *x, int n, Py_ssize_t stride, int *out) noexcept nogil
+    void row_dots_d "crbm_row_dots_d"(
+        double *out, const double *A, const double *x, Py_ssize_t n_rows,
+        Py_ssize_t width, Py_ssize_t stride) noexcept nogil
+    void row_dots_f "crbm_row_dots_f"(
+        float *out, const float *A, const float *x, Py_ssize_t n_rows,
+        Py_ssize_t width, Py_ssize_t stride) noexcept nogil
+    void binary_cd_step_d "crbm_binary_cd_step_d"(
+        double *W, double *b, double *c, const double *v, const double *vk,
+        const double *h0, const double *hk, double lr, Py_ssize_t N, Py_ssize_t M,
+        const int *v_active, int n_v, const int *vk_active, int n_vk,
+        double *steps, int *rows) noexcept nogil
+    void binary_cd_step_f "crbm_binary_cd_step_f"(
+        float *W, float *b, float *c, const float *v, const float *vk,
+        const float *h0, const float *hk, float lr, Py_ssize_t N, Py_ssize_t M,
+        const int *v_active, int n_v, const int *vk_active, int n_vk,
+        float *steps, int *rows) noexcept nogil
     void sample_logits_d "crbm_sample_logits_d"(
         uint64_t key, uint64_t offset, double *x, const double *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
@@ -142,8 +158,9 @@ cdef void visible_probabilities(const floating *H, int n, const floating *W,
 
 
 cdef Py_ssize_t cd_sample_work_size(int N, int M) noexcept nogil:
-    """Length of the ``work`` buffer ``cd_sample_update`` needs."""
-    return 2 * <Py_ssize_t> M + N
+    """Length of the ``work`` buffer ``cd_sample_update`` and
+    ``cd_sample_update_binary`` need."""
+    return 5 * <Py_ssize_t> M + N
 
 
 cdef void cd_sample_update(bitgen_t *rng, const floating *v,
@@ -179,20 +196,10 @@ cdef void cd_sample_update(bitgen_t *rng, const floating *v,
 
 cdef inline int active_units(const floating *x, int n, int *active) noexcept nogil:
     """List the indices where the 0/1 vector ``x`` is 1; return how many."""
-    cdef int i, count = 0
-    for i in range(n):
-        if x[i] != 0:
-            active[count] = i
-            count += 1
-    return count
-
-
-cdef inline int sample_and_index(bitgen_t *rng, floating *x, int n,
-                                 int *active) noexcept nogil:
-    """Sample ``x`` in place from the probabilities it holds and list the
-    indices of the units that came out 1 in ``active``; return their count."""
-    bernoulli(rng, x, x, n)
-    return active_units(x, n, active)
+    if floating is double:
+        return nonzero_indices_d(x, n, 1, active)
+    else:
+        return nonzero_indices_f(x, n, 1, active)
 
 
 cdef inline void add_rows(floating *out, const floating *W, const int *rows,
@@ -204,35 +211,28 @@ cdef inline void add_rows(floating *out, const floating *W, const int *rows,
         add_rows_f(out, W, rows, n_rows, M, M)
 
 
-cdef inline void add_to_block(floating *W, floating *WT, int N, int M,
-                              const int *rows, int n_rows,
-                              const int *cols, int n_cols,
-                              floating delta) noexcept nogil:
-    """``W[np.ix_(rows, cols)] += delta`` and the same on ``WT = W.T``."""
-    cdef int t, u, i
-    cdef floating *row
-    for t in range(n_rows):
-        i = rows[t]
-        row = W + <Py_ssize_t> i * M
-        for u in range(n_cols):
-            row[cols[u]] += delta
-            WT[<Py_ssize_t> cols[u] * N + i] += delta
+cdef inline void row_dots(floating *out, const floating *A, const floating *x,
+                          int n_rows, int width) noexcept nogil:
+    """``out = A @ x`` for a row-major n_rows x width ``A``."""
+    if floating is double:
+        row_dots_d(out, A, x, n_rows, width, width)
+    else:
+        row_dots_f(out, A, x, n_rows, width, width)
+
+
+cdef inline void sample_hidden_binary(bitgen_t *rng, const int *v_active, int n_v,
+                                      const floating *W, const floating *c, floating *h,
+                                      int M) noexcept nogil:
+    """Sample ``h ~ p(h | v)`` for a 0/1 ``v`` given by its active units:
+    ``W.T @ v`` is the sum of their rows of W."""
+    memset(h, 0, M * sizeof(floating))
+    add_rows(h, W, v_active, n_v, M)
+    sample_logits(rng, h, c, 1, M)
 
 
 cdef Py_ssize_t cd_sample_index_work_size(int N, int M) noexcept nogil:
     """Length of the ``index_work`` buffer ``cd_sample_update_binary`` needs."""
     return 4 * (<Py_ssize_t> N + M)
-
-
-cdef inline int only_in(const int *active, int n_active, const floating *other,
-                        int *out) noexcept nogil:
-    """Write the units of ``active`` that are off in ``other``; return how many."""
-    cdef int t, count = 0
-    for t in range(n_active):
-        if other[active[t]] == 0:
-            out[count] = active[t]
-            count += 1
-    return count
 
 
 cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
@@ -242,70 +242,45 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
                                   floating *work, int *index_work) noexcept nogil:
     """``cd_sample_update`` for a visible vector ``v`` of exact 0s and 1s.
 
-    Every state in per-sample CD is then 0/1, so each product with the
-    weights is a sum of the rows picked by the active units (``W`` rows for
-    ``W.T @ v``, rows of the transposed copy ``WT`` for ``W @ h``), and the
-    update ``lr (v h0^T - vk hk^T)`` only changes entries where exactly one
-    of the two terms is 1: they get ``+lr`` or ``-lr``, as with ``ger``, and
-    entries where both terms are 1 are left alone instead of getting
-    ``+lr - lr``. Results equal ``cd_sample_update``'s to rounding, with the
-    same draws.
+    Every state in per-sample CD is then 0/1, so ``W.T @ v`` is the sum of
+    the rows of W the active units pick (``W @ h`` is a dense product,
+    ``crbm_row_dots``: for this size BLAS's call overhead dominates),
+    and the update ``lr (v h0^T - vk hk^T)`` only changes the rows of W whose
+    unit is on in ``v`` or ``vk``: each such row gets ``lr * h0``,
+    ``-lr * hk`` or ``lr * (h0 - hk)``, so every entry changes by exactly
+    ``+lr``, ``-lr`` or 0, as with ``ger`` (except that entries where both
+    terms are 1 get 0 instead of ``+lr - lr``). Results equal
+    ``cd_sample_update``'s to rounding, with the same draws.
 
-    ``WT`` (M x N) must hold ``W.T`` on entry and is kept equal to it.
+    ``WT`` is neither read nor written (it may be NULL); it was a transposed
+    copy of W in earlier versions and stays in the signature for callers.
     ``work`` has ``cd_sample_work_size(N, M)`` entries, ``index_work``
     ``cd_sample_index_work_size(N, M)``.
     """
     cdef floating *h0 = work
     cdef floating *h = work + M
     cdef floating *vk = work + 2 * M
+    cdef floating *steps = vk + N     # 3 x M
+    cdef floating *hk = h0
     cdef int *v_active = index_work
     cdef int *vk_active = v_active + N
-    cdef int *v_only = vk_active + N
-    cdef int *vk_only = v_only + N
-    cdef int *h0_active = vk_only + N
-    cdef int *h_active = h0_active + M
-    cdef int *h0_only = h_active + M
-    cdef int *h_only = h0_only + M
-    cdef int *hk_active = h0_active
-    cdef int n_v = 0, n_h0, n_vk = 0, n_h = 0, n_hk, step, i, t
-    cdef int n_v_only, n_vk_only, n_h0_only, n_h_only
+    cdef int *changed = vk_active + N
+    cdef int n_v, n_vk = 0, step
     n_v = active_units(v, N, v_active)
-    memcpy(h0, c, M * sizeof(floating))
-    add_rows(h0, W, v_active, n_v, M)
-    sigmoid(h0, M)
-    n_h0 = sample_and_index(rng, h0, M, h0_active)
-    n_hk = n_h0
+    sample_hidden_binary(rng, v_active, n_v, W, c, h0, M)
     for step in range(k):
-        memcpy(vk, b, N * sizeof(floating))
-        add_rows(vk, WT, hk_active, n_hk, N)
-        sigmoid(vk, N)
-        n_vk = sample_and_index(rng, vk, N, vk_active)
-        memcpy(h, c, M * sizeof(floating))
-        add_rows(h, W, vk_active, n_vk, M)
-        sigmoid(h, M)
-        n_h = sample_and_index(rng, h, M, h_active)
-        hk_active, n_hk = h_active, n_h
-    # W += lr (v h0^T - vk h^T), skipping the entries where the terms cancel.
-    n_v_only = only_in(v_active, n_v, vk, v_only)
-    n_vk_only = only_in(vk_active, n_vk, v, vk_only)
-    n_h0_only = only_in(h0_active, n_h0, h, h0_only)
-    n_h_only = only_in(h_active, n_h, h0, h_only)
-    add_to_block(W, WT, N, M, v_only, n_v_only, h0_active, n_h0, learning_rate)
-    add_to_block(W, WT, N, M, vk_only, n_vk_only, h_active, n_h, -learning_rate)
-    # Rows active in both v and vk: +lr on h0-only columns, -lr on h-only ones.
-    for t in range(n_v):
-        i = v_active[t]
-        if vk[i] != 0:
-            add_to_block(W, WT, N, M, &v_active[t], 1, h0_only, n_h0_only, learning_rate)
-            add_to_block(W, WT, N, M, &v_active[t], 1, h_only, n_h_only, -learning_rate)
-    for t in range(n_v_only):
-        b[v_only[t]] += learning_rate
-    for t in range(n_vk_only):
-        b[vk_only[t]] -= learning_rate
-    for t in range(n_h0_only):
-        c[h0_only[t]] += learning_rate
-    for t in range(n_h_only):
-        c[h_only[t]] -= learning_rate
+        row_dots(vk, W, hk, N, M)
+        sample_logits(rng, vk, b, 1, N)
+        n_vk = active_units(vk, N, vk_active)
+        sample_hidden_binary(rng, vk_active, n_vk, W, c, h, M)
+        hk = h
+    # W += lr (v h0^T - vk hk^T) row by row on the rows v or vk turns on.
+    if floating is double:
+        binary_cd_step_d(W, b, c, v, vk, h0, hk, learning_rate, N, M,
+                         v_active, n_v, vk_active, n_vk, steps, changed)
+    else:
+        binary_cd_step_f(W, b, c, v, vk, h0, hk, learning_rate, N, M,
+                         v_active, n_v, vk_active, n_vk, steps, changed)
 
 
 cdef inline bint needs_step_buffer(const CDSettings *s) noexcept nogil:

@@ -100,9 +100,6 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
     cdef int[::1] index_work = np.empty(
         cd_sample_index_work_size(N, M) if reference
         else cd_batch_index_work_size(<int> batch_size, n_chains, N, M), dtype=np.intc)
-    # The binary per-sample kernel reads W @ h as rows of a transposed copy.
-    cdef floating[:, ::1] WT = (np.ascontiguousarray(np.asarray(W).T)
-                                if reference and binary else W)
     # The kernel reads these buffers whenever the settings ask for them.
     if not reference and s.momentum != 0 and velocity.shape[0] != <Py_ssize_t> N * M + N + M:
         raise ValueError("momentum needs a velocity buffer of N*M + N + M values")
@@ -119,7 +116,7 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
             n = min(batch_size, stop - pos)
             load_rows(data, order_ptr, pos, n, &batch[0])
             if reference and binary:
-                cd_sample_update_binary(rng, &batch[0], &W[0, 0], &WT[0, 0], &b[0], &c[0],
+                cd_sample_update_binary(rng, &batch[0], &W[0, 0], NULL, &b[0], &c[0],
                                         N, M, s.k, lr, &work[0], &index_work[0])
             elif reference:
                 cd_sample_update(rng, &batch[0], &W[0, 0], &b[0], &c[0],

@@ -3,13 +3,9 @@
 Metadata lives in pyproject.toml; this file only lists the extensions and
 their compiler directives. ``CRBM_DEBUG=1`` builds with Cython's bounds,
 wraparound and initialisation checks on (and ``-O0 -g``) for the test suite's
-memory-safety run. The kernels' ``prange`` loops use OpenMP where the
-compiler has it without extra libraries (GCC, MSVC); ``CRBM_OPENMP=0`` or
-``1`` overrides that (on macOS, 1 needs libomp). Without OpenMP they run
-serially with the same results.
+memory-safety run.
 """
 import os
-import sys
 
 import numpy
 from Cython.Build import cythonize
@@ -34,9 +30,6 @@ compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-trapping-math", "-ffp-c
 if os.name == "nt":
     compile_args = ["/Od"] if DEBUG else ["/O2"]
 
-OPENMP = os.environ.get("CRBM_OPENMP", "0") != "0"
-openmp_args = (["/openmp"] if os.name == "nt" else ["-fopenmp"]) if OPENMP else []
-
 MODULES = ["_blas", "_random", "_kernels", "_loops"]
 
 extensions = [
@@ -46,8 +39,7 @@ extensions = [
         include_dirs=[numpy.get_include(), "crbm"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("CRBM_DEBUG_BUILD", "1" if DEBUG else "0")],
-        extra_compile_args=compile_args + openmp_args,
-        extra_link_args=[] if os.name == "nt" else openmp_args,
+        extra_compile_args=compile_args,
     )
     for name in MODULES
 ]

@@ -12,7 +12,6 @@ generator reproduces it exactly:
   (C x M, C x N) on the persistent chains.
 * ``gibbs_sweep``: H (n x M), then V (n x N).
 """
-from cython.parallel cimport prange
 from libc.stdint cimport uint64_t
 from libc.string cimport memcpy, memset
 
@@ -66,24 +65,6 @@ cdef extern from "_simd.h":
         uint64_t key, uint64_t offset, float *x, const float *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
 
-cdef extern from "_threads.h":
-    int crbm_max_threads() noexcept nogil
-
-
-# Loops over rows are split across threads only from this much work on
-# (multiply-adds, or sigmoids counted as 8): below it starting the threads
-# costs more than they save. Each row is computed by one thread in the same
-# order whatever the thread count, so results never depend on it.
-cdef enum:
-    PARALLEL_MIN_WORK = 65536
-
-
-cdef inline int threads_for(Py_ssize_t work, int rows) noexcept nogil:
-    """The number of threads for ``rows`` rows costing ``work`` in all."""
-    if rows < 2 or work < PARALLEL_MIN_WORK:
-        return 1
-    return min(crbm_max_threads(), rows)
-
 
 cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil:
     """In-place logistic function, stable for any finite input; vectorised."""
@@ -93,33 +74,13 @@ cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil:
         sigmoid_f(x, n)
 
 
-cdef inline void sigmoid_bias_rows(floating *x, const floating *bias, int n,
-                                   int width) noexcept nogil:
+cdef inline void sigmoid_bias(floating *x, const floating *bias, int n,
+                              int width) noexcept nogil:
+    """``x[r] = sigmoid(x[r] + bias)`` for each of the ``n`` rows of ``x``."""
     if floating is double:
         sigmoid_bias_d(x, bias, n, width)
     else:
         sigmoid_bias_f(x, bias, n, width)
-
-
-cdef inline void sigmoid_bias(floating *x, const floating *bias, int n,
-                              int width) noexcept nogil:
-    """``x[r] = sigmoid(x[r] + bias)`` for each of the ``n`` rows of ``x``."""
-    cdef int r, n_threads = threads_for(8 * <Py_ssize_t> n * width, n)
-    if n_threads == 1:
-        sigmoid_bias_rows(x, bias, n, width)
-        return
-    for r in prange(n, num_threads=n_threads, schedule="static"):
-        sigmoid_bias_rows(x + <Py_ssize_t> r * width, bias, 1, width)
-
-
-cdef inline void sample_logits_rows(uint64_t key, floating *x, const floating *bias,
-                                    int first, int n, int width) noexcept nogil:
-    # Rows first:first + n, drawing their own range of the key's stream.
-    cdef Py_ssize_t offset = <Py_ssize_t> first * width
-    if floating is double:
-        sample_logits_d(key, offset, x + offset, bias, n, width)
-    else:
-        sample_logits_f(key, offset, x + offset, bias, n, width)
 
 
 cdef inline void sample_logits(bitgen_t *rng, floating *x, const floating *bias,
@@ -127,12 +88,10 @@ cdef inline void sample_logits(bitgen_t *rng, floating *x, const floating *bias,
     """``x[r] = bernoulli(sigmoid(x[r] + bias))`` in one pass; the same draws
     and results as ``sigmoid_bias`` followed by ``bernoulli``."""
     cdef uint64_t key = rng.next_uint64(rng.state)
-    cdef int r, n_threads = threads_for(8 * <Py_ssize_t> n * width, n)
-    if n_threads == 1:
-        sample_logits_rows(key, x, bias, 0, n, width)
-        return
-    for r in prange(n, num_threads=n_threads, schedule="static"):
-        sample_logits_rows(key, x, bias, r, 1, width)
+    if floating is double:
+        sample_logits_d(key, 0, x, bias, n, width)
+    else:
+        sample_logits_f(key, 0, x, bias, n, width)
 
 
 cdef void hidden_probabilities(const floating *V, int n, const floating *W,
@@ -339,12 +298,11 @@ cdef inline Py_ssize_t index_rows(const floating *X, int n, int width,
     """Index the nonzero entries of X (n x width) by row: row r's
     ``count[r]`` columns, increasing, go to ``idx[r * width:]``. Returns
     the number of nonzero entries."""
-    cdef int r, n_threads = threads_for(<Py_ssize_t> n * width, n)
+    cdef int r
     cdef Py_ssize_t total = 0
-    for r in prange(n, num_threads=n_threads, schedule="static"):
+    for r in range(n):
         count[r] = nonzero_indices(X + <Py_ssize_t> r * width, width, 1,
                                    idx + <Py_ssize_t> r * width)
-    for r in range(n):
         total += count[r]
     return total
 
@@ -382,9 +340,9 @@ cdef inline void indexed_product(const floating *X, int n, int width,
     (``nonzero`` entries in all): each output row is the sum of the rows of
     A its nonzero entries pick, each times that entry (for 0/1 rows: a sum
     of rows)."""
-    cdef int r, n_threads = threads_for(nonzero * out_width, n)
+    cdef int r
     cdef floating *o
-    for r in prange(n, num_threads=n_threads, schedule="static"):
+    for r in range(n):
         o = out + <Py_ssize_t> r * out_width
         memset(o, 0, out_width * sizeof(floating))
         add_scaled_rows(o, A, idx + <Py_ssize_t> r * width, count[r], out_width, out_width,
@@ -428,7 +386,7 @@ cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, 
     """
     cdef Py_ssize_t size = <Py_ssize_t> rows * M, NM = <Py_ssize_t> N * M
     cdef Py_ssize_t t, nonzero = 0
-    cdef int i, n_threads
+    cdef int i
     if count != NULL:
         for i in range(rows):
             nonzero += count[i]
@@ -443,8 +401,7 @@ cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, 
     elif beta != 1:
         for t in range(NM):
             step_W[t] *= beta
-    n_threads = threads_for(nonzero * M, N)
-    for i in prange(N, num_threads=n_threads, schedule="static"):
+    for i in range(N):
         if tptr[i + 1] > tptr[i]:
             add_scaled_rows(step_W + <Py_ssize_t> i * M, PP, tidx + tptr[i],
                             tptr[i + 1] - tptr[i], M, M, VV + i, N)

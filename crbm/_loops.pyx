@@ -143,18 +143,19 @@ def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
     """Run ``n_steps`` Gibbs sweeps on the 0/1 chains in ``V`` (n x N), in place.
 
     ``max_density`` None picks the kernel: sums of rows of W and W.T
-    (``gibbs_sweep_binary``) for up to 16 chains, else ``gibbs_sweep_sparse``
-    with the measured density limit. A number >= 0 runs
-    ``gibbs_sweep_sparse`` with that limit, < 0 ``gibbs_sweep`` (all BLAS).
-    Every choice draws the same numbers.
+    (``gibbs_sweep_binary``) for up to 16 chains, else ``gibbs_sweep`` (all
+    BLAS). A number >= 0 runs ``gibbs_sweep_sparse`` with that limit, < 0
+    ``gibbs_sweep``. Every choice draws the same numbers.
     """
     cdef int n = <int> V.shape[0], N = <int> W.shape[0], M = <int> W.shape[1]
     cdef bitgen_t *rng = bitgen_of(generator)
     cdef object dtype = np.float64 if floating is double else np.float32
     cdef floating[::1] H = np.empty(<Py_ssize_t> n * M, dtype=dtype)
     cdef bint binary = max_density is None and n <= BINARY_MAX_CHAINS
-    cdef double density_limit = (SPARSE_MAX_DENSITY_LARGE if max_density is None
-                                 else max_density)
+    # Many chains: BLAS's threads beat the single-threaded sums of rows
+    # (1,000 chains, M=500: 0.076 s against 0.089 s on two cores, though
+    # 0.14 s against 0.12 s on one).
+    cdef double density_limit = -1 if max_density is None else max_density
     cdef floating[:, ::1] WT = np.ascontiguousarray(np.asarray(W).T) if binary else W
     cdef int[::1] index_work = np.empty(
         max(N, M) if binary else (gibbs_index_work_size(n, N) if density_limit >= 0 else 1),

@@ -6,7 +6,6 @@ Follows numpy's ``random/_examples/cython/extending.pyx``: take the
 generator's lock held and the GIL released.
 """
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_IsValid
-from cython.parallel cimport prange
 
 cdef extern from "_simd.h":
     void bernoulli_stream_d "crbm_bernoulli_d"(
@@ -16,15 +15,7 @@ cdef extern from "_simd.h":
         uint64_t key, uint64_t offset, const float *p, float *out,
         Py_ssize_t n) noexcept nogil
 
-cdef extern from "_threads.h":
-    int crbm_max_threads() noexcept nogil
-
 import numpy as np
-
-# Draws are split across threads only from this many on: below it starting
-# the threads costs more than they save.
-cdef enum:
-    PARALLEL_MIN_DRAWS = 65536
 
 
 cdef bitgen_t *bitgen_of(object generator) except NULL:
@@ -75,20 +66,9 @@ cdef void bernoulli(bitgen_t *rng, const floating *p, floating *out,
 
     Takes one 64-bit key from ``rng`` and uses the stream it names, so each
     call consumes exactly one ``next_uint64`` whatever ``n`` is. ``out`` may
-    be ``p`` (in-place sampling). Long runs are split across threads, each
-    computing its own range of the stream, so the result does not depend
-    on the number of threads.
+    be ``p`` (in-place sampling).
     """
-    cdef uint64_t key = rng.next_uint64(rng.state)
-    cdef int t, n_threads = crbm_max_threads() if n >= PARALLEL_MIN_DRAWS else 1
-    cdef Py_ssize_t start, stop
-    if n_threads == 1:
-        bernoulli_stream(key, 0, p, out, n)
-        return
-    for t in prange(n_threads, num_threads=n_threads, schedule="static"):
-        start = n * t // n_threads
-        stop = n * (t + 1) // n_threads
-        bernoulli_stream(key, start, p + start, out + start, stop - start)
+    bernoulli_stream(rng.next_uint64(rng.state), 0, p, out, n)
 
 
 # ---------------------------------------------------------------------------

@@ -153,12 +153,13 @@ cdef void cd_sample_update(bitgen_t *rng, const floating *v,
     axpy(M, -learning_rate, h, 1, c, 1)
 
 
-cdef inline int active_units(const floating *x, int n, int *active) noexcept nogil:
-    """List the indices where the 0/1 vector ``x`` is 1; return how many."""
+cdef inline int nonzero_indices(const floating *x, int n, Py_ssize_t stride,
+                                int *out) noexcept nogil:
+    """List the i < n with ``x[i * stride] != 0`` in ``out``; return how many."""
     if floating is double:
-        return nonzero_indices_d(x, n, 1, active)
+        return nonzero_indices_d(x, n, stride, out)
     else:
-        return nonzero_indices_f(x, n, 1, active)
+        return nonzero_indices_f(x, n, stride, out)
 
 
 cdef inline void add_rows(floating *out, const floating *W, const int *rows,
@@ -225,12 +226,12 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
     cdef int *vk_active = v_active + N
     cdef int *changed = vk_active + N
     cdef int n_v, n_vk = 0, step
-    n_v = active_units(v, N, v_active)
+    n_v = nonzero_indices(v, N, 1, v_active)
     sample_hidden_binary(rng, v_active, n_v, W, c, h0, M)
     for step in range(k):
         row_dots(vk, W, hk, N, M)
         sample_logits(rng, vk, b, 1, N)
-        n_vk = active_units(vk, N, vk_active)
+        n_vk = nonzero_indices(vk, N, 1, vk_active)
         sample_hidden_binary(rng, vk_active, n_vk, W, c, h, M)
         hk = h
     # W += lr (v h0^T - vk hk^T) row by row on the rows v or vk turns on.
@@ -282,15 +283,6 @@ cdef inline void add_scaled_rows(floating *out, const floating *A, const int *ro
         add_scaled_rows_d(out, A, rows, n_rows, width, stride, x, x_stride)
     else:
         add_scaled_rows_f(out, A, rows, n_rows, width, stride, x, x_stride)
-
-
-cdef inline int nonzero_indices(const floating *x, int n, Py_ssize_t stride,
-                                int *out) noexcept nogil:
-    """List the i < n with ``x[i * stride] != 0`` in ``out``; return how many."""
-    if floating is double:
-        return nonzero_indices_d(x, n, stride, out)
-    else:
-        return nonzero_indices_f(x, n, stride, out)
 
 
 cdef inline Py_ssize_t index_rows(const floating *X, int n, int width,
@@ -655,15 +647,14 @@ cdef void gibbs_sweep_sparse(bitgen_t *rng, floating *V, int n,
 
 
 cdef inline void propagate_active(const floating *X, int n, int width,
-                                  const floating *A, const floating *bias,
-                                  floating *out, int out_width,
+                                  const floating *A, floating *out, int out_width,
                                   int *index_work) noexcept nogil:
-    """``out = X @ A + bias`` for 0/1 rows ``X`` (n x width): each output row
-    is the bias plus the rows of ``A`` (width x out_width) that X selects."""
+    """``out = X @ A`` for 0/1 rows ``X`` (n x width): each output row is the
+    sum of the rows of ``A`` (width x out_width) that X selects."""
     cdef int r, count
     for r in range(n):
-        count = active_units(X + <Py_ssize_t> r * width, width, index_work)
-        memcpy(out + <Py_ssize_t> r * out_width, bias, out_width * sizeof(floating))
+        count = nonzero_indices(X + <Py_ssize_t> r * width, width, 1, index_work)
+        memset(out + <Py_ssize_t> r * out_width, 0, out_width * sizeof(floating))
         add_rows(out + <Py_ssize_t> r * out_width, A, index_work, count, out_width)
 
 
@@ -680,9 +671,7 @@ cdef void gibbs_sweep_binary(bitgen_t *rng, floating *V, int n,
     few chains. Draws exactly as ``gibbs_sweep`` does, so results equal its
     results to rounding. ``index_work`` holds ``max(N, M)`` ints.
     """
-    propagate_active(V, n, N, W, c, H, M, index_work)
-    sigmoid(H, <Py_ssize_t> n * M)
-    bernoulli(rng, H, H, <Py_ssize_t> n * M)
-    propagate_active(H, n, M, WT, b, V, N, index_work)
-    sigmoid(V, <Py_ssize_t> n * N)
-    bernoulli(rng, V, V, <Py_ssize_t> n * N)
+    propagate_active(V, n, N, W, H, M, index_work)
+    sample_logits(rng, H, c, n, M)
+    propagate_active(H, n, M, WT, V, N, index_work)
+    sample_logits(rng, V, b, n, N)

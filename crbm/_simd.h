@@ -131,10 +131,17 @@ CRBM_SIMD_CLONES static void crbm_sigmoid_bias_f(float *x, const float *bias,
    1, the product of a 0/1 vector). The scale of each row is read from x
    with a stride, so x can be a row of a matrix (x_stride 1) or a column of
    one (x_stride = its width); width < stride gives a block of A's columns.
-   With GCC or clang, out is taken 256 bytes at a time and kept in eight
-   32-byte vector registers while every picked row is added to it, so the
-   loop costs one load per vector multiply-add; the rest of out (or all of
-   it, elsewhere) adds four rows per pass over out. out must not overlap A. */
+   Two loop orders:
+   - crbm_add_rows streams four whole rows per pass over out: each row is
+     read front to back, which the hardware prefetcher follows, so a
+     product with wide rows of a W that lives in L3 (one Gibbs chain) runs
+     at the memory's speed;
+   - crbm_add_scaled_rows (with GCC or clang) takes out 256 bytes at a time
+     and keeps it in eight 32-byte vector registers while every picked row
+     is added to it, one load per vector multiply-add, for the minibatch
+     products that read the same rows over and over; the rest of out (all
+     of it with other compilers) is done as in crbm_add_rows.
+   out must not overlap A. */
 #if defined(__GNUC__) || defined(__clang__)
 typedef float crbm_vf __attribute__((vector_size(32), aligned(4)));
 typedef double crbm_vd __attribute__((vector_size(32), aligned(8)));
@@ -164,9 +171,9 @@ typedef double crbm_vd __attribute__((vector_size(32), aligned(8)));
 #define CRBM_ADD_ROWS_CHUNKS(T, V, SCALE)
 #endif
 
-#define CRBM_ADD_ROWS_BODY(T, V, SCALE)                                                   \
+#define CRBM_ADD_ROWS_BODY(T, V, SCALE, CHUNKS)                                           \
     ptrdiff_t j = 0;                                                                      \
-    CRBM_ADD_ROWS_CHUNKS(T, V, SCALE)                                                     \
+    CHUNKS(T, V, SCALE)                                                                   \
     if (j == width) return;                                                               \
     out += j;                                                                             \
     A += j;                                                                               \
@@ -188,19 +195,20 @@ typedef double crbm_vd __attribute__((vector_size(32), aligned(8)));
     }
 
 #define CRBM_UNIT_SCALE(t) 1
+#define CRBM_NO_CHUNKS(T, V, SCALE)
 #define CRBM_X_SCALE(t) x[(ptrdiff_t)rows[t] * x_stride]
 #define CRBM_ADD_ROWS(NAME, T, V)                                                          \
     CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,     \
                                       const int *rows, int n_rows, ptrdiff_t width,       \
                                       ptrdiff_t stride) {                                 \
-        CRBM_ADD_ROWS_BODY(T, V, CRBM_UNIT_SCALE)                                         \
+        CRBM_ADD_ROWS_BODY(T, V, CRBM_UNIT_SCALE, CRBM_NO_CHUNKS)                         \
     }
 #define CRBM_ADD_SCALED_ROWS(NAME, T, V)                                                   \
     CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,     \
                                       const int *rows, int n_rows, ptrdiff_t width,       \
                                       ptrdiff_t stride, const T *x,                       \
                                       ptrdiff_t x_stride) {                               \
-        CRBM_ADD_ROWS_BODY(T, V, CRBM_X_SCALE)                                            \
+        CRBM_ADD_ROWS_BODY(T, V, CRBM_X_SCALE, CRBM_ADD_ROWS_CHUNKS)                      \
     }
 CRBM_ADD_ROWS(crbm_add_rows_d, double, crbm_vd)
 CRBM_ADD_ROWS(crbm_add_rows_f, float, crbm_vf)

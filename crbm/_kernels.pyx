@@ -109,8 +109,15 @@ cdef void visible_probabilities(const floating *H, int n, const floating *W,
                                 const floating *b, floating *PV,
                                 int N, int M) noexcept nogil:
     """``PV = sigmoid(H @ W.T + b)``; ``H`` is n x M, ``PV`` n x N."""
+    cdef int r
     if n == 1:
         gemv(NoTrans, N, M, 1, W, M, H, 1, 0, PV, 1)
+    elif n <= 16 and <Py_ssize_t> N * M * sizeof(floating) <= 512 * 1024:
+        # A few rows against a W that stays in L2: gemm would spend as long
+        # packing W on every call as multiplying (digits, M=100: 12.5 against
+        # 14.2 us a minibatch).
+        for r in range(n):
+            row_dots(PV + <Py_ssize_t> r * N, W, H + <Py_ssize_t> r * M, N, M)
     else:
         gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, PV, N)
     sigmoid_bias(PV, b, n, N)

@@ -246,30 +246,33 @@ CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float, crbm_vf)
                 memcpy(&w2, r2 + j, 64); memcpy(&w3, r3 + j, 64);                         \
                 a0 += w0 * xv; a1 += w1 * xv; a2 += w2 * xv; a3 += w3 * xv;               \
             }                                                                             \
-            out[i] = HSUM(a0); out[i + 1] = HSUM(a1);                                     \
-            out[i + 2] = HSUM(a2); out[i + 3] = HSUM(a3);                                 \
+            out[i] = HSUM(&a0); out[i + 1] = HSUM(&a1);                                   \
+            out[i + 2] = HSUM(&a2); out[i + 3] = HSUM(&a3);                               \
         }                                                                                 \
     }
-/* The sum of a vector's lanes, pairwise. */
 typedef float crbm_vf64 __attribute__((vector_size(64), aligned(4)));
 typedef double crbm_vd64 __attribute__((vector_size(64), aligned(8)));
 /* The sum of a vector's lanes: halves added until 16 bytes are left (each
-   step one extract and one add), then those lanes pairwise. */
+   step one extract and one add), then those lanes pairwise. The vector is
+   passed by address: these helpers have no target attribute, and passing
+   a 64-byte vector by value from an AVX-512 clone to them is an ABI
+   mismatch (in a register against on the stack) wherever they are not
+   inlined, as at -O0. */
 typedef float crbm_vf16 __attribute__((vector_size(16), aligned(4)));
 typedef double crbm_vd16 __attribute__((vector_size(16), aligned(8)));
-static inline double crbm_hsum_d(crbm_vd64 a) {
+static inline double crbm_hsum_d(const crbm_vd64 *a) {
     crbm_vd lo, hi;
     crbm_vd16 lo2, hi2;
-    memcpy(&lo, &a, 32); memcpy(&hi, (const char *)&a + 32, 32);
+    memcpy(&lo, a, 32); memcpy(&hi, (const char *)a + 32, 32);
     lo += hi;
     memcpy(&lo2, &lo, 16); memcpy(&hi2, (const char *)&lo + 16, 16);
     lo2 += hi2;
     return lo2[0] + lo2[1];
 }
-static inline float crbm_hsum_f(crbm_vf64 a) {
+static inline float crbm_hsum_f(const crbm_vf64 *a) {
     crbm_vf lo, hi;
     crbm_vf16 lo2, hi2;
-    memcpy(&lo, &a, 32); memcpy(&hi, (const char *)&a + 32, 32);
+    memcpy(&lo, a, 32); memcpy(&hi, (const char *)a + 32, 32);
     lo += hi;
     memcpy(&lo2, &lo, 16); memcpy(&hi2, (const char *)&lo + 16, 16);
     lo2 += hi2;

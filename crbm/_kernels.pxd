@@ -65,7 +65,8 @@ cdef void cd_batch_update(bitgen_t *rng, const floating *V0, int n,
 # each row of W only the statistics of the samples whose unit is on. The
 # same algorithm and draws as cd_batch_update for every setting, results
 # equal to rounding. A product whose visible rows have more than
-# max_density nonzero entries uses gemm instead (>= 1: never; < 0: always).
+# max_density nonzero entries uses gemm instead (>= 1: never; < 0: always;
+# the weight gradient also above 0.3 when max_density < 1).
 # index_work holds cd_batch_index_work_size(n, n_chains, N, M) ints.
 cdef Py_ssize_t cd_batch_index_work_size(int n, int n_chains, int N, int M) noexcept nogil
 

@@ -16,7 +16,7 @@ from crbm._kernels cimport (
     gibbs_index_work_size, gibbs_sweep, gibbs_sweep_binary, gibbs_sweep_sparse,
     hidden_probabilities, visible_probabilities)
 from crbm._random cimport bernoulli, bitgen_of, bitgen_t
-from libc.math cimport INFINITY, isfinite
+from libc.math cimport INFINITY
 from libc.stdint cimport uint8_t
 
 cdef extern from *:
@@ -216,27 +216,51 @@ def sample_in_place(generator, floating[:, ::1] P):
         bernoulli(rng, &P[0, 0], &P[0, 0], size)
 
 
+cdef extern from "_simd.h":
+    void value_range_d "crbm_value_range_d"(
+        const double *x, Py_ssize_t n, double *lo, double *hi,
+        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
+    void value_range_f "crbm_value_range_f"(
+        const float *x, Py_ssize_t n, float *lo, float *hi,
+        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
+    void value_range_u8 "crbm_value_range_u8"(
+        const uint8_t *x, Py_ssize_t n, uint8_t *lo, uint8_t *hi,
+        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
+
+
+cdef inline void range_of_run(const data_t *x, Py_ssize_t n, data_t *lo, data_t *hi,
+                              Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil:
+    if data_t is double:
+        value_range_d(x, n, lo, hi, nonfinite, nonbinary)
+    elif data_t is float:
+        value_range_f(x, n, lo, hi, nonfinite, nonbinary)
+    else:
+        value_range_u8(x, n, lo, hi, nonfinite, nonbinary)
+
+
 def value_range(const data_t[:, :] data):
     """Return ``(min, max, all_finite, all_binary)`` of ``data`` in one pass.
 
     Non-finite values are left out of min and max; ``all_binary`` says every
     value is exactly 0 or 1. Empty data gives ``(inf, -inf, True, True)``.
     """
-    cdef Py_ssize_t i, j
-    cdef double x, lo = INFINITY, hi = -INFINITY
-    cdef bint finite = True, binary = True
+    cdef Py_ssize_t i, j, rows = data.shape[0], width = data.shape[1]
+    cdef Py_ssize_t item = sizeof(data_t), nonfinite = 0, nonbinary = 0
+    cdef data_t lo, hi
+    if rows == 0 or width == 0:
+        return INFINITY, -INFINITY, True, True
+    if data_t is uint8_t:
+        lo, hi = 255, 0
+    else:
+        lo, hi = INFINITY, -INFINITY
     with nogil:
-        for i in range(data.shape[0]):
-            for j in range(data.shape[1]):
-                x = <double> data[i, j]
-                if data_t is not uint8_t:
-                    if not isfinite(x):
-                        finite = False
-                        continue
-                if x < lo:
-                    lo = x
-                if x > hi:
-                    hi = x
-                if x != 0 and x != 1:
-                    binary = False
-    return lo, hi, finite, binary
+        if data.strides[1] == item and data.strides[0] == width * item:
+            range_of_run(&data[0, 0], rows * width, &lo, &hi, &nonfinite, &nonbinary)
+        elif data.strides[1] == item:
+            for i in range(rows):
+                range_of_run(&data[i, 0], width, &lo, &hi, &nonfinite, &nonbinary)
+        else:
+            for i in range(rows):
+                for j in range(width):
+                    range_of_run(&data[i, j], 1, &lo, &hi, &nonfinite, &nonbinary)
+    return <double> lo, <double> hi, nonfinite == 0, nonbinary == 0

@@ -355,6 +355,34 @@ CRBM_BINARY_CD_STEP(crbm_binary_cd_step_f, float)
 CRBM_NONZERO_INDICES(crbm_nonzero_indices_d, double)
 CRBM_NONZERO_INDICES(crbm_nonzero_indices_f, float)
 
+/* One pass of statistics over x[0:n]: the smallest and largest finite
+   values into *lo and *hi (which hold the running values on entry), and
+   the counts of non-finite values and of finite values other than 0 and 1
+   added to *nonfinite and *nonbinary. Branch-free, so it vectorises: x - x
+   is 0 exactly for finite x. */
+#define CRBM_VALUE_RANGE(NAME, T, INF, NEG_INF)                                           \
+    CRBM_SIMD_CLONES static void NAME(const T *x, ptrdiff_t n, T *lo, T *hi,              \
+                                      ptrdiff_t *nonfinite, ptrdiff_t *nonbinary) {       \
+        T l = *lo, h = *hi;                                                               \
+        ptrdiff_t bad = 0, other = 0;                                                     \
+        for (ptrdiff_t i = 0; i < n; i++) {                                               \
+            const T v = x[i];                                                             \
+            const int finite = v - v == 0;                                                \
+            const T low = finite ? v : INF, high = finite ? v : NEG_INF;                  \
+            l = low < l ? low : l;                                                        \
+            h = high > h ? high : h;                                                      \
+            bad += !finite;                                                               \
+            other += finite & (v != 0) & (v != 1);                                        \
+        }                                                                                 \
+        *lo = l;                                                                          \
+        *hi = h;                                                                          \
+        *nonfinite += bad;                                                                \
+        *nonbinary += other;                                                              \
+    }
+CRBM_VALUE_RANGE(crbm_value_range_d, double, (double)INFINITY, -(double)INFINITY)
+CRBM_VALUE_RANGE(crbm_value_range_f, float, INFINITY, -INFINITY)
+CRBM_VALUE_RANGE(crbm_value_range_u8, uint8_t, 255, 0)
+
 /* Counter-based uniforms: the i-th uniform of the stream with 64-bit key k
    is built from SplitMix64's output number i (Steele, Lea & Flood 2014):
    z = k + (i + 1) * golden, then two xor-shift-multiply rounds. Any element

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import crbm
-from crbm import reference
+from crbm import _loops, reference
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 
@@ -163,3 +163,39 @@ def test_binary_kernel_keeps_learning_curve_and_held_out_quality(mnist_dir):
     held_out_curve = [held for _, held in curves[True]]
     # The untrained model's error is 0.25; it keeps falling epoch after epoch.
     assert held_out_curve[0] < 0.1 and np.all(np.diff(held_out_curve) < 0)
+
+
+def numpy_value_range(x):
+    x = np.asarray(x, float)
+    finite = np.isfinite(x)
+    kept = x[finite]
+    lo, hi = (kept.min(), kept.max()) if kept.size else (np.inf, -np.inf)
+    return lo, hi, bool(finite.all()), bool(np.isin(kept, (0, 1)).all())
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["C", "F", "strided", "reversed", "row"])
+@pytest.mark.parametrize("content", ["binary", "grey", "nan", "inf", "all_nan", "empty"])
+def test_value_range_equals_numpy_for_every_layout(dtype, layout, content):
+    # The data check before training: contiguous data in one vectorised
+    # pass, rows one at a time, any other layout element by element.
+    rng = np.random.default_rng(11)
+    x = (rng.random((37, 29)) < 0.3).astype(dtype)
+    if content == "grey":
+        scale, shift = (200, 0) if dtype == np.uint8 else (3, 1)
+        x = (rng.random((37, 29)) * scale - shift).astype(dtype)
+    if dtype != np.uint8 and content in ("nan", "inf", "all_nan"):
+        x = x * 5 - 2
+        if content == "all_nan":
+            x[:] = np.nan
+        else:
+            x[3, 4] = np.nan if content == "nan" else -np.inf
+            x[30, 1] = np.inf
+    if content == "empty":
+        x = x[:0]
+    view = {"C": x, "F": np.asfortranarray(x), "strided": x[::2, ::3], "reversed": x[::-1, ::-1],
+            "row": x[5:6]}[layout]
+    got = _loops.value_range(view)
+    expected = numpy_value_range(view)
+    assert got[2:] == expected[2:]
+    np.testing.assert_array_equal(got[:2], expected[:2])

@@ -190,3 +190,4 @@ def test_gibbs_chains_on_every_path_equal_the_reference(dtype, n_chains, max_den
         expected = reference.gibbs_sweep(rng, expected, W, b, c)
     assert 0.05 < got.mean() < 0.3
     np.testing.assert_array_equal(got, expected)
+

@@ -198,8 +198,9 @@ cdef inline void sample_hidden_binary(bitgen_t *rng, const int *v_active, int n_
 
 
 cdef Py_ssize_t cd_sample_index_work_size(int N, int M) noexcept nogil:
-    """Length of the ``index_work`` buffer ``cd_sample_update_binary`` needs."""
-    return 4 * (<Py_ssize_t> N + M)
+    """Length of the ``index_work`` buffer ``cd_sample_update_binary`` needs:
+    the active lists of v and vk and the list of changed rows."""
+    return 3 * <Py_ssize_t> N
 
 
 cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,

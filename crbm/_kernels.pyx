@@ -59,10 +59,10 @@ cdef extern from "_simd.h":
         const int *v_active, int n_v, const int *vk_active, int n_vk,
         float *steps, int *rows) noexcept nogil
     void sample_logits_d "crbm_sample_logits_d"(
-        uint64_t key, uint64_t offset, double *x, const double *bias, Py_ssize_t rows,
+        uint64_t key, double *x, const double *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
     void sample_logits_f "crbm_sample_logits_f"(
-        uint64_t key, uint64_t offset, float *x, const float *bias, Py_ssize_t rows,
+        uint64_t key, float *x, const float *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
 
 
@@ -89,9 +89,9 @@ cdef inline void sample_logits(bitgen_t *rng, floating *x, const floating *bias,
     and results as ``sigmoid_bias`` followed by ``bernoulli``."""
     cdef uint64_t key = rng.next_uint64(rng.state)
     if floating is double:
-        sample_logits_d(key, 0, x, bias, n, width)
+        sample_logits_d(key, x, bias, n, width)
     else:
-        sample_logits_f(key, 0, x, bias, n, width)
+        sample_logits_f(key, x, bias, n, width)
 
 
 cdef void hidden_probabilities(const floating *V, int n, const floating *W,

@@ -94,14 +94,20 @@ cdef inline void sample_logits(bitgen_t *rng, floating *x, const floating *bias,
         sample_logits_f(key, x, bias, n, width)
 
 
-cdef void hidden_probabilities(const floating *V, int n, const floating *W,
-                               const floating *c, floating *PH,
-                               int N, int M) noexcept nogil:
-    """``PH = sigmoid(V @ W + c)``; ``V`` is n x N, ``PH`` n x M."""
+cdef inline void blas_hidden_logits(const floating *V, int n, const floating *W,
+                                    floating *PH, int N, int M) noexcept nogil:
+    """``PH = V @ W`` in BLAS; ``V`` is n x N, ``PH`` n x M."""
     if n == 1:
         gemv(Trans, N, M, 1, W, M, V, 1, 0, PH, 1)
     else:
         gemm(NoTrans, NoTrans, n, M, N, 1, V, N, W, M, 0, PH, M)
+
+
+cdef void hidden_probabilities(const floating *V, int n, const floating *W,
+                               const floating *c, floating *PH,
+                               int N, int M) noexcept nogil:
+    """``PH = sigmoid(V @ W + c)``; ``V`` is n x N, ``PH`` n x M."""
+    blas_hidden_logits(V, n, W, PH, N, M)
     sigmoid_bias(PH, c, n, M)
 
 
@@ -358,21 +364,28 @@ cdef inline bint sparse_enough(Py_ssize_t count, Py_ssize_t size,
     return count <= max_density * size
 
 
-cdef inline void hidden_probabilities_sparse(const floating *V, int n, const floating *W,
-                                             const floating *c, floating *PH, int N, int M,
-                                             int *count, int *idx,
-                                             double max_density) noexcept nogil:
-    """``hidden_probabilities``; with an index (``count`` not NULL), first
-    index V's rows there (see ``index_rows``) and, when at most
-    ``max_density`` of V is nonzero, sum rows of W instead of gemm."""
+cdef inline void hidden_logits(const floating *V, int n, const floating *W,
+                               floating *PH, int N, int M, int *count, int *idx,
+                               double max_density) noexcept nogil:
+    """``PH = V @ W``; with an index (``count`` not NULL), first index V's
+    rows there (see ``index_rows``) and, when at most ``max_density`` of V
+    is nonzero, sum rows of W instead of calling BLAS."""
     cdef Py_ssize_t nonzero
     if count != NULL:
         nonzero = index_rows(V, n, N, count, idx)
         if sparse_enough(nonzero, <Py_ssize_t> n * N, max_density):
             indexed_product(V, n, N, count, idx, nonzero, W, M, PH)
-            sigmoid_bias(PH, c, n, M)
             return
-    hidden_probabilities(V, n, W, c, PH, N, M)
+    blas_hidden_logits(V, n, W, PH, N, M)
+
+
+cdef inline void hidden_probabilities_sparse(const floating *V, int n, const floating *W,
+                                             const floating *c, floating *PH, int N, int M,
+                                             int *count, int *idx,
+                                             double max_density) noexcept nogil:
+    """``hidden_probabilities`` with the product of ``hidden_logits``."""
+    hidden_logits(V, n, W, PH, N, M, count, idx, max_density)
+    sigmoid_bias(PH, c, n, M)
 
 
 cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, int M,
@@ -657,13 +670,7 @@ cdef void gibbs_sweep_sparse(bitgen_t *rng, floating *V, int n,
     results equal to rounding. ``index_work`` holds
     ``gibbs_index_work_size(n, N)`` ints.
     """
-    cdef int *count = index_work
-    cdef int *idx = index_work + n
-    cdef Py_ssize_t nonzero = index_rows(V, n, N, count, idx)
-    if sparse_enough(nonzero, <Py_ssize_t> n * N, max_density):
-        indexed_product(V, n, N, count, idx, nonzero, W, M, H)
-    else:
-        gemm(NoTrans, NoTrans, n, M, N, 1, V, N, W, M, 0, H, M)
+    hidden_logits(V, n, W, H, N, M, index_work, index_work + n, max_density)
     sample_logits(rng, H, c, n, M)
     gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, V, N)
     sample_logits(rng, V, b, n, N)

@@ -20,6 +20,7 @@ from crbm._random cimport bernoulli
 
 
 cdef extern from "_simd.h":
+    int use_v4 "crbm_use_v4"(int on) nogil
     void sigmoid_d "crbm_sigmoid_d"(double *x, Py_ssize_t n) noexcept nogil
     void sigmoid_f "crbm_sigmoid_f"(float *x, Py_ssize_t n) noexcept nogil
     void sigmoid_bias_d "crbm_sigmoid_bias_d"(
@@ -64,6 +65,14 @@ cdef extern from "_simd.h":
     void sample_logits_f "crbm_sample_logits_f"(
         uint64_t key, float *x, const float *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
+
+
+def _use_avx512(bint on) -> bool:
+    """Turn off (or back on) the loops written separately for AVX-512
+    (``crbm_add_scaled_rows``, ``crbm_nonzero_indices``), which otherwise run
+    wherever the CPU has it; returns whether they are on. For tests: the
+    results must not depend on it."""
+    return bool(use_v4(on))
 
 
 cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil:

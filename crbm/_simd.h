@@ -27,11 +27,30 @@
    builds with -ffp-contract=off so that this clone, which has FMA, rounds
    exactly like the others. */
 #define CRBM_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+/* Loops that want a different source for AVX-512 (wider vector types, see
+   crbm_add_scaled_rows) are compiled for it with CRBM_V4 and picked by
+   crbm_cpu_v4, which is set when the module loads. */
+#define CRBM_V4 __attribute__((target("arch=x86-64-v4")))
+#define CRBM_BELOW_V4_CLONES __attribute__((target_clones("avx2", "default")))
+static int crbm_cpu_v4;
+__attribute__((constructor)) static void crbm_detect_v4(void) {
+    __builtin_cpu_init();
+    crbm_cpu_v4 = __builtin_cpu_supports("x86-64-v4");
+}
+/* Turn the CRBM_V4 loops off (0) or back on where the CPU has AVX-512;
+   returns whether they are on. For tests that compare them with the rest. */
+static int crbm_use_v4(int on) {
+    crbm_cpu_v4 = on && __builtin_cpu_supports("x86-64-v4");
+    return crbm_cpu_v4;
+}
 #else
 #define CRBM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
 #else
 #define CRBM_SIMD_CLONES
+#endif
+#ifndef CRBM_V4
+static int crbm_use_v4(int on) { (void)on; return 0; }
 #endif
 
 /* exp(x) for x <= 0 in branch-free arithmetic the compiler vectorises
@@ -145,28 +164,33 @@ CRBM_SIMD_CLONES static void crbm_sigmoid_bias_f(float *x, const float *bias,
 #if defined(__GNUC__) || defined(__clang__)
 typedef float crbm_vf __attribute__((vector_size(32), aligned(4)));
 typedef double crbm_vd __attribute__((vector_size(32), aligned(8)));
-#define CRBM_LOAD8(V, a, p)                                                               \
-    V a##0, a##1, a##2, a##3, a##4, a##5, a##6, a##7;                                     \
-    memcpy(&a##0, (p), 32); memcpy(&a##1, (p) + L, 32);                                   \
-    memcpy(&a##2, (p) + 2 * L, 32); memcpy(&a##3, (p) + 3 * L, 32);                       \
-    memcpy(&a##4, (p) + 4 * L, 32); memcpy(&a##5, (p) + 5 * L, 32);                       \
-    memcpy(&a##6, (p) + 6 * L, 32); memcpy(&a##7, (p) + 7 * L, 32);
-#define CRBM_ADD_ROWS_CHUNKS(T, V, SCALE)                                                 \
-    enum { L = 32 / sizeof(T) };                                                          \
-    for (; j + 8 * L <= width; j += 8 * L) {                                              \
-        CRBM_LOAD8(V, a, out + j)                                                         \
+typedef float crbm_vf64 __attribute__((vector_size(64), aligned(4)));
+typedef double crbm_vd64 __attribute__((vector_size(64), aligned(8)));
+/* out[j:j + K L] in K vectors of L lanes, kept in registers while every
+   picked row is added to it. */
+#define CRBM_ADD_ROWS_CHUNK(T, V, SCALE, K)                                               \
+    for (; j + K * L <= width; j += K * L) {                                              \
+        V a[K];                                                                           \
+        for (int k = 0; k < K; k++) memcpy(&a[k], out + j + k * L, sizeof(V));            \
         for (int t = 0; t < n_rows; t++) {                                                \
             const T *row = A + (ptrdiff_t)rows[t] * stride + j;                           \
             const T s = SCALE(t);                                                         \
-            CRBM_LOAD8(V, r, row)                                                         \
-            a0 += s * r0; a1 += s * r1; a2 += s * r2; a3 += s * r3;                       \
-            a4 += s * r4; a5 += s * r5; a6 += s * r6; a7 += s * r7;                       \
+            for (int k = 0; k < K; k++) {                                                 \
+                V r;                                                                      \
+                memcpy(&r, row + k * L, sizeof(V));                                       \
+                a[k] += s * r;                                                            \
+            }                                                                             \
         }                                                                                 \
-        memcpy(out + j, &a0, 32); memcpy(out + j + L, &a1, 32);                           \
-        memcpy(out + j + 2 * L, &a2, 32); memcpy(out + j + 3 * L, &a3, 32);               \
-        memcpy(out + j + 4 * L, &a4, 32); memcpy(out + j + 5 * L, &a5, 32);               \
-        memcpy(out + j + 6 * L, &a6, 32); memcpy(out + j + 7 * L, &a7, 32);               \
+        for (int k = 0; k < K; k++) memcpy(out + j + k * L, &a[k], sizeof(V));            \
     }
+/* Chunks of 256 bytes, then one of 128 and one of 64 bytes, in vectors of
+   V (32 or 64 bytes): the same columns, each summed in the same order,
+   whatever the vector width. */
+#define CRBM_ADD_ROWS_CHUNKS(T, V, SCALE)                                                 \
+    enum { L = sizeof(V) / sizeof(T), K = 256 / sizeof(V) };                              \
+    CRBM_ADD_ROWS_CHUNK(T, V, SCALE, K)                                                   \
+    CRBM_ADD_ROWS_CHUNK(T, V, SCALE, K / 2)                                               \
+    CRBM_ADD_ROWS_CHUNK(T, V, SCALE, K / 4)
 #else
 #define CRBM_ADD_ROWS_CHUNKS(T, V, SCALE)
 #endif
@@ -203,13 +227,28 @@ typedef double crbm_vd __attribute__((vector_size(32), aligned(8)));
                                       ptrdiff_t stride) {                                 \
         CRBM_ADD_ROWS_BODY(T, V, CRBM_UNIT_SCALE, CRBM_NO_CHUNKS)                         \
     }
-#define CRBM_ADD_SCALED_ROWS(NAME, T, V)                                                   \
-    CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,     \
-                                      const int *rows, int n_rows, ptrdiff_t width,       \
-                                      ptrdiff_t stride, const T *x,                       \
-                                      ptrdiff_t x_stride) {                               \
+#define CRBM_ADD_SCALED_ROWS_FN(NAME, T, V, TARGET)                                        \
+    TARGET static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,               \
+                            const int *rows, int n_rows, ptrdiff_t width,                 \
+                            ptrdiff_t stride, const T *x, ptrdiff_t x_stride) {           \
         CRBM_ADD_ROWS_BODY(T, V, CRBM_X_SCALE, CRBM_ADD_ROWS_CHUNKS)                      \
     }
+#ifdef CRBM_V4
+/* AVX-512 gets its own copy in 64-byte vectors (half the instructions of
+   the 32-byte ones, which GCC does not merge); 64-byte generic vectors in
+   the AVX2 clone would live on the stack. */
+#define CRBM_ADD_SCALED_ROWS(NAME, T, V)                                                  \
+    CRBM_ADD_SCALED_ROWS_FN(NAME##_base, T, V, CRBM_BELOW_V4_CLONES)                           \
+    CRBM_ADD_SCALED_ROWS_FN(NAME##_v4, T, V##64, CRBM_V4)                                  \
+    static inline void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,               \
+                            const int *rows, int n_rows, ptrdiff_t width,                 \
+                            ptrdiff_t stride, const T *x, ptrdiff_t x_stride) {           \
+        (crbm_cpu_v4 ? NAME##_v4 : NAME##_base)(out, A, rows, n_rows, width, stride, x,   \
+                                                x_stride);                                \
+    }
+#else
+#define CRBM_ADD_SCALED_ROWS(NAME, T, V) CRBM_ADD_SCALED_ROWS_FN(NAME, T, V, CRBM_SIMD_CLONES)
+#endif
 CRBM_ADD_ROWS(crbm_add_rows_d, double, crbm_vd)
 CRBM_ADD_ROWS(crbm_add_rows_f, float, crbm_vf)
 CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_d, double, crbm_vd)
@@ -250,8 +289,6 @@ CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float, crbm_vf)
             out[i + 2] = HSUM(&a2); out[i + 3] = HSUM(&a3);                               \
         }                                                                                 \
     }
-typedef float crbm_vf64 __attribute__((vector_size(64), aligned(4)));
-typedef double crbm_vd64 __attribute__((vector_size(64), aligned(8)));
 /* The sum of a vector's lanes: halves added until 16 bytes are left (each
    step one extract and one add), then those lanes pairwise. The vector is
    passed by address: these helpers have no target attribute, and passing
@@ -352,8 +389,57 @@ CRBM_BINARY_CD_STEP(crbm_binary_cd_step_f, float)
         }                                                                                 \
         return count;                                                                     \
     }
+#ifdef CRBM_V4
+#include <immintrin.h>
+/* With AVX-512 a vector of entries at a time: their nonzero mask (NaN
+   counts as nonzero, as x != 0 does) compresses a vector of indices, stored
+   whole at out + count, which stays within out[0:n] since count <= i. */
+CRBM_V4 static int crbm_nonzero_indices_f_v4(const float *x, int n, int *out) {
+    int count = 0, i = 0;
+    __m512i index = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    for (; i + 16 <= n; i += 16) {
+        const __mmask16 on =
+            _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), _mm512_setzero_ps(), _CMP_NEQ_UQ);
+        _mm512_storeu_si512(out + count, _mm512_maskz_compress_epi32(on, index));
+        count += __builtin_popcount(on);
+        index = _mm512_add_epi32(index, _mm512_set1_epi32(16));
+    }
+    for (; i < n; i++) {
+        out[count] = i;
+        count += x[i] != 0;
+    }
+    return count;
+}
+CRBM_V4 static int crbm_nonzero_indices_d_v4(const double *x, int n, int *out) {
+    int count = 0, i = 0;
+    __m256i index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (; i + 8 <= n; i += 8) {
+        const __mmask8 on =
+            _mm512_cmp_pd_mask(_mm512_loadu_pd(x + i), _mm512_setzero_pd(), _CMP_NEQ_UQ);
+        _mm256_storeu_si256((__m256i *)(out + count), _mm256_maskz_compress_epi32(on, index));
+        count += __builtin_popcount(on);
+        index = _mm256_add_epi32(index, _mm256_set1_epi32(8));
+    }
+    for (; i < n; i++) {
+        out[count] = i;
+        count += x[i] != 0;
+    }
+    return count;
+}
+CRBM_NONZERO_INDICES(crbm_nonzero_indices_d_base, double)
+CRBM_NONZERO_INDICES(crbm_nonzero_indices_f_base, float)
+static inline int crbm_nonzero_indices_d(const double *x, int n, ptrdiff_t stride, int *out) {
+    return crbm_cpu_v4 && stride == 1 ? crbm_nonzero_indices_d_v4(x, n, out)
+                                      : crbm_nonzero_indices_d_base(x, n, stride, out);
+}
+static inline int crbm_nonzero_indices_f(const float *x, int n, ptrdiff_t stride, int *out) {
+    return crbm_cpu_v4 && stride == 1 ? crbm_nonzero_indices_f_v4(x, n, out)
+                                      : crbm_nonzero_indices_f_base(x, n, stride, out);
+}
+#else
 CRBM_NONZERO_INDICES(crbm_nonzero_indices_d, double)
 CRBM_NONZERO_INDICES(crbm_nonzero_indices_f, float)
+#endif
 
 /* One pass of statistics over x[0:n]: the smallest and largest finite
    values into *lo and *hi (which hold the running values on entry), and

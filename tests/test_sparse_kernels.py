@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import crbm
-from crbm import _loops, reference
+from crbm import _kernels, _loops, reference
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 ALWAYS_SPARSE, ALWAYS_DENSE = 1.0, -1.0
@@ -75,6 +75,7 @@ CASES = [  # N, M, n, B, k, n_chains
     (25, 12, 40, 8, 2, 13),   # PCD-2, more chains than rows
     (64, 20, 45, 45, 1, 0),   # one batch
     (17, 5, 30, 1, 1, 0),     # batches of one row
+    (30, 123, 40, 10, 1, 7),  # rows summed in chunks of 256, 128 and 64 bytes, then a tail
 ]
 
 
@@ -120,6 +121,26 @@ def test_greyscale_data_skips_zeros_with_the_same_result(dtype, max_density):
     dense = run_kernel(data, 8, 10, dtype, ALWAYS_DENSE, n_chains=10)
     for got, want in zip(sparse, dense):
         assert relative_error(got, want) <= RTOL[dtype]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("M", [100, 123])
+def test_avx512_loops_give_the_bits_of_the_others(dtype, M):
+    # The AVX-512 copies of the row sums and the row index must add the same
+    # columns in the same order as the AVX2/baseline ones: results may not
+    # depend on the CPU. Greyscale rows, so each picked row is scaled.
+    if not _kernels._use_avx512(True):
+        pytest.skip("this CPU has no AVX-512")
+    rng = np.random.default_rng(6)
+    data = np.where(rng.random((50, 70)) < 0.4, rng.random((50, 70)), 0).astype(dtype)
+    try:
+        wide = run_kernel(data, M, 10, dtype, ALWAYS_SPARSE, n_chains=10)
+        assert not _kernels._use_avx512(False)
+        narrow = run_kernel(data, M, 10, dtype, ALWAYS_SPARSE, n_chains=10)
+    finally:
+        _kernels._use_avx512(True)
+    for got, want in zip(wide, narrow):
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("density", [0.0, 0.3, 0.9, 1.0])

@@ -124,15 +124,25 @@ cdef void visible_probabilities(const floating *H, int n, const floating *W,
                                 const floating *b, floating *PV,
                                 int N, int M) noexcept nogil:
     """``PV = sigmoid(H @ W.T + b)``; ``H`` is n x M, ``PV`` n x N."""
-    cdef int r
+    cdef int r, i, block
     if n == 1:
         gemv(NoTrans, N, M, 1, W, M, H, 1, 0, PV, 1)
     elif n <= 16 and <Py_ssize_t> N * M * sizeof(floating) <= 512 * 1024:
         # A few rows against a W that stays in L2: gemm would spend as long
         # packing W on every call as multiplying (digits, M=100: 12.5 against
         # 14.2 us a minibatch).
-        for r in range(n):
-            row_dots(PV + <Py_ssize_t> r * N, W, H + <Py_ssize_t> r * M, N, M)
+        # A W larger than L1 in blocks of rows that stay there while every
+        # row of H is dotted with them: W is read from L2 once, not n times
+        # (MNIST, M=100, batch 10: 0.055 -> 0.051 s an epoch).
+        block = N
+        if <Py_ssize_t> N * M * sizeof(floating) > 32 * 1024:
+            block = max(4, (8 * 1024) // (M * <int> sizeof(floating)))
+        i = 0
+        while i < N:
+            for r in range(n):
+                row_dots(PV + <Py_ssize_t> r * N + i, W + <Py_ssize_t> i * M,
+                         H + <Py_ssize_t> r * M, min(block, N - i), M)
+            i += block
     else:
         gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, PV, N)
     sigmoid_bias(PV, b, n, N)

@@ -76,6 +76,7 @@ CASES = [  # N, M, n, B, k, n_chains
     (64, 20, 45, 45, 1, 0),   # one batch
     (17, 5, 30, 1, 1, 0),     # batches of one row
     (30, 123, 40, 10, 1, 7),  # rows summed in chunks of 256, 128 and 64 bytes, then a tail
+    (90, 100, 30, 10, 1, 0),  # H @ W.T in blocks of W's rows, the last one short
 ]
 
 

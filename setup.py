@@ -27,8 +27,13 @@ directives = {
 # FMA-capable SIMD clones in crbm/_simd.h round exactly like the others and
 # results do not depend on the CPU.
 compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-trapping-math", "-ffp-contract=off"]
+# crbm's worker threads (crbm/_pool.h) are POSIX threads; glibc before 2.34
+# (manylinux2014) keeps them in libpthread.
+link_args = ["-pthread"]
+compile_args.append("-pthread")
 if os.name == "nt":
     compile_args = ["/Od"] if DEBUG else ["/O2"]
+    link_args = []
 
 MODULES = ["_blas", "_random", "_kernels", "_loops"]
 
@@ -40,6 +45,7 @@ extensions = [
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
                        ("CRBM_DEBUG_BUILD", "1" if DEBUG else "0")],
         extra_compile_args=compile_args,
+        extra_link_args=link_args,
     )
     for name in MODULES
 ]

@@ -8,6 +8,7 @@ downloader (``crbm.datasets``, loaded on first use).
 from pathlib import Path
 
 from crbm import evaluate, recipes
+from crbm.threads import get_num_threads, num_threads, set_num_threads
 from crbm._persist import ModelFileError
 from crbm.idx import IdxFormatError, binarize, load_mnist, read_idx, write_idx
 from crbm.rbm import RBM, DivergenceError
@@ -17,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "RBM", "DivergenceError", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
     "load_mnist", "binarize", "get_include", "evaluate", "recipes", "datasets", "__version__",
+    "get_num_threads", "set_num_threads", "num_threads",
 ]
 
 

@@ -16,7 +16,7 @@ from libc.stdint cimport uint64_t
 from libc.string cimport memcpy, memset
 
 from crbm._blas cimport NoTrans, Trans, axpy, gemm, gemv, ger
-from crbm._random cimport bernoulli
+from crbm._random cimport bernoulli, bernoulli_stream
 
 
 cdef extern from "_simd.h":
@@ -67,6 +67,26 @@ cdef extern from "_simd.h":
         Py_ssize_t width) noexcept nogil
 
 
+cdef extern from "_pool.h":
+    ctypedef void (*crbm_task)(void *context, int part, int parts) noexcept nogil
+    int pool_threads "crbm_pool_threads"
+    int set_threads "crbm_set_threads"(int n) nogil
+    void run_parts "crbm_run_parts"(crbm_task task, void *context, int parts) nogil
+    void pool_rest "crbm_pool_rest"() nogil
+
+
+def _set_num_threads(int n) -> int:
+    """Threads crbm's own loops may use (the caller's included); returns the
+    number now in use. See ``crbm.set_num_threads``."""
+    with nogil:
+        n = set_threads(n)
+    return n
+
+
+def _get_num_threads() -> int:
+    return pool_threads
+
+
 def _use_avx512(bint on) -> bool:
     """Turn off (or back on) the loops written separately for AVX-512
     (``crbm_add_scaled_rows``, ``crbm_nonzero_indices``), which otherwise run
@@ -103,9 +123,130 @@ cdef inline void sample_logits(bitgen_t *rng, floating *x, const floating *bias,
         sample_logits_f(key, x, bias, n, width)
 
 
+# Row-parallel steps of a minibatch: each splits its rows into one range
+# per thread (crbm_run_parts); a row is computed the same way, with the same
+# draws, whichever thread takes it, so results do not depend on the count.
+cdef enum:
+    JOB_PRODUCT          # out[r] = X[r] @ A by X[r]'s row index; then sigmoid(out[r] + bias)
+                         # unless bias is NULL
+    JOB_SAMPLE           # out[r, j] = u(key, r * width + j) < X[r, j]
+    JOB_WEIGHT_ROWS      # out[i] += sum of X[t, i] * A[t] over column i's rows t
+    JOB_DOTS_SIGMOID     # out[r] = sigmoid(X[r] @ A.T + bias)
+
+cdef struct RowsJob:
+    int kind
+    bint is_double
+    int n                # rows to split
+    int width            # of X
+    int out_width        # of out and A
+    const void *X
+    const void *A
+    const void *bias
+    void *out
+    const int *count     # row index of X (JOB_PRODUCT)
+    const int *idx
+    const int *tptr      # column index of X (JOB_WEIGHT_ROWS)
+    const int *tidx
+    uint64_t key         # JOB_SAMPLE's stream
+
+# Below this many multiply-adds (or samples) a step runs on the caller: the
+# hand-off to a worker costs a few microseconds.
+cdef Py_ssize_t PARALLEL_MIN_WORK = 1 << 20
+# Data denser than this goes to BLAS's threads, not crbm's: summing rows
+# costs in proportion to the density, gemm does not (MNIST, M=500, batch 100,
+# 2 threads: 0.097 s an epoch in crbm's threads against 0.146 in BLAS's at
+# density 0.19; 0.31 against 0.22 for dense data).
+cdef double PARALLEL_MAX_DENSITY = 0.45
+
+
+cdef inline void rows_part(floating *of_type, const RowsJob *job, int r0,
+                           int r1) noexcept nogil:
+    cdef const floating *X = <const floating *> job.X
+    cdef const floating *A = <const floating *> job.A
+    cdef const floating *bias = <const floating *> job.bias
+    cdef floating *out = <floating *> job.out
+    cdef Py_ssize_t width = job.width, out_width = job.out_width
+    cdef int r, i, block
+    if job.kind == JOB_PRODUCT:
+        for r in range(r0, r1):
+            memset(out + r * out_width, 0, out_width * sizeof(floating))
+            add_scaled_rows(out + r * out_width, A, job.idx + r * width, job.count[r],
+                            job.out_width, out_width, X + r * width, 1)
+        if bias != NULL:
+            sigmoid_bias(out + r0 * out_width, bias, r1 - r0, job.out_width)
+    elif job.kind == JOB_DOTS_SIGMOID:
+        # A (out_width x width) in blocks of rows that stay in L1 while each
+        # row of X is dotted with them: A is read from L2 or memory once.
+        block = job.out_width
+        if <Py_ssize_t> job.out_width * width * sizeof(floating) > 32 * 1024:
+            block = max(4, (8 * 1024) // (job.width * <int> sizeof(floating)))
+        i = 0
+        while i < job.out_width:
+            for r in range(r0, r1):
+                row_dots(out + r * out_width + i, A + i * width, X + r * width,
+                         min(block, job.out_width - i), job.width)
+            i += block
+        sigmoid_bias(out + r0 * out_width, bias, r1 - r0, job.out_width)
+    elif job.kind == JOB_SAMPLE:
+        bernoulli_stream(job.key, r0 * width, X + r0 * width, out + r0 * width,
+                         (r1 - r0) * width)
+    else:
+        for r in range(r0, r1):
+            if job.tptr[r + 1] > job.tptr[r]:
+                add_scaled_rows(out + r * out_width, A, job.tidx + job.tptr[r],
+                                job.tptr[r + 1] - job.tptr[r], job.out_width, out_width,
+                                X + r, width)
+
+
+cdef void rows_task(void *context, int part, int parts) noexcept nogil:
+    cdef const RowsJob *job = <const RowsJob *> context
+    cdef int r0 = <int> (<Py_ssize_t> job.n * part // parts)
+    cdef int r1 = <int> (<Py_ssize_t> job.n * (part + 1) // parts)
+    if r1 <= r0:
+        return
+    if job.is_double:
+        rows_part(<double *> NULL, job, r0, r1)
+    else:
+        rows_part(<float *> NULL, job, r0, r1)
+
+
+cdef inline void run_rows(RowsJob *job, Py_ssize_t work, int threads) noexcept nogil:
+    """Run ``job`` over its rows, split across up to ``threads`` of crbm's
+    threads when its ``work`` is worth it."""
+    cdef int parts = threads if work >= PARALLEL_MIN_WORK else 1
+    if parts > job.n:
+        parts = job.n
+    if parts <= 1:
+        rows_task(job, 0, 1)
+    else:
+        run_parts(rows_task, job, parts)
+
+
+cdef inline RowsJob rows_job(floating *of_type, int kind, int n, int width, int out_width,
+                             const floating *X, const floating *A, const floating *bias,
+                             floating *out) noexcept nogil:
+    cdef RowsJob job
+    memset(&job, 0, sizeof(RowsJob))
+    job.kind = kind
+    job.is_double = floating is double
+    job.n, job.width, job.out_width = n, width, out_width
+    job.X, job.A, job.bias, job.out = X, A, bias, out
+    return job
+
+
+cdef inline void sample_rows(bitgen_t *rng, const floating *P, floating *out,
+                             int n, int width, int threads) noexcept nogil:
+    """``bernoulli(rng, P, out, n * width)`` for n rows of ``width``: the same
+    draws, split across threads by rows."""
+    cdef RowsJob job = rows_job(out, JOB_SAMPLE, n, width, width, P, NULL, NULL, out)
+    job.key = rng.next_uint64(rng.state)
+    run_rows(&job, 4 * <Py_ssize_t> n * width, threads)
+
+
 cdef inline void blas_hidden_logits(const floating *V, int n, const floating *W,
                                     floating *PH, int N, int M) noexcept nogil:
     """``PH = V @ W`` in BLAS; ``V`` is n x N, ``PH`` n x M."""
+    pool_rest()
     if n == 1:
         gemv(Trans, N, M, 1, W, M, V, 1, 0, PH, 1)
     else:
@@ -124,28 +265,30 @@ cdef void visible_probabilities(const floating *H, int n, const floating *W,
                                 const floating *b, floating *PV,
                                 int N, int M) noexcept nogil:
     """``PV = sigmoid(H @ W.T + b)``; ``H`` is n x M, ``PV`` n x N."""
-    cdef int r, i, block
+    visible_probabilities_split(H, n, W, b, PV, N, M, False, 1)
+
+
+cdef inline void visible_probabilities_split(const floating *H, int n, const floating *W,
+                                             const floating *b, floating *PV, int N, int M,
+                                             bint own, int threads) noexcept nogil:
+    """``visible_probabilities``; with ``own``, in crbm's own dots split
+    across up to ``threads`` threads by rows of H."""
+    cdef RowsJob job = rows_job(PV, JOB_DOTS_SIGMOID, n, M, N, H, W, b, PV)
     if n == 1:
         gemv(NoTrans, N, M, 1, W, M, H, 1, 0, PV, 1)
-    elif n <= 16 and <Py_ssize_t> N * M * sizeof(floating) <= 512 * 1024:
-        # A few rows against a W that stays in L2: gemm would spend as long
-        # packing W on every call as multiplying (digits, M=100: 12.5 against
-        # 14.2 us a minibatch).
-        # A W larger than L1 in blocks of rows that stay there while every
-        # row of H is dotted with them: W is read from L2 once, not n times
-        # (MNIST, M=100, batch 10: 0.055 -> 0.051 s an epoch).
-        block = N
-        if <Py_ssize_t> N * M * sizeof(floating) > 32 * 1024:
-            block = max(4, (8 * 1024) // (M * <int> sizeof(floating)))
-        i = 0
-        while i < N:
-            for r in range(n):
-                row_dots(PV + <Py_ssize_t> r * N + i, W + <Py_ssize_t> i * M,
-                         H + <Py_ssize_t> r * M, min(block, N - i), M)
-            i += block
+        sigmoid_bias(PV, b, n, N)
+    elif own or (n <= 16 and <Py_ssize_t> N * M * sizeof(floating) <= 512 * 1024):
+        # crbm's dots, in blocks of W's rows (see rows_part). For a few rows
+        # against a W in L2, gemm would spend as long packing W on every
+        # call as multiplying (digits, M=100: 12.5 against 14.2 us a
+        # minibatch). For large batches (own) they run as fast per thread
+        # as single-threaded gemm (MNIST, M=500, batch 100) and split across
+        # crbm's threads with no BLAS threads to share the cores with.
+        run_rows(&job, <Py_ssize_t> n * N * M, threads)
     else:
+        pool_rest()
         gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, PV, N)
-    sigmoid_bias(PV, b, n, N)
+        sigmoid_bias(PV, b, n, N)
 
 
 cdef Py_ssize_t cd_sample_work_size(int N, int M) noexcept nogil:
@@ -383,34 +526,36 @@ cdef inline bint sparse_enough(Py_ssize_t count, Py_ssize_t size,
     return count <= max_density * size
 
 
-cdef inline void hidden_logits(const floating *V, int n, const floating *W,
-                               floating *PH, int N, int M, int *count, int *idx,
-                               double max_density) noexcept nogil:
-    """``PH = V @ W``; with an index (``count`` not NULL), first index V's
-    rows there (see ``index_rows``) and, when at most ``max_density`` of V
-    is nonzero, sum rows of W instead of calling BLAS."""
-    cdef Py_ssize_t nonzero
+cdef inline void hidden_activations(const floating *V, int n, const floating *W,
+                                    const floating *c, floating *PH, int N, int M,
+                                    int *count, int *idx, double max_density,
+                                    Py_ssize_t nonzero, int threads) noexcept nogil:
+    """``PH = V @ W``, then ``PH = sigmoid(PH + c)`` unless ``c`` is NULL.
+
+    With an index (``count`` not NULL), V's rows are first indexed there
+    (see ``index_rows``; ``nonzero`` >= 0 says they already are, with that
+    many nonzero entries) and, when at most ``max_density`` of V is
+    nonzero, the product sums rows of W, split with the sigmoid across up
+    to ``threads`` threads by rows; otherwise it is a BLAS call.
+    """
+    cdef RowsJob job
     if count != NULL:
-        nonzero = index_rows(V, n, N, count, idx)
+        if nonzero < 0:
+            nonzero = index_rows(V, n, N, count, idx)
         if sparse_enough(nonzero, <Py_ssize_t> n * N, max_density):
-            indexed_product(V, n, N, count, idx, nonzero, W, M, PH)
+            job = rows_job(PH, JOB_PRODUCT, n, N, M, V, W, c, PH)
+            job.count, job.idx = count, idx
+            run_rows(&job, nonzero * M, threads)
             return
     blas_hidden_logits(V, n, W, PH, N, M)
-
-
-cdef inline void hidden_probabilities_sparse(const floating *V, int n, const floating *W,
-                                             const floating *c, floating *PH, int N, int M,
-                                             int *count, int *idx,
-                                             double max_density) noexcept nogil:
-    """``hidden_probabilities`` with the product of ``hidden_logits``."""
-    hidden_logits(V, n, W, PH, N, M, count, idx, max_density)
-    sigmoid_bias(PH, c, n, M)
+    if c != NULL:
+        sigmoid_bias(PH, c, n, M)
 
 
 cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, int M,
                              floating lr, floating beta, floating *step_W,
                              const int *count, const int *idx, int *tptr, int *tidx,
-                             double max_density) noexcept nogil:
+                             double max_density, int threads) noexcept nogil:
     """``step_W = beta * step_W + lr * VV^T PP`` (VV rows x N, PP rows x M).
 
     Sparse form (``count``/``idx``, VV's row index, not NULL and at most
@@ -423,6 +568,7 @@ cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, 
     cdef Py_ssize_t size = <Py_ssize_t> rows * M, NM = <Py_ssize_t> N * M
     cdef Py_ssize_t t, nonzero = 0
     cdef int i
+    cdef RowsJob job
     if count != NULL:
         for i in range(rows):
             nonzero += count[i]
@@ -433,6 +579,7 @@ cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, 
         # minibatch; MNIST at 0.19, sums 0.067 against 0.075 s an epoch).
         max_density = min(max_density, GRADIENT_MAX_DENSITY)
     if count == NULL or not sparse_enough(nonzero, <Py_ssize_t> rows * N, max_density):
+        pool_rest()
         gemm(Trans, NoTrans, N, M, rows, lr, VV, N, PP, M, beta, step_W, M)
         return
     transpose_index(count, idx, rows, N, tptr, tidx)
@@ -443,10 +590,9 @@ cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, 
     elif beta != 1:
         for t in range(NM):
             step_W[t] *= beta
-    for i in range(N):
-        if tptr[i + 1] > tptr[i]:
-            add_scaled_rows(step_W + <Py_ssize_t> i * M, PP, tidx + tptr[i],
-                            tptr[i + 1] - tptr[i], M, M, VV + i, N)
+    job = rows_job(step_W, JOB_WEIGHT_ROWS, N, N, M, VV, PP, NULL, step_W)
+    job.tptr, job.tidx = tptr, tidx
+    run_rows(&job, nonzero * M, threads)
 
 
 cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
@@ -479,8 +625,9 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
     cdef floating beta = 1
     cdef floating *mu = offsets
     cdef floating *lam = offsets + N if s.centered else NULL
-    cdef Py_ssize_t i, j
-    cdef int step
+    cdef Py_ssize_t i, j, nonzero = -1
+    cdef int step, threads = 1
+    cdef bint own = False
     # Row index of VV = [V0; Vk] (the V0 rows, then the chains' current
     # states), and the column index the weight step builds from it.
     cdef int *count = NULL
@@ -497,31 +644,44 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
         chain_count = count + n
         chain_idx = idx + nN
     memcpy(VV, V0, nN * sizeof(floating))
-    hidden_probabilities_sparse(V0, n, W, c, PH0, N, M, count, idx, max_density)
+    if count != NULL:
+        nonzero = index_rows(V0, n, N, count, idx)
+        if (<Py_ssize_t> max(n, C) * N * M >= PARALLEL_MIN_WORK
+                and sparse_enough(nonzero, nN, min(max_density, PARALLEL_MAX_DENSITY))):
+            # A large minibatch of sparse data: every product in crbm's own
+            # loops (BLAS threads would compete with crbm's for the cores),
+            # split across its threads. The choice does not depend on the
+            # number of threads, so neither do the results.
+            own, threads = True, pool_threads
+            max_density = 1
+    hidden_activations(V0, n, W, c, PH0, N, M, count, idx, max_density, nonzero, threads)
     column_means(PH0, n, M, <floating> 1 / n, mean_h0)  # offsets follow p(h | v0)
     if persistent:
         if s.sampled_statistics:
-            bernoulli(rng, PH0, PH0, nM)
+            sample_rows(rng, PH0, PH0, n, M, threads)
         memcpy(V, chains, cN * sizeof(floating))
         for step in range(s.k):
-            hidden_probabilities_sparse(V, C, W, c, H, N, M, chain_count, chain_idx, max_density)
-            bernoulli(rng, H, H, cM)
-            visible_probabilities(H, C, W, b, V, N, M)
-            bernoulli(rng, V, V, cN)
+            hidden_activations(V, C, W, c, H, N, M, chain_count, chain_idx, max_density, -1,
+                               threads)
+            sample_rows(rng, H, H, C, M, threads)
+            visible_probabilities_split(H, C, W, b, V, N, M, own, threads)
+            sample_rows(rng, V, V, C, N, threads)
         memcpy(chains, V, cN * sizeof(floating))
-        hidden_probabilities_sparse(V, C, W, c, PH, N, M, chain_count, chain_idx, max_density)
+        hidden_activations(V, C, W, c, PH, N, M, chain_count, chain_idx, max_density, -1,
+                               threads)
     else:
-        bernoulli(rng, PH0, H, nM)
+        sample_rows(rng, PH0, H, n, M, threads)
         if s.sampled_statistics:
             memcpy(PH0, H, nM * sizeof(floating))
         for step in range(s.k):
-            visible_probabilities(H, n, W, b, V, N, M)
-            bernoulli(rng, V, V, nN)
-            hidden_probabilities_sparse(V, n, W, c, PH, N, M, chain_count, chain_idx, max_density)
+            visible_probabilities_split(H, n, W, b, V, N, M, own, threads)
+            sample_rows(rng, V, V, n, N, threads)
+            hidden_activations(V, n, W, c, PH, N, M, chain_count, chain_idx, max_density, -1,
+                               threads)
             if step + 1 < s.k:
-                bernoulli(rng, PH, H, nM)
+                sample_rows(rng, PH, H, n, M, threads)
     if s.sampled_statistics:
-        bernoulli(rng, PH, PH, cM)
+        sample_rows(rng, PH, PH, C, M, threads)
     column_means(V0, n, N, <floating> 1 / n, mean_v0)
     # From here on PH0 and PH are the positive and negative hidden statistics.
     if s.sampled_statistics:
@@ -550,11 +710,12 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
     elif needs_step_buffer(s):
         step_W, beta = mean_h0 + M, 0
     weight_step(VV, n + C, PP, N, M, lr, beta, step_W, count, idx, tptr, tidx,
-                max_density)
+                max_density, threads)
     if step_W == W:
         axpy(N, lr, dv, 1, b, 1)
         axpy(M, lr, dh, 1, c, 1)
         return
+    pool_rest()  # what follows may call multithreaded BLAS (ger, gemv)
     if s.weight_decay != 0:
         for i in range(N):
             axpy(M, -lr * <floating> s.weight_decay, W + i * M, 1, step_W + i * M, 1)
@@ -689,7 +850,8 @@ cdef void gibbs_sweep_sparse(bitgen_t *rng, floating *V, int n,
     results equal to rounding. ``index_work`` holds
     ``gibbs_index_work_size(n, N)`` ints.
     """
-    hidden_logits(V, n, W, H, N, M, index_work, index_work + n, max_density)
+    hidden_activations(V, n, W, <floating *> NULL, H, N, M, index_work, index_work + n,
+                       max_density, -1, 1)
     sample_logits(rng, H, c, n, M)
     gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, V, N)
     sample_logits(rng, V, b, n, N)

@@ -1,0 +1,202 @@
+/* crbm's worker threads: run a task split into parts, part 0 on the caller
+ * and the others on long-lived workers, and wait for all of them.
+ *
+ * A part is a fixed range of rows, computed by one thread in the same order
+ * whoever runs it, and random draws come from counter-based streams at
+ * offsets fixed by the row, so results do not depend on the thread count.
+ *
+ * Workers wait for work spinning briefly, then on a condition variable, so
+ * an idle pool costs no CPU (unlike OpenMP's default busy wait, which fought
+ * OpenBLAS's threads for the cores). They block every signal, so Python's
+ * handlers keep running on the main thread, and are forgotten in a forked
+ * child (pthread_atfork), which starts its own when it needs them. One
+ * caller uses the pool at a time; a second concurrent caller runs its parts
+ * itself, one after the other, with the same results.
+ *
+ * Without POSIX threads (MSVC) every part runs on the caller.
+ * Included by _kernels.pyx only: one pool per process.
+ */
+#ifndef CRBM_POOL_H
+#define CRBM_POOL_H
+
+typedef void (*crbm_task)(void *context, int part, int parts);
+
+#define CRBM_MAX_THREADS 64
+
+#if defined(_WIN32) && !defined(__MINGW32__)
+
+static int crbm_pool_threads = 1;
+static int crbm_set_threads(int n) { (void)n; return crbm_pool_threads; }
+static void crbm_pool_rest(void) {}
+static void crbm_run_parts(crbm_task task, void *context, int parts) {
+    for (int p = 0; p < parts; p++) task(context, p, parts);
+}
+
+#else
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Iterations of the spin before a wait sleeps: tens of microseconds, about
+   the gap between two parallel steps of one minibatch. */
+#define CRBM_SPIN 20000
+
+static struct {
+    pthread_mutex_t lock;       /* guards everything below but `generation` reads */
+    pthread_cond_t wake, done;
+    pthread_mutex_t user;       /* held by the caller using the pool */
+    int threads;                /* threads a task may use, the caller included */
+    int started;                /* workers running */
+    uint64_t generation;        /* bumped for each task */
+    int pending;                /* worker parts not yet finished */
+    crbm_task task;
+    void *context;
+    int parts;                  /* of the task */
+    int active;                 /* workers 1 .. active take parts 1 .. active */
+    int atfork;                 /* the fork handler is registered */
+    int resting;                /* workers should sleep, not spin, until the next task */
+} crbm_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
+               PTHREAD_MUTEX_INITIALIZER, 1, 0, 0, 0, NULL, NULL, 0, 0, 0, 0};
+
+/* A new worker's number and the generation it was started in (it owes
+   nothing to tasks up to that one). */
+typedef struct {
+    int id;
+    uint64_t seen;
+} crbm_worker_start;
+#define crbm_pool_threads (crbm_pool.threads)
+
+static inline void crbm_pause(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+static void *crbm_worker(void *arg) {
+    const int id = ((crbm_worker_start *)arg)->id;
+    uint64_t seen = ((crbm_worker_start *)arg)->seen;
+    sigset_t all;
+    free(arg);
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    for (;;) {
+        for (int i = 0; i < CRBM_SPIN &&
+                        __atomic_load_n(&crbm_pool.generation, __ATOMIC_ACQUIRE) == seen &&
+                        !__atomic_load_n(&crbm_pool.resting, __ATOMIC_RELAXED); i++)
+            crbm_pause();
+        pthread_mutex_lock(&crbm_pool.lock);
+        while (crbm_pool.generation == seen) pthread_cond_wait(&crbm_pool.wake, &crbm_pool.lock);
+        seen = crbm_pool.generation;
+        crbm_task task = crbm_pool.task;
+        void *context = crbm_pool.context;
+        const int parts = crbm_pool.parts, active = crbm_pool.active;
+        pthread_mutex_unlock(&crbm_pool.lock);
+        if (id > active) continue;
+        task(context, id, parts);
+        pthread_mutex_lock(&crbm_pool.lock);
+        if (__atomic_sub_fetch(&crbm_pool.pending, 1, __ATOMIC_RELEASE) == 0)
+            pthread_cond_signal(&crbm_pool.done);
+        pthread_mutex_unlock(&crbm_pool.lock);
+    }
+    return NULL;
+}
+
+/* In a forked child the workers are gone and the locks may be held by
+   threads that no longer exist: start over. */
+static void crbm_pool_after_fork(void) {
+    pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
+    crbm_pool.lock = fresh_lock;
+    crbm_pool.user = fresh_lock;
+    crbm_pool.wake = fresh_cond;
+    crbm_pool.done = fresh_cond;
+    crbm_pool.started = 0;
+    crbm_pool.pending = 0;
+}
+
+/* Use n threads (the caller included) from now on, 1 <= n <= CRBM_MAX_THREADS;
+   returns the number now in use. */
+static int crbm_set_threads(int n) {
+    n = n < 1 ? 1 : n > CRBM_MAX_THREADS ? CRBM_MAX_THREADS : n;
+    pthread_mutex_lock(&crbm_pool.user);
+    crbm_pool.threads = n;
+    pthread_mutex_unlock(&crbm_pool.user);
+    return n;
+}
+
+/* Tell spinning workers to sleep: the caller is about to run something
+   else that wants the cores, such as a multithreaded BLAS call. */
+static inline void crbm_pool_rest(void) {
+    __atomic_store_n(&crbm_pool.resting, 1, __ATOMIC_RELAXED);
+}
+
+/* Start workers up to number n - 1 (lock held); returns how many threads
+   there are, the caller included (not fewer than n unless a start failed). */
+static int crbm_start_workers(int n) {
+    if (!crbm_pool.atfork) {
+        pthread_atfork(NULL, NULL, crbm_pool_after_fork);
+        crbm_pool.atfork = 1;
+    }
+    while (crbm_pool.started < n - 1) {
+        pthread_t thread;
+        pthread_attr_t attr;
+        crbm_worker_start *start = malloc(sizeof *start);
+        if (start == NULL) break;
+        start->id = crbm_pool.started + 1;
+        start->seen = crbm_pool.generation;
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        int failed = pthread_create(&thread, &attr, crbm_worker, start);
+        pthread_attr_destroy(&attr);
+        if (failed) {
+            free(start);
+            break;
+        }
+        crbm_pool.started++;
+    }
+    return crbm_pool.started + 1;
+}
+
+/* task(context, p, parts) for every p < parts, at most crbm_pool_threads at
+   a time; returns when all are done. */
+static void crbm_run_parts(crbm_task task, void *context, int parts) {
+    int p = 1, workers;
+    if (parts <= 1 || crbm_pool.threads <= 1 || pthread_mutex_trylock(&crbm_pool.user) != 0) {
+        for (p = 0; p < parts; p++) task(context, p, parts);
+        return;
+    }
+    pthread_mutex_lock(&crbm_pool.lock);
+    const int wanted = parts < crbm_pool.threads ? parts : crbm_pool.threads;
+    const int running = crbm_start_workers(wanted);  /* more may run from an earlier call */
+    workers = (running < wanted ? running : wanted) - 1;
+    if (workers > 0) {
+        crbm_pool.task = task;
+        crbm_pool.context = context;
+        crbm_pool.parts = parts;
+        crbm_pool.active = workers;
+        crbm_pool.pending = workers;
+        __atomic_store_n(&crbm_pool.resting, 0, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&crbm_pool.generation, 1, __ATOMIC_RELEASE);
+        pthread_cond_broadcast(&crbm_pool.wake);
+    }
+    pthread_mutex_unlock(&crbm_pool.lock);
+    /* The caller takes part 0 and the parts no worker got. */
+    task(context, 0, parts);
+    for (p = workers + 1; p < parts; p++) task(context, p, parts);
+    if (workers > 0) {
+        for (int i = 0; i < CRBM_SPIN &&
+                        __atomic_load_n(&crbm_pool.pending, __ATOMIC_ACQUIRE) > 0; i++)
+            crbm_pause();
+        pthread_mutex_lock(&crbm_pool.lock);
+        while (crbm_pool.pending > 0) pthread_cond_wait(&crbm_pool.done, &crbm_pool.lock);
+        pthread_mutex_unlock(&crbm_pool.lock);
+    }
+    pthread_mutex_unlock(&crbm_pool.user);
+}
+
+#endif
+#endif /* CRBM_POOL_H */

@@ -1,0 +1,84 @@
+"""How many threads crbm's own loops use.
+
+Large minibatches of sparse data (MNIST-like: at most 0.45 of the visible
+values nonzero, batch x visible x hidden of 2**20 or more) are trained with
+every product in crbm's own loops, split by rows across its threads; other
+work leaves the threading to BLAS. Results do not depend on the number of
+threads: each row is computed the same way, with the same random draws,
+whichever thread takes it.
+
+The default is the number of CPUs this process may run on, or
+``$CRBM_NUM_THREADS`` when it is set when crbm is imported.
+"""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from crbm import _kernels
+
+__all__ = ["get_num_threads", "set_num_threads", "num_threads"]
+
+MAX_THREADS = 64
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def get_num_threads() -> int:
+    """The number of threads crbm's own loops use (the caller's included)."""
+    return _kernels._get_num_threads()
+
+
+def set_num_threads(n: int) -> int:
+    """Use ``n`` threads (1 to 64, the caller's included) from now on.
+
+    Returns the number in use, which is 1 where crbm was built without
+    POSIX threads (MSVC). Takes effect for the next minibatch; a call made
+    while another thread trains waits for the current step to finish.
+
+    Raises
+    ------
+    TypeError
+        If ``n`` is not an integer.
+    ValueError
+        If ``n`` is not between 1 and 64.
+    """
+    if isinstance(n, bool) or not isinstance(n, int):
+        raise TypeError(f"n must be an int, got {type(n).__name__}")
+    if not 1 <= n <= MAX_THREADS:
+        raise ValueError(f"n must be between 1 and {MAX_THREADS}, got {n}")
+    return _kernels._set_num_threads(n)
+
+
+@contextmanager
+def num_threads(n: int) -> Iterator[int]:
+    """Use ``n`` threads inside a ``with`` block, then go back to the
+    previous number; yields the number in use."""
+    previous = get_num_threads()
+    used = set_num_threads(n)
+    try:
+        yield used
+    finally:
+        set_num_threads(previous)
+
+
+def _default_threads() -> int:
+    value = os.environ.get("CRBM_NUM_THREADS", "").strip()
+    if value:
+        try:
+            n = int(value)
+        except ValueError:
+            raise ValueError(f"CRBM_NUM_THREADS must be an integer, got {value!r}") from None
+        if not 1 <= n <= MAX_THREADS:
+            raise ValueError(f"CRBM_NUM_THREADS must be between 1 and {MAX_THREADS}, got {n}")
+        return n
+    return min(_usable_cpus(), MAX_THREADS)
+
+
+set_num_threads(_default_threads())

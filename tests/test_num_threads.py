@@ -1,0 +1,180 @@
+"""crbm's own worker threads (crbm.set_num_threads): large minibatches of
+sparse data are split across them by rows, and the results must not depend
+on how many there are, in any setting; the pool survives fork and
+concurrent callers."""
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import crbm
+
+SETTINGS = [
+    {},
+    {"k": 2},
+    {"persistent": True, "n_chains": 60},
+    {"persistent": True, "n_chains": 150, "k": 2},
+    {"momentum": 0.5, "weight_decay": 0.001},
+    {"centering": True},
+    {"statistics": "states", "sparsity_cost": 0.1},
+]
+
+
+@pytest.fixture(scope="module")
+def digits(mnist_dir):
+    """400 binarised MNIST rows: about 0.19 of the values are 1."""
+    images, _ = crbm.load_mnist(mnist_dir, "t10k")
+    return crbm.binarize(images[:400])
+
+
+def untrained(N, M, dtype):
+    return crbm.RBM(N, M, dtype=dtype, random_state=3, init="normal")
+
+
+def train(data, threads, dtype=np.float32, M=64, batch_size=100, **options):
+    # 100 x 784 x 64 = 5.0e6 multiply-adds a product: large enough to split.
+    with crbm.num_threads(threads):
+        return untrained(data.shape[1], M, dtype).train(data, 0.1, 2, batch_size=batch_size,
+                                                        **options)
+
+
+def assert_same_model(a, b):
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.visible_bias, b.visible_bias)
+    np.testing.assert_array_equal(a.hidden_bias, b.hidden_bias)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("options", SETTINGS)
+def test_training_gives_the_same_bits_on_any_number_of_threads(digits, dtype, options):
+    one = train(digits, 1, dtype, **options)
+    assert np.abs(one.W - untrained(784, 64, dtype).W).max() > 0.005  # it learned
+    for threads in (3, 2):  # 2 after 3: more workers running than a step may use
+        assert_same_model(train(digits, threads, dtype, **options), one)
+
+
+def test_uneven_splits_give_the_same_bits(digits):
+    # 130-row batches (and a 10-row last one) over 3 threads: parts of
+    # different sizes; M=70 is no whole number of vectors.
+    one = train(digits, 1, M=70, batch_size=130)
+    assert_same_model(train(digits, 3, M=70, batch_size=130), one)
+
+
+def test_dense_data_and_small_batches_give_the_same_bits(digits):
+    # The paths that leave the threading to BLAS.
+    dense = np.random.default_rng(0).random((300, 784))
+    assert_same_model(train(dense, 2), train(dense, 1))
+    assert_same_model(train(digits, 2, batch_size=10), train(digits, 1, batch_size=10))
+
+
+def run_python(code, timeout=120):
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+                            capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+TRAIN_SNIPPET = """
+    import os, hashlib
+    import numpy as np
+    import crbm
+    data = (np.random.default_rng(0).random((300, 784)) < 0.2).astype(np.uint8)
+    def digest():
+        model = crbm.RBM(784, 64, dtype=np.float32, random_state=0, init="normal")
+        model.train(data, 0.05, 1, batch_size=100)
+        return hashlib.sha256(model.W.tobytes()).hexdigest()
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux's /proc")
+def test_two_threads_start_a_worker_and_one_does_not():
+    out = run_python(TRAIN_SNIPPET + """
+    tasks = lambda: len(os.listdir("/proc/self/task"))
+    crbm.set_num_threads(1)
+    before = tasks()
+    one = digest()
+    after_one = tasks()
+    crbm.set_num_threads(2)
+    two = digest()
+    print(after_one - before, tasks() - after_one, one == two)
+    """)
+    assert out.split() == ["0", "1", "True"]
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_trains_on_its_own_workers():
+    # The parent's workers do not exist in the child; the child must start
+    # its own instead of waiting forever for them.
+    out = run_python(TRAIN_SNIPPET + """
+    crbm.set_num_threads(2)
+    parent = digest()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write, digest().encode())
+        os._exit(0)
+    os.close(write)
+    child = os.read(read, 100).decode()
+    _, status = os.waitpid(pid, 0)
+    print(status, child == parent, digest() == parent)
+    """, timeout=60)
+    assert out.split() == ["0", "True", "True"]
+
+
+def test_concurrent_callers_get_the_results_of_one_at_a_time(digits):
+    # Several Python threads train their own models at once: one has the
+    # pool, the others run their parts themselves.
+    expected = [train(digits, 2, M=40 + i) for i in range(4)]
+    got = [None] * 4
+
+    def work(i):
+        got[i] = train(digits, 2, M=40 + i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for a, b in zip(got, expected):
+        assert_same_model(a, b)
+
+
+def test_num_threads_restores_the_previous_number():
+    previous = crbm.get_num_threads()
+    with pytest.raises(RuntimeError):
+        with crbm.num_threads(1) as used:
+            assert used == crbm.get_num_threads() == 1
+            raise RuntimeError
+    assert crbm.get_num_threads() == previous
+
+
+@pytest.mark.parametrize("bad,error", [(0, ValueError), (65, ValueError), (-1, ValueError),
+                                       (2.0, TypeError), (True, TypeError), ("2", TypeError)])
+def test_bad_thread_counts_are_refused_and_change_nothing(bad, error):
+    previous = crbm.get_num_threads()
+    with pytest.raises(error, match="n must"):
+        crbm.set_num_threads(bad)
+    assert crbm.get_num_threads() == previous
+
+
+@pytest.mark.parametrize("value,expected", [("1", "1"), ("3", "3"), ("", None)])
+def test_crbm_num_threads_sets_the_default(value, expected):
+    env = dict(os.environ, CRBM_NUM_THREADS=value)
+    result = subprocess.run([sys.executable, "-c", "import crbm; print(crbm.get_num_threads())"],
+                            capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert result.stdout.strip() == (expected or str(min(usable, 64)))
+
+
+@pytest.mark.parametrize("value", ["two", "0", "100"])
+def test_a_bad_crbm_num_threads_is_reported_on_import(value):
+    env = dict(os.environ, CRBM_NUM_THREADS=value)
+    result = subprocess.run([sys.executable, "-c", "import crbm"], capture_output=True,
+                            text=True, env=env, timeout=60)
+    assert result.returncode != 0
+    assert "CRBM_NUM_THREADS must be" in result.stderr

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator, Optional
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 import crbm
 
@@ -26,6 +28,13 @@ def mnist_rows(directory: Path, n: int) -> np.ndarray:
     """The first ``n`` binarised t10k images as uint8 rows."""
     images, _ = crbm.load_mnist(directory, split="t10k")
     return crbm.binarize(images[:n])
+
+
+@contextlib.contextmanager
+def threads(n: Optional[int]) -> Iterator[None]:
+    """Limit BLAS and crbm's own loops to ``n`` threads each (None: no limit)."""
+    with threadpool_limits(n, user_api="blas"), crbm.num_threads(n or crbm.get_num_threads()):
+        yield
 
 
 def median_time(fn: Callable[[], object], repeats: int) -> float:

@@ -8,19 +8,19 @@ chain the floor is memory: a sweep must read the rows of W that the active
 visible units pick and the columns the active hidden units pick, and the
 "read floor" is that fraction of W (the chains' mean activity) times the
 time of a dense W.T @ x, the fastest way to stream all of W. Also shown:
-crbm with BLAS limited to one thread, for the two-core speed-up.
+crbm with BLAS (and crbm's own loops) limited to one thread, for the
+two-core speed-up.
 
     python benchmarks/bench_sample.py [--repeats 5]
 """
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 import crbm
 from crbm import reference
 
-from _common import median_time, mnist_rows, parser, table
+from _common import median_time, mnist_rows, parser, table, threads
 
 M = 500
 CHAINS_AND_STEPS = [(1, 2000), (100, 100), (1000, 10)]
@@ -59,7 +59,7 @@ def main() -> None:
         for n_chains, n_steps in CHAINS_AND_STEPS:
             work = n_chains * n_steps
             t_crbm = median_time(lambda: model.generate(n_chains, n_steps=n_steps), args.repeats)
-            with threadpool_limits(1):
+            with threads(1):
                 t_one = median_time(lambda: model.generate(n_chains, n_steps=n_steps), args.repeats)
             rng = np.random.default_rng(0)
             t_numpy = median_time(lambda: reference.generate(rng, W, b, c, n_chains, n_steps,

@@ -17,10 +17,11 @@ scikit-learn's default minibatch of 10 rows and batch_size PCD chains:
 
 "crbm.RBM.train" times crbm's own interface with the same settings
 (persistent=True, n_chains=batch_size): the estimator adds nothing to it.
-BLAS runs on ``--blas-threads`` threads (default 1) for both: products of
-10-row minibatches gain nothing from a second thread, and on a machine
-whose other cores are busy, OpenBLAS threads waiting for each other make
-both estimators several times slower (``--blas-threads 0``: no limit).
+BLAS (and crbm's own loops) run on ``--threads`` threads (default 1) for
+both: products of 10-row minibatches gain little from a second thread, and
+on a machine whose other cores are busy, OpenBLAS threads waiting for each
+other make both estimators several times slower (``--threads 0``: no
+limit).
 
     python benchmarks/bench_sklearn.py [--repeats 3] [--seeds 3] [--mnist-iter 3]
 """
@@ -31,7 +32,6 @@ import warnings
 
 import numpy as np
 from scipy.ndimage import convolve
-from threadpoolctl import threadpool_limits
 from sklearn import datasets
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -41,7 +41,7 @@ from sklearn.preprocessing import minmax_scale
 import crbm
 from crbm.sklearn import BernoulliRBM
 
-from _common import median_time, mnist_rows, parser, table
+from _common import median_time, mnist_rows, parser, table, threads
 
 
 def nudged_digits() -> list:
@@ -109,10 +109,11 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--seeds", type=int, default=3, help="seeds for the digits accuracy")
     p.add_argument("--mnist-iter", type=int, default=3, help="passes over MNIST")
-    p.add_argument("--blas-threads", type=int, default=1, help="BLAS threads (0: no limit)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="BLAS's and crbm's threads (0: no limit)")
     p.set_defaults(repeats=3)
     args = p.parse_args()
-    with threadpool_limits(args.blas_threads or None, user_api="blas"):
+    with threads(args.threads or None):
         run(args)
 
 
@@ -136,9 +137,8 @@ def run(args) -> None:
                for name, cls in [("crbm.sklearn", BernoulliRBM), ("scikit-learn", SklearnRBM)]}
     rows += report("MNIST 8000x784, 256 hidden", train, params, times, quality)
 
-    threads = args.blas_threads or "all"
     print(f"fit time, median of {args.repeats}; minibatches of 10 rows; float32; "
-          f"BLAS threads: {threads}")
+          f"threads: {args.threads or 'all'}")
     print(table(["case", "fit", "seconds", "us/minibatch", "speed-up", "quality"], rows))
 
 

@@ -5,19 +5,20 @@ five matrix products of minibatch CD-1 alone (three for the phases, two for
 the gradient: about 10 N M flops per sample), timed with numpy on the same
 shapes: no sigmoid, no random numbers, no bias updates. The numpy baseline
 samples from numpy's own uniform stream. "2 threads vs 1" is crbm's time
-with BLAS limited to one thread over its time with both cores.
+with BLAS and crbm's own loops limited to one thread over its time with
+both cores (crbm splits large minibatches of sparse data across its own
+threads, see ``crbm.set_num_threads``).
 
     python benchmarks/bench_train.py [--repeats 5]
 """
 from __future__ import annotations
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 
 import crbm
 from crbm import reference
 
-from _common import median_time, mnist_rows, parser, table
+from _common import median_time, mnist_rows, parser, table, threads
 
 N_IMAGES = 8000
 CONFIGS = [(500, 100), (100, 10)]  # (hidden units, batch size)
@@ -59,7 +60,7 @@ def main() -> None:
                                 sampler=reference.numpy_bernoulli)
 
             t_crbm = median_time(run_crbm, args.repeats)
-            with threadpool_limits(1):
+            with threads(1):
                 t_one_thread = median_time(run_crbm, args.repeats)
             t_numpy = median_time(run_numpy, args.repeats)
             t_floor = median_time(lambda: gemm_floor(data_f, W0, batch), args.repeats)

@@ -71,8 +71,10 @@ def test_dense_data_and_small_batches_give_the_same_bits(digits):
     assert_same_model(train(digits, 2, batch_size=10), train(digits, 1, batch_size=10))
 
 
-def run_python(code, timeout=120):
-    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)],
+def run_python(code, cwd, env=None, timeout=120):
+    """Run ``code`` in a fresh interpreter, away from the source tree (which
+    would shadow the installed crbm); returns its standard output."""
+    result = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=env,
                             capture_output=True, text=True, timeout=timeout)
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -91,7 +93,7 @@ TRAIN_SNIPPET = """
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux's /proc")
-def test_two_threads_start_a_worker_and_one_does_not():
+def test_two_threads_start_a_worker_and_one_does_not(tmp_path):
     out = run_python(TRAIN_SNIPPET + """
     tasks = lambda: len(os.listdir("/proc/self/task"))
     crbm.set_num_threads(1)
@@ -101,12 +103,12 @@ def test_two_threads_start_a_worker_and_one_does_not():
     crbm.set_num_threads(2)
     two = digest()
     print(after_one - before, tasks() - after_one, one == two)
-    """)
+    """, tmp_path)
     assert out.split() == ["0", "1", "True"]
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_forked_child_trains_on_its_own_workers():
+def test_a_forked_child_trains_on_its_own_workers(tmp_path):
     # The parent's workers do not exist in the child; the child must start
     # its own instead of waiting forever for them.
     out = run_python(TRAIN_SNIPPET + """
@@ -121,7 +123,7 @@ def test_a_forked_child_trains_on_its_own_workers():
     child = os.read(read, 100).decode()
     _, status = os.waitpid(pid, 0)
     print(status, child == parent, digest() == parent)
-    """, timeout=60)
+    """, tmp_path, timeout=60)
     assert out.split() == ["0", "True", "True"]
 
 
@@ -162,19 +164,17 @@ def test_bad_thread_counts_are_refused_and_change_nothing(bad, error):
 
 
 @pytest.mark.parametrize("value,expected", [("1", "1"), ("3", "3"), ("", None)])
-def test_crbm_num_threads_sets_the_default(value, expected):
-    env = dict(os.environ, CRBM_NUM_THREADS=value)
-    result = subprocess.run([sys.executable, "-c", "import crbm; print(crbm.get_num_threads())"],
-                            capture_output=True, text=True, env=env, timeout=60)
-    assert result.returncode == 0, result.stderr
+def test_crbm_num_threads_sets_the_default(value, expected, tmp_path):
+    out = run_python("import crbm; print(crbm.get_num_threads())", tmp_path,
+                     env=dict(os.environ, CRBM_NUM_THREADS=value))
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    assert result.stdout.strip() == (expected or str(min(usable, 64)))
+    assert out.strip() == (expected or str(min(usable, 64)))
 
 
 @pytest.mark.parametrize("value", ["two", "0", "100"])
-def test_a_bad_crbm_num_threads_is_reported_on_import(value):
+def test_a_bad_crbm_num_threads_is_reported_on_import(value, tmp_path):
     env = dict(os.environ, CRBM_NUM_THREADS=value)
     result = subprocess.run([sys.executable, "-c", "import crbm"], capture_output=True,
-                            text=True, env=env, timeout=60)
+                            text=True, env=env, cwd=tmp_path, timeout=60)
     assert result.returncode != 0
     assert "CRBM_NUM_THREADS must be" in result.stderr

@@ -257,12 +257,14 @@ CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float, crbm_vf)
 /* out[i] = sum_j A[i * stride + j] * x[j] for i < n_rows, j < width: a
    matrix-vector product on a row-major A, for the small sizes where BLAS's
    call and threading overhead dominate. With GCC or clang (and width at
-   least one vector), four rows at a time are dotted with x in 32-byte
-   vectors, x loaded once for the four; the columns past the last full
-   vector are covered by one more vector ending at the row's end, dotted
-   with a copy of x's last vector whose lanes already counted are zero (no
-   scalar tail, no read past the row). Each sum is then reduced by halves.
-   Elsewhere, a plain loop. */
+   least one vector), four rows at a time are dotted with x in 64-byte
+   vectors, x loaded once for the four, and the last n_rows % 4 rows one at
+   a time in the same order, so a row's result does not depend on where a
+   block of rows starts; the columns past the last full vector are covered
+   by one more vector ending at the row's end, dotted with a copy of x's
+   last vector whose lanes already counted are zero (no scalar tail, no
+   read past the row). Each sum is then reduced by halves. Elsewhere, a
+   plain loop. */
 #if defined(__GNUC__) || defined(__clang__)
 #define CRBM_ROW_DOTS_VECTORS(T, V, HSUM)                                                     \
     enum { L = 64 / sizeof(T) };                                                          \
@@ -287,6 +289,18 @@ CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float, crbm_vf)
             }                                                                             \
             out[i] = HSUM(&a0); out[i + 1] = HSUM(&a1);                                   \
             out[i + 2] = HSUM(&a2); out[i + 3] = HSUM(&a3);                               \
+        }                                                                                 \
+        for (; i < n_rows; i++) { /* the last rows alone, summed the same way */          \
+            const T *r0 = A + i * stride;                                                 \
+            V a0, xv, w0;                                                                 \
+            memcpy(&w0, r0 + last, 64);                                                   \
+            a0 = w0 * xt;                                                                 \
+            for (ptrdiff_t j = 0; j < full; j += L) {                                     \
+                memcpy(&xv, x + j, 64);                                                   \
+                memcpy(&w0, r0 + j, 64);                                                  \
+                a0 += w0 * xv;                                                            \
+            }                                                                             \
+            out[i] = HSUM(&a0);                                                           \
         }                                                                                 \
     }
 /* The sum of a vector's lanes: halves added until 16 bytes are left (each

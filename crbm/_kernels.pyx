@@ -148,6 +148,7 @@ cdef struct RowsJob:
     const int *tptr      # column index of X (JOB_WEIGHT_ROWS)
     const int *tidx
     uint64_t key         # JOB_SAMPLE's stream
+    bint binary          # X holds only 0s and 1s: sum rows without scaling them
 
 # Below this many multiply-adds (or samples) a step runs on the caller: the
 # hand-off to a worker costs a few microseconds.
@@ -171,7 +172,7 @@ cdef inline void rows_part(floating *of_type, const RowsJob *job, int r0,
         for r in range(r0, r1):
             memset(out + r * out_width, 0, out_width * sizeof(floating))
             add_scaled_rows(out + r * out_width, A, job.idx + r * width, job.count[r],
-                            job.out_width, out_width, X + r * width, 1)
+                            job.out_width, out_width, NULL if job.binary else X + r * width, 1)
         if bias != NULL:
             sigmoid_bias(out + r0 * out_width, bias, r1 - r0, job.out_width)
     elif job.kind == JOB_DOTS_SIGMOID:
@@ -195,7 +196,7 @@ cdef inline void rows_part(floating *of_type, const RowsJob *job, int r0,
             if job.tptr[r + 1] > job.tptr[r]:
                 add_scaled_rows(out + r * out_width, A, job.tidx + job.tptr[r],
                                 job.tptr[r + 1] - job.tptr[r], job.out_width, out_width,
-                                X + r, width)
+                                NULL if job.binary else X + r, width)
 
 
 cdef void rows_task(void *context, int part, int parts) noexcept nogil:
@@ -455,7 +456,8 @@ cdef inline void add_scaled_rows(floating *out, const floating *A, const int *ro
                                  int n_rows, int width, Py_ssize_t stride,
                                  const floating *x, Py_ssize_t x_stride) noexcept nogil:
     """``out[:width] += sum_t x[rows[t] * x_stride] * A[rows[t], :width]``
-    (``A`` row-major with rows ``stride`` apart)."""
+    (``A`` row-major with rows ``stride`` apart); ``x`` NULL takes every
+    scale as 1 (the same sums, without the multiplies)."""
     if floating is double:
         add_scaled_rows_d(out, A, rows, n_rows, width, stride, x, x_stride)
     else:
@@ -474,6 +476,18 @@ cdef inline Py_ssize_t index_rows(const floating *X, int n, int width,
                                    idx + <Py_ssize_t> r * width)
         total += count[r]
     return total
+
+
+cdef inline bint indexed_values_are_one(const floating *X, int n, int width,
+                                       const int *count, const int *idx) noexcept nogil:
+    """Whether every nonzero entry of X (indexed by ``index_rows``) is 1."""
+    cdef int r, t, other = 0
+    cdef const int *row
+    for r in range(n):
+        row = idx + <Py_ssize_t> r * width
+        for t in range(count[r]):
+            other += X[<Py_ssize_t> r * width + row[t]] != 1
+    return other == 0
 
 
 cdef inline void transpose_index(const int *count, const int *idx, int n, int width,
@@ -501,23 +515,6 @@ cdef inline void transpose_index(const int *count, const int *idx, int n, int wi
     tptr[0] = 0
 
 
-cdef inline void indexed_product(const floating *X, int n, int width,
-                                 const int *count, const int *idx, Py_ssize_t nonzero,
-                                 const floating *A, int out_width,
-                                 floating *out) noexcept nogil:
-    """``out = X @ A`` (X n x width, A width x out_width) from X's row index
-    (``nonzero`` entries in all): each output row is the sum of the rows of
-    A its nonzero entries pick, each times that entry (for 0/1 rows: a sum
-    of rows)."""
-    cdef int r
-    cdef floating *o
-    for r in range(n):
-        o = out + <Py_ssize_t> r * out_width
-        memset(o, 0, out_width * sizeof(floating))
-        add_scaled_rows(o, A, idx + <Py_ssize_t> r * width, count[r], out_width, out_width,
-                        X + <Py_ssize_t> r * width, 1)
-
-
 # The weight step's sparse form goes up to this density at most.
 cdef double GRADIENT_MAX_DENSITY = 0.3
 
@@ -530,14 +527,15 @@ cdef inline bint sparse_enough(Py_ssize_t count, Py_ssize_t size,
 cdef inline void hidden_activations(const floating *V, int n, const floating *W,
                                     const floating *c, floating *PH, int N, int M,
                                     int *count, int *idx, double max_density,
-                                    Py_ssize_t nonzero, int threads) noexcept nogil:
+                                    Py_ssize_t nonzero, bint binary, int threads) noexcept nogil:
     """``PH = V @ W``, then ``PH = sigmoid(PH + c)`` unless ``c`` is NULL.
 
     With an index (``count`` not NULL), V's rows are first indexed there
     (see ``index_rows``; ``nonzero`` >= 0 says they already are, with that
     many nonzero entries) and, when at most ``max_density`` of V is
-    nonzero, the product sums rows of W, split with the sigmoid across up
-    to ``threads`` threads by rows; otherwise it is a BLAS call.
+    nonzero, the product sums rows of W (unscaled if V is ``binary``),
+    split with the sigmoid across up to ``threads`` threads by rows;
+    otherwise it is a BLAS call.
     """
     cdef RowsJob job
     if count != NULL:
@@ -545,7 +543,7 @@ cdef inline void hidden_activations(const floating *V, int n, const floating *W,
             nonzero = index_rows(V, n, N, count, idx)
         if sparse_enough(nonzero, <Py_ssize_t> n * N, max_density):
             job = rows_job(PH, JOB_PRODUCT, n, N, M, V, W, c, PH)
-            job.count, job.idx = count, idx
+            job.count, job.idx, job.binary = count, idx, binary
             run_rows(&job, nonzero * M, threads)
             return
     blas_hidden_logits(V, n, W, PH, N, M)
@@ -556,7 +554,7 @@ cdef inline void hidden_activations(const floating *V, int n, const floating *W,
 cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, int M,
                              floating lr, floating beta, floating *step_W,
                              const int *count, const int *idx, int *tptr, int *tidx,
-                             double max_density, int threads) noexcept nogil:
+                             double max_density, bint binary, int threads) noexcept nogil:
     """``step_W = beta * step_W + lr * VV^T PP`` (VV rows x N, PP rows x M).
 
     Sparse form (``count``/``idx``, VV's row index, not NULL and at most
@@ -592,7 +590,7 @@ cdef inline void weight_step(const floating *VV, int rows, floating *PP, int N, 
         for t in range(NM):
             step_W[t] *= beta
     job = rows_job(step_W, JOB_WEIGHT_ROWS, N, N, M, VV, PP, NULL, step_W)
-    job.tptr, job.tidx = tptr, tidx
+    job.tptr, job.tidx, job.binary = tptr, tidx, binary
     run_rows(&job, nonzero * M, threads)
 
 
@@ -628,7 +626,7 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
     cdef floating *lam = offsets + N if s.centered else NULL
     cdef Py_ssize_t i, j, nonzero = -1
     cdef int step, threads = 1
-    cdef bint own = False
+    cdef bint own = False, binary = False  # binary: V0 (like the chains) is all 0/1
     # Row index of VV = [V0; Vk] (the V0 rows, then the chains' current
     # states), and the column index the weight step builds from it.
     cdef int *count = NULL
@@ -647,6 +645,7 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
     memcpy(VV, V0, nN * sizeof(floating))
     if count != NULL:
         nonzero = index_rows(V0, n, N, count, idx)
+        binary = indexed_values_are_one(V0, n, N, count, idx)
         if (<Py_ssize_t> max(n, C) * N * M >= PARALLEL_MIN_WORK
                 and sparse_enough(nonzero, nN, min(max_density, PARALLEL_MAX_DENSITY))):
             # A large minibatch of sparse data: every product in crbm's own
@@ -655,7 +654,8 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
             # number of threads, so neither do the results.
             own, threads = True, pool_threads
             max_density = 1
-    hidden_activations(V0, n, W, c, PH0, N, M, count, idx, max_density, nonzero, threads)
+    hidden_activations(V0, n, W, c, PH0, N, M, count, idx, max_density, nonzero, binary,
+                       threads)
     column_means(PH0, n, M, <floating> 1 / n, mean_h0)  # offsets follow p(h | v0)
     if persistent:
         if s.sampled_statistics:
@@ -663,13 +663,13 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
         memcpy(V, chains, cN * sizeof(floating))
         for step in range(s.k):
             hidden_activations(V, C, W, c, H, N, M, chain_count, chain_idx, max_density, -1,
-                               threads)
+                               True, threads)
             sample_rows(rng, H, H, C, M, threads)
             visible_probabilities_split(H, C, W, b, V, N, M, own, threads)
             sample_rows(rng, V, V, C, N, threads)
         memcpy(chains, V, cN * sizeof(floating))
         hidden_activations(V, C, W, c, PH, N, M, chain_count, chain_idx, max_density, -1,
-                               threads)
+                               True, threads)
     else:
         sample_rows(rng, PH0, H, n, M, threads)
         if s.sampled_statistics:
@@ -678,7 +678,7 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
             visible_probabilities_split(H, n, W, b, V, N, M, own, threads)
             sample_rows(rng, V, V, n, N, threads)
             hidden_activations(V, n, W, c, PH, N, M, chain_count, chain_idx, max_density, -1,
-                               threads)
+                               True, threads)
             if step + 1 < s.k:
                 sample_rows(rng, PH, H, n, M, threads)
     if s.sampled_statistics:
@@ -711,7 +711,7 @@ cdef inline void cd_batch_step(bitgen_t *rng, const floating *V0, int n,
     elif needs_step_buffer(s):
         step_W, beta = mean_h0 + M, 0
     weight_step(VV, n + C, PP, N, M, lr, beta, step_W, count, idx, tptr, tidx,
-                max_density, threads)
+                max_density, binary, threads)
     if step_W == W:
         axpy(N, lr, dv, 1, b, 1)
         axpy(M, lr, dh, 1, c, 1)
@@ -852,7 +852,7 @@ cdef void gibbs_sweep_sparse(bitgen_t *rng, floating *V, int n,
     ``gibbs_index_work_size(n, N)`` ints.
     """
     hidden_activations(V, n, W, <floating *> NULL, H, N, M, index_work, index_work + n,
-                       max_density, -1, 1)
+                       max_density, -1, True, 1)
     sample_logits(rng, H, c, n, M)
     gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, V, N)
     sample_logits(rng, V, b, n, N)

@@ -231,7 +231,11 @@ typedef double crbm_vd64 __attribute__((vector_size(64), aligned(8)));
     TARGET static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,               \
                             const int *rows, int n_rows, ptrdiff_t width,                 \
                             ptrdiff_t stride, const T *x, ptrdiff_t x_stride) {           \
-        CRBM_ADD_ROWS_BODY(T, V, CRBM_X_SCALE, CRBM_ADD_ROWS_CHUNKS)                      \
+        if (x == NULL) { /* every scale 1: no multiplies, the same sums */                \
+            CRBM_ADD_ROWS_BODY(T, V, CRBM_UNIT_SCALE, CRBM_ADD_ROWS_CHUNKS)               \
+        } else {                                                                          \
+            CRBM_ADD_ROWS_BODY(T, V, CRBM_X_SCALE, CRBM_ADD_ROWS_CHUNKS)                  \
+        }                                                                                 \
     }
 #ifdef CRBM_V4
 /* AVX-512 gets its own copy in 64-byte vectors (half the instructions of

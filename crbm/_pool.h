@@ -7,13 +7,13 @@
  *
  * Workers wait for work spinning briefly, then on a condition variable, so
  * an idle pool costs no CPU (unlike OpenMP's default busy wait, which fought
- * OpenBLAS's threads for the cores). They block every signal, so Python's
- * handlers keep running on the main thread, and are forgotten in a forked
- * child (pthread_atfork), which starts its own when it needs them. One
- * caller uses the pool at a time; a second concurrent caller runs its parts
- * itself, one after the other, with the same results.
+ * OpenBLAS's threads for the cores). They block asynchronous signals, so
+ * Python's handlers keep running on its own threads, and are forgotten in
+ * a forked child (pthread_atfork), which starts its own when it needs them.
+ * One caller uses the pool at a time; a second concurrent caller runs its
+ * parts itself, one after the other, with the same results.
  *
- * Without POSIX threads (MSVC) every part runs on the caller.
+ * On Windows every part runs on the caller.
  * Included by _kernels.pyx only: one pool per process.
  */
 #ifndef CRBM_POOL_H
@@ -23,7 +23,7 @@ typedef void (*crbm_task)(void *context, int part, int parts);
 
 #define CRBM_MAX_THREADS 64
 
-#if defined(_WIN32) && !defined(__MINGW32__)
+#if defined(_WIN32)
 
 static int crbm_pool_threads = 1;
 static int crbm_set_threads(int n) { (void)n; return crbm_pool_threads; }
@@ -35,13 +35,17 @@ static void crbm_run_parts(crbm_task task, void *context, int parts) {
 #else
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 
-/* Iterations of the spin before a wait sleeps: tens of microseconds, about
-   the gap between two parallel steps of one minibatch. */
+/* Iterations of the spin before a wait sleeps (about half a millisecond
+   here, longer than the gap between two parallel steps of a minibatch);
+   every CRBM_SPIN_YIELD of them the spinner yields, so that with more
+   threads than cores the thread it waits for gets one. */
 #define CRBM_SPIN 20000
+#define CRBM_SPIN_YIELD 256
 
 static struct {
     pthread_mutex_t lock;       /* guards everything below but `generation` reads */
@@ -55,10 +59,9 @@ static struct {
     void *context;
     int parts;                  /* of the task */
     int active;                 /* workers 1 .. active take parts 1 .. active */
-    int atfork;                 /* the fork handler is registered */
     int resting;                /* workers should sleep, not spin, until the next task */
 } crbm_pool = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, PTHREAD_COND_INITIALIZER,
-               PTHREAD_MUTEX_INITIALIZER, 1, 0, 0, 0, NULL, NULL, 0, 0, 0, 0};
+               PTHREAD_MUTEX_INITIALIZER, 1, 0, 0, 0, NULL, NULL, 0, 0, 0};
 
 /* A new worker's number and the generation it was started in (it owes
    nothing to tasks up to that one). */
@@ -66,9 +69,13 @@ typedef struct {
     int id;
     uint64_t seen;
 } crbm_worker_start;
-#define crbm_pool_threads (crbm_pool.threads)
+#define crbm_pool_threads (__atomic_load_n(&crbm_pool.threads, __ATOMIC_RELAXED))
 
-static inline void crbm_pause(void) {
+static inline void crbm_pause(int i) {
+    if (i % CRBM_SPIN_YIELD == CRBM_SPIN_YIELD - 1) {
+        sched_yield();
+        return;
+    }
 #if defined(__x86_64__) || defined(__i386__)
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
@@ -79,15 +86,12 @@ static inline void crbm_pause(void) {
 static void *crbm_worker(void *arg) {
     const int id = ((crbm_worker_start *)arg)->id;
     uint64_t seen = ((crbm_worker_start *)arg)->seen;
-    sigset_t all;
     free(arg);
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
     for (;;) {
         for (int i = 0; i < CRBM_SPIN &&
                         __atomic_load_n(&crbm_pool.generation, __ATOMIC_ACQUIRE) == seen &&
                         !__atomic_load_n(&crbm_pool.resting, __ATOMIC_RELAXED); i++)
-            crbm_pause();
+            crbm_pause(i);
         pthread_mutex_lock(&crbm_pool.lock);
         while (crbm_pool.generation == seen) pthread_cond_wait(&crbm_pool.wake, &crbm_pool.lock);
         seen = crbm_pool.generation;
@@ -105,9 +109,19 @@ static void *crbm_worker(void *arg) {
     return NULL;
 }
 
-/* In a forked child the workers are gone and the locks may be held by
-   threads that no longer exist: start over. */
-static void crbm_pool_after_fork(void) {
+/* fork: the parent holds both locks across it, so no task is half-posted
+   and no lock is held by a thread the child lacks; the child, whose
+   workers are gone, starts over with fresh locks and starts its own
+   workers when it needs them. */
+static void crbm_pool_before_fork(void) {
+    pthread_mutex_lock(&crbm_pool.user);
+    pthread_mutex_lock(&crbm_pool.lock);
+}
+static void crbm_pool_after_fork_parent(void) {
+    pthread_mutex_unlock(&crbm_pool.lock);
+    pthread_mutex_unlock(&crbm_pool.user);
+}
+static void crbm_pool_after_fork_child(void) {
     pthread_mutex_t fresh_lock = PTHREAD_MUTEX_INITIALIZER;
     pthread_cond_t fresh_cond = PTHREAD_COND_INITIALIZER;
     crbm_pool.lock = fresh_lock;
@@ -117,13 +131,22 @@ static void crbm_pool_after_fork(void) {
     crbm_pool.started = 0;
     crbm_pool.pending = 0;
 }
+static pthread_once_t crbm_pool_once = PTHREAD_ONCE_INIT;
+static int crbm_pool_forkable;  /* the fork handlers are registered */
+static void crbm_pool_register_fork(void) {
+    crbm_pool_forkable = pthread_atfork(crbm_pool_before_fork, crbm_pool_after_fork_parent,
+                                        crbm_pool_after_fork_child) == 0;
+}
 
 /* Use n threads (the caller included) from now on, 1 <= n <= CRBM_MAX_THREADS;
-   returns the number now in use. */
+   returns the number now in use: 1 if the fork handlers could not be
+   registered, since a child could then inherit a held lock. */
 static int crbm_set_threads(int n) {
+    pthread_once(&crbm_pool_once, crbm_pool_register_fork);
     n = n < 1 ? 1 : n > CRBM_MAX_THREADS ? CRBM_MAX_THREADS : n;
+    if (!crbm_pool_forkable) n = 1;
     pthread_mutex_lock(&crbm_pool.user);
-    crbm_pool.threads = n;
+    __atomic_store_n(&crbm_pool.threads, n, __ATOMIC_RELAXED);
     pthread_mutex_unlock(&crbm_pool.user);
     return n;
 }
@@ -137,10 +160,6 @@ static inline void crbm_pool_rest(void) {
 /* Start workers up to number n - 1 (lock held); returns how many threads
    there are, the caller included (not fewer than n unless a start failed). */
 static int crbm_start_workers(int n) {
-    if (!crbm_pool.atfork) {
-        pthread_atfork(NULL, NULL, crbm_pool_after_fork);
-        crbm_pool.atfork = 1;
-    }
     while (crbm_pool.started < n - 1) {
         pthread_t thread;
         pthread_attr_t attr;
@@ -148,10 +167,22 @@ static int crbm_start_workers(int n) {
         if (start == NULL) break;
         start->id = crbm_pool.started + 1;
         start->seen = crbm_pool.generation;
+        sigset_t blocked, previous;
+        /* Workers leave asynchronous signals (Ctrl-C...) to the threads
+           Python runs; they inherit this mask from the start. */
+        sigfillset(&blocked);
+        sigdelset(&blocked, SIGSEGV);
+        sigdelset(&blocked, SIGBUS);
+        sigdelset(&blocked, SIGFPE);
+        sigdelset(&blocked, SIGILL);
+        sigdelset(&blocked, SIGABRT);
+        sigdelset(&blocked, SIGTRAP);
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous);
         pthread_attr_init(&attr);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         int failed = pthread_create(&thread, &attr, crbm_worker, start);
         pthread_attr_destroy(&attr);
+        pthread_sigmask(SIG_SETMASK, &previous, NULL);
         if (failed) {
             free(start);
             break;
@@ -165,12 +196,13 @@ static int crbm_start_workers(int n) {
    a time; returns when all are done. */
 static void crbm_run_parts(crbm_task task, void *context, int parts) {
     int p = 1, workers;
-    if (parts <= 1 || crbm_pool.threads <= 1 || pthread_mutex_trylock(&crbm_pool.user) != 0) {
+    if (parts <= 1 || crbm_pool_threads <= 1 || pthread_mutex_trylock(&crbm_pool.user) != 0) {
         for (p = 0; p < parts; p++) task(context, p, parts);
         return;
     }
     pthread_mutex_lock(&crbm_pool.lock);
-    const int wanted = parts < crbm_pool.threads ? parts : crbm_pool.threads;
+    const int threads = crbm_pool_threads;
+    const int wanted = parts < threads ? parts : threads;
     const int running = crbm_start_workers(wanted);  /* more may run from an earlier call */
     workers = (running < wanted ? running : wanted) - 1;
     if (workers > 0) {
@@ -190,7 +222,7 @@ static void crbm_run_parts(crbm_task task, void *context, int parts) {
     if (workers > 0) {
         for (int i = 0; i < CRBM_SPIN &&
                         __atomic_load_n(&crbm_pool.pending, __ATOMIC_ACQUIRE) > 0; i++)
-            crbm_pause();
+            crbm_pause(i);
         pthread_mutex_lock(&crbm_pool.lock);
         while (crbm_pool.pending > 0) pthread_cond_wait(&crbm_pool.done, &crbm_pool.lock);
         pthread_mutex_unlock(&crbm_pool.lock);

@@ -38,8 +38,8 @@ def get_num_threads() -> int:
 def set_num_threads(n: int) -> int:
     """Use ``n`` threads (1 to 64, the caller's included) from now on.
 
-    Returns the number in use, which is 1 where crbm was built without
-    POSIX threads (MSVC). Takes effect for the next minibatch; a call made
+    Returns the number in use, which is 1 on Windows (crbm's worker threads
+    are POSIX threads). Takes effect for the next minibatch; a call made
     while another thread trains waits for the current step to finish.
 
     Raises
@@ -59,7 +59,11 @@ def set_num_threads(n: int) -> int:
 @contextmanager
 def num_threads(n: int) -> Iterator[int]:
     """Use ``n`` threads inside a ``with`` block, then go back to the
-    previous number; yields the number in use."""
+    previous number; yields the number in use.
+
+    The number is process-wide, like BLAS's: blocks entered by several
+    threads at once restore each other's numbers in whatever order they
+    leave. Set it once instead when several threads train."""
     previous = get_num_threads()
     used = set_num_threads(n)
     try:

@@ -94,6 +94,18 @@ TRAIN_SNIPPET = """
         model = crbm.RBM(784, 64, dtype=np.float32, random_state=0, init="normal")
         model.train(data, 0.05, 1, batch_size=100)
         return hashlib.sha256(model.W.tobytes()).hexdigest()
+    def digest_in_child():
+        # The exit status of a forked child and the digest it trained to.
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.write(write, digest().encode())
+            os._exit(0)
+        os.close(write)
+        child = os.read(read, 100).decode()
+        os.close(read)
+        _, status = os.waitpid(pid, 0)
+        return status, child
 """
 
 
@@ -127,17 +139,7 @@ def test_forks_while_another_thread_trains_never_hang(tmp_path):
             digest()
     trainer = threading.Thread(target=keep_training)
     trainer.start()
-    same = 0
-    for _ in range(30):
-        read, write = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.write(write, digest().encode())
-            os._exit(0)
-        os.close(write)
-        same += os.read(read, 100).decode() == parent
-        os.close(read)
-        os.waitpid(pid, 0)
+    same = sum(digest_in_child() == (0, parent) for _ in range(30))
     stop.set()
     trainer.join()
     print(same)
@@ -152,14 +154,7 @@ def test_a_forked_child_trains_on_its_own_workers(tmp_path):
     out = run_python(TRAIN_SNIPPET + """
     crbm.set_num_threads(2)
     parent = digest()
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.write(write, digest().encode())
-        os._exit(0)
-    os.close(write)
-    child = os.read(read, 100).decode()
-    _, status = os.waitpid(pid, 0)
+    status, child = digest_in_child()
     print(status, child == parent, digest() == parent)
     """, tmp_path, timeout=60)
     assert out.split() == ["0", "True", "True"]

@@ -274,7 +274,7 @@ cdef inline void visible_probabilities_split(const floating *H, int n, const flo
                                              bint own, int threads) noexcept nogil:
     """``visible_probabilities``; with ``own``, in crbm's own dots split
     across up to ``threads`` threads by rows of H."""
-    cdef RowsJob job = rows_job(PV, JOB_DOTS_SIGMOID, n, M, N, H, W, b, PV)
+    cdef RowsJob job
     if n == 1:
         gemv(NoTrans, N, M, 1, W, M, H, 1, 0, PV, 1)
         sigmoid_bias(PV, b, n, N)
@@ -286,6 +286,7 @@ cdef inline void visible_probabilities_split(const floating *H, int n, const flo
         # an epoch). For large batches (own) they run as fast per thread
         # as single-threaded gemm (MNIST, M=500, batch 100) and split across
         # crbm's threads with no BLAS threads to share the cores with.
+        job = rows_job(PV, JOB_DOTS_SIGMOID, n, M, N, H, W, b, PV)
         run_rows(&job, <Py_ssize_t> n * N * M, threads)
     else:
         pool_rest()

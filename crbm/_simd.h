@@ -31,6 +31,7 @@
    crbm_add_scaled_rows) are compiled for it with CRBM_V4 and picked by
    crbm_cpu_v4, which is set when the module loads. */
 #define CRBM_V4 __attribute__((target("arch=x86-64-v4")))
+#include <immintrin.h>
 #define CRBM_BELOW_V4_CLONES __attribute__((target_clones("avx2", "default")))
 static int crbm_cpu_v4;
 __attribute__((constructor)) static void crbm_detect_v4(void) {
@@ -336,18 +337,123 @@ static inline float crbm_hsum_f(const crbm_vf64 *a) {
 #else
 #define CRBM_ROW_DOTS_VECTORS(T, V, HSUM)
 #endif
-#define CRBM_ROW_DOTS(NAME, T, V, HSUM)                                                         \
-    CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *A, const T *x,       \
-                                      ptrdiff_t n_rows, ptrdiff_t width,                  \
-                                      ptrdiff_t stride) {                                 \
+#define CRBM_ROW_DOTS_FN(NAME, T, V, HSUM, TARGET, HELD)                                  \
+    TARGET static void NAME(T *CRBM_RESTRICT out, const T *A, const T *x,                 \
+                            ptrdiff_t n_rows, ptrdiff_t width, ptrdiff_t stride) {        \
         ptrdiff_t i = 0;                                                                  \
-        CRBM_ROW_DOTS_VECTORS(T, V, HSUM)                                                    \
+        HELD(T, V, HSUM)                                                                  \
+        CRBM_ROW_DOTS_VECTORS(T, V, HSUM)                                                 \
         for (; i < n_rows; i++) {                                                         \
             T s = 0;                                                                      \
             for (ptrdiff_t j = 0; j < width; j++) s += A[i * stride + j] * x[j];          \
             out[i] = s;                                                                   \
         }                                                                                 \
     }
+#define CRBM_NOT_HELD(T, V, HSUM)
+#ifdef CRBM_V4
+/* With AVX-512's 32 vector registers, an x of at most 16 full vectors is
+   held in registers for all the rows (one load per vector of A instead of
+   1.25): the rows of CRBM_ROW_DOTS_VECTORS summed the same way, in a copy
+   for each count F of full vectors, whose loops over them are unrolled. */
+/* The sums of four vectors' lanes into out[0:4], each as crbm_hsum_f or
+   crbm_hsum_d adds them (halves, then pairs), but the four side by side:
+   two vectors' halves in one shuffle. */
+CRBM_V4 static inline void crbm_hsum4_float(crbm_vf64 a0, crbm_vf64 a1, crbm_vf64 a2,
+                                            crbm_vf64 a3, float *out) {
+    const __m512 x0 = (__m512)a0, x1 = (__m512)a1, x2 = (__m512)a2, x3 = (__m512)a3;
+    /* lanes of 16 bytes: s01 = [a0 0+2, a0 1+3, a1 0+2, a1 1+3], the same for s23 */
+    const __m512 s01 = _mm512_add_ps(_mm512_shuffle_f32x4(x0, x1, _MM_SHUFFLE(1, 0, 1, 0)),
+                                     _mm512_shuffle_f32x4(x0, x1, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512 s23 = _mm512_add_ps(_mm512_shuffle_f32x4(x2, x3, _MM_SHUFFLE(1, 0, 1, 0)),
+                                     _mm512_shuffle_f32x4(x2, x3, _MM_SHUFFLE(3, 2, 3, 2)));
+    /* lane k = the 16 bytes left of a_k */
+    const __m512 t = _mm512_add_ps(_mm512_shuffle_f32x4(s01, s23, _MM_SHUFFLE(2, 0, 2, 0)),
+                                   _mm512_shuffle_f32x4(s01, s23, _MM_SHUFFLE(3, 1, 3, 1)));
+    /* entry 0 of each lane: (e0 + e1) + (e2 + e3) */
+    const __m512 p = _mm512_add_ps(t, _mm512_permute_ps(t, _MM_SHUFFLE(2, 3, 0, 1)));
+    const __m512 q = _mm512_add_ps(p, _mm512_permute_ps(p, _MM_SHUFFLE(1, 0, 3, 2)));
+    const __m512 sums = _mm512_permutexvar_ps(
+        _mm512_setr_epi32(0, 4, 8, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0), q);
+    _mm_storeu_ps(out, _mm512_castps512_ps128(sums));
+}
+CRBM_V4 static inline void crbm_hsum4_double(crbm_vd64 a0, crbm_vd64 a1, crbm_vd64 a2,
+                                             crbm_vd64 a3, double *out) {
+    const __m512d x0 = (__m512d)a0, x1 = (__m512d)a1, x2 = (__m512d)a2, x3 = (__m512d)a3;
+    const __m512d s01 = _mm512_add_pd(_mm512_shuffle_f64x2(x0, x1, _MM_SHUFFLE(1, 0, 1, 0)),
+                                      _mm512_shuffle_f64x2(x0, x1, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512d s23 = _mm512_add_pd(_mm512_shuffle_f64x2(x2, x3, _MM_SHUFFLE(1, 0, 1, 0)),
+                                      _mm512_shuffle_f64x2(x2, x3, _MM_SHUFFLE(3, 2, 3, 2)));
+    const __m512d t = _mm512_add_pd(_mm512_shuffle_f64x2(s01, s23, _MM_SHUFFLE(2, 0, 2, 0)),
+                                    _mm512_shuffle_f64x2(s01, s23, _MM_SHUFFLE(3, 1, 3, 1)));
+    /* entry 0 of each lane: e0 + e1 */
+    const __m512d p = _mm512_add_pd(t, _mm512_permute_pd(t, 0x55));
+    const __m512d sums = _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), p);
+    _mm256_storeu_pd(out, _mm512_castpd512_pd256(sums));
+}
+#define CRBM_ROW_DOTS_HELD_F(T, V, HSUM, F)                                               \
+    case F: {                                                                             \
+        V xs[F];                                                                          \
+        _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
+            memcpy(&xs[k], x + k * L, 64);                                                \
+        for (; i + 4 <= n_rows; i += 4) {                                                 \
+            const T *r0 = A + i * stride, *r1 = r0 + stride, *r2 = r1 + stride,           \
+                    *r3 = r2 + stride;                                                    \
+            V a0, a1, a2, a3, w0, w1, w2, w3;                                             \
+            memcpy(&w0, r0 + last, 64); memcpy(&w1, r1 + last, 64);                       \
+            memcpy(&w2, r2 + last, 64); memcpy(&w3, r3 + last, 64);                       \
+            a0 = w0 * xt; a1 = w1 * xt; a2 = w2 * xt; a3 = w3 * xt;                       \
+            _Pragma("GCC unroll 16") for (int k = 0; k < F; k++) {                        \
+                memcpy(&w0, r0 + k * L, 64); memcpy(&w1, r1 + k * L, 64);                 \
+                memcpy(&w2, r2 + k * L, 64); memcpy(&w3, r3 + k * L, 64);                 \
+                a0 += w0 * xs[k]; a1 += w1 * xs[k]; a2 += w2 * xs[k]; a3 += w3 * xs[k];   \
+            }                                                                             \
+            crbm_hsum4_##T(a0, a1, a2, a3, out + i);                                      \
+        }                                                                                 \
+        for (; i < n_rows; i++) {                                                         \
+            const T *r0 = A + i * stride;                                                 \
+            V a0, w0;                                                                     \
+            memcpy(&w0, r0 + last, 64);                                                   \
+            a0 = w0 * xt;                                                                 \
+            _Pragma("GCC unroll 16") for (int k = 0; k < F; k++) {                        \
+                memcpy(&w0, r0 + k * L, 64);                                              \
+                a0 += w0 * xs[k];                                                         \
+            }                                                                             \
+            out[i] = HSUM(&a0);                                                           \
+        }                                                                                 \
+        return;                                                                           \
+    }
+#define CRBM_ROW_DOTS_HELD(T, V, HSUM)                                                    \
+    {                                                                                     \
+        enum { L = 64 / sizeof(T) };                                                      \
+        if (width >= L && width <= 16 * L) {                                              \
+            const ptrdiff_t full = width - width % L, last = width - L;                   \
+            T tail[L];                                                                    \
+            V xt;                                                                         \
+            for (int l = 0; l < L; l++) tail[l] = last + l < full ? (T)0 : x[last + l];   \
+            memcpy(&xt, tail, 64);                                                        \
+            switch (full / L) {                                                           \
+                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 1) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 2)   \
+                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 3) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 4)   \
+                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 5) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 6)   \
+                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 7) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 8)   \
+                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 9) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 10)  \
+                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 11) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 12) \
+                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 13) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 14) \
+                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 15) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 16) \
+            }                                                                             \
+        }                                                                                 \
+    }
+#define CRBM_ROW_DOTS(NAME, T, V, HSUM)                                                   \
+    CRBM_ROW_DOTS_FN(NAME##_base, T, V, HSUM, CRBM_BELOW_V4_CLONES, CRBM_NOT_HELD)        \
+    CRBM_ROW_DOTS_FN(NAME##_v4, T, V, HSUM, CRBM_V4, CRBM_ROW_DOTS_HELD)                  \
+    static inline void NAME(T *CRBM_RESTRICT out, const T *A, const T *x, ptrdiff_t n_rows, \
+                            ptrdiff_t width, ptrdiff_t stride) {                          \
+        (crbm_cpu_v4 ? NAME##_v4 : NAME##_base)(out, A, x, n_rows, width, stride);        \
+    }
+#else
+#define CRBM_ROW_DOTS(NAME, T, V, HSUM)                                                   \
+    CRBM_ROW_DOTS_FN(NAME, T, V, HSUM, CRBM_SIMD_CLONES, CRBM_NOT_HELD)
+#endif
 CRBM_ROW_DOTS(crbm_row_dots_d, double, crbm_vd64, crbm_hsum_d)
 CRBM_ROW_DOTS(crbm_row_dots_f, float, crbm_vf64, crbm_hsum_f)
 
@@ -408,7 +514,6 @@ CRBM_BINARY_CD_STEP(crbm_binary_cd_step_f, float)
         return count;                                                                     \
     }
 #ifdef CRBM_V4
-#include <immintrin.h>
 /* With AVX-512 a vector of entries at a time: their nonzero mask (NaN
    counts as nonzero, as x != 0 does) compresses a vector of indices, stored
    whole at out + count, which stays within out[0:n] since count <= i. */

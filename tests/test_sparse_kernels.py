@@ -144,6 +144,30 @@ def test_avx512_loops_give_the_bits_of_the_others(dtype, M):
         np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("vectors", [1, 2, 6.25, 7, 12.5, 16, 16.5])
+def test_avx512_row_dots_give_the_bits_of_the_others(dtype, vectors):
+    # With AVX-512 the row dots hold x in registers, in one copy per number
+    # of 64-byte vectors up to 16, and sum four rows' lanes side by side;
+    # each row's dot must still be summed as in the AVX2/baseline loop.
+    # p(v | h) for 5 rows of h takes crbm's dots of W's 13 rows (three past
+    # the last group of four) with each; h's width M is the parameter.
+    if not _kernels._use_avx512(True):
+        pytest.skip("this CPU has no AVX-512")
+    M = int(vectors * 64 // np.dtype(dtype).itemsize)
+    rng = np.random.default_rng(M)
+    H, W = (rng.normal(0, 1, shape).astype(dtype) for shape in ((5, M), (13, M)))
+    b = np.zeros(13, dtype)
+    try:
+        wide = _loops.conditional_probabilities(H, W, b, False)
+        assert not _kernels._use_avx512(False)
+        narrow = _loops.conditional_probabilities(H, W, b, False)
+    finally:
+        _kernels._use_avx512(True)
+    np.testing.assert_allclose(wide, reference.sigmoid(H @ W.T), rtol=0, atol=RTOL[dtype])
+    np.testing.assert_array_equal(wide, narrow)
+
+
 @pytest.mark.parametrize("density", [0.0, 0.3, 0.9, 1.0])
 def test_density_threshold_picks_a_path_with_the_same_result(density):
     # All-zero, sparse, dense and all-one data, the default threshold.

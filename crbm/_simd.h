@@ -20,7 +20,14 @@
 #define CRBM_RESTRICT restrict
 #endif
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+/* Multiversioning is for the default build, for any x86-64. A build for a
+   chosen CPU (CFLAGS=-march=..., which defines __AVX2__ and up) compiles
+   each loop once for it: clones named "arch=x86-64-v4" would lack features
+   of that CPU that the inline helpers and intrinsics carry, and GCC then
+   does not inline them (the helpers: loops 30 times slower) or stops with
+   "target specific option mismatch" (the intrinsics). */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && !defined(__AVX2__)
 #if __GNUC__ >= 12
 /* x86-64-v4 (AVX-512 F/BW/DQ/VL): native 64-bit lane multiplies for the
    counter-based uniforms, four times faster than AVX2's emulation. setup.py
@@ -47,6 +54,18 @@ static int crbm_use_v4(int on) {
 #else
 #define CRBM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__AVX512F__) && defined(__AVX512BW__) \
+    && defined(__AVX512DQ__) && defined(__AVX512VL__)
+/* Built for a CPU with AVX-512: its loops are the build's own. */
+#define CRBM_SIMD_CLONES
+#define CRBM_V4
+#define CRBM_BELOW_V4_CLONES
+#include <immintrin.h>
+static int crbm_cpu_v4 = 1;
+static int crbm_use_v4(int on) {
+    crbm_cpu_v4 = on != 0;
+    return crbm_cpu_v4;
+}
 #else
 #define CRBM_SIMD_CLONES
 #endif

@@ -12,6 +12,8 @@ generator reproduces it exactly:
   (C x M, C x N) on the persistent chains.
 * ``gibbs_sweep``: H (n x M), then V (n x N).
 """
+import numpy as np
+
 from libc.stdint cimport uint64_t
 from libc.string cimport memcpy, memset
 
@@ -89,10 +91,22 @@ def _get_num_threads() -> int:
 
 def _use_avx512(bint on) -> bool:
     """Turn off (or back on) the loops written separately for AVX-512
-    (``crbm_add_scaled_rows``, ``crbm_nonzero_indices``), which otherwise run
-    wherever the CPU has it; returns whether they are on. For tests: the
-    results must not depend on it."""
+    (``crbm_add_rows``, ``crbm_add_scaled_rows``, ``crbm_row_dots``,
+    ``crbm_nonzero_indices``), which otherwise run wherever the CPU has it;
+    returns whether they are on. For tests: the results must not depend on
+    it."""
     return bool(use_v4(on))
+
+
+def _sum_rows(const floating[:, ::1] A, const int[::1] rows):
+    """``A[rows].sum(axis=0)`` as the 0/1 products sum it (``add_rows``),
+    for tests that compare its copies."""
+    out = np.zeros(A.shape[1], dtype=np.float64 if floating is double else np.float32)
+    cdef floating[::1] sums = out
+    if A.shape[1] > 0:
+        add_rows(&sums[0], &A[0, 0], &rows[0] if rows.shape[0] > 0 else NULL,
+                 <int> rows.shape[0], <int> A.shape[1])
+    return out
 
 
 cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil:

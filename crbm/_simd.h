@@ -241,12 +241,98 @@ typedef double crbm_vd64 __attribute__((vector_size(64), aligned(8)));
 #define CRBM_UNIT_SCALE(t) 1
 #define CRBM_NO_CHUNKS(T, V, SCALE)
 #define CRBM_X_SCALE(t) x[(ptrdiff_t)rows[t] * x_stride]
-#define CRBM_ADD_ROWS(NAME, T, V)                                                          \
-    CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,     \
-                                      const int *rows, int n_rows, ptrdiff_t width,       \
-                                      ptrdiff_t stride) {                                 \
+#define CRBM_ADD_ROWS_FN(NAME, T, V, TARGET, HELD)                                        \
+    TARGET static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,               \
+                            const int *rows, int n_rows, ptrdiff_t width, ptrdiff_t stride) { \
+        HELD(T)                                                                           \
         CRBM_ADD_ROWS_BODY(T, V, CRBM_UNIT_SCALE, CRBM_NO_CHUNKS)                         \
     }
+#define CRBM_NOT_HELD(...)
+#ifdef CRBM_V4
+/* With AVX-512, an out of at most 16 vectors and a part one is held in
+   registers while every row is added (one load per vector of a row instead
+   of 1.5 loads and stores), in a copy for each count F of full vectors;
+   the part vector is loaded and stored under a lane mask. Each entry gets
+   the same sums as in CRBM_ADD_ROWS_BODY. */
+CRBM_V4 static inline crbm_vf64 crbm_load_part_float(const float *p, int n) {
+    return (crbm_vf64)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+}
+CRBM_V4 static inline void crbm_store_part_float(float *p, crbm_vf64 a, int n) {
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), (__m512)a);
+}
+CRBM_V4 static inline crbm_vd64 crbm_load_part_double(const double *p, int n) {
+    return (crbm_vd64)_mm512_maskz_loadu_pd((__mmask8)((1u << n) - 1), p);
+}
+CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n) {
+    _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), (__m512d)a);
+}
+#define CRBM_ADD_ROWS_HELD_F(T, V, F)                                                     \
+    case F: {                                                                             \
+        V a[F + 1], w0, w1, w2, w3;                                                       \
+        _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
+            memcpy(&a[k], out + k * L, 64);                                               \
+        if (part) a[F] = crbm_load_part_##T(out + F * L, part);                           \
+        int t = 0;                                                                        \
+        for (; t + 4 <= n_rows; t += 4) {                                                 \
+            const T *r0 = A + (ptrdiff_t)rows[t] * stride;                                \
+            const T *r1 = A + (ptrdiff_t)rows[t + 1] * stride;                            \
+            const T *r2 = A + (ptrdiff_t)rows[t + 2] * stride;                            \
+            const T *r3 = A + (ptrdiff_t)rows[t + 3] * stride;                            \
+            _Pragma("GCC unroll 16") for (int k = 0; k < F; k++) {                        \
+                memcpy(&w0, r0 + k * L, 64); memcpy(&w1, r1 + k * L, 64);                 \
+                memcpy(&w2, r2 + k * L, 64); memcpy(&w3, r3 + k * L, 64);                 \
+                a[k] += (w0 + w1) + (w2 + w3);                                            \
+            }                                                                             \
+            if (part) {                                                                   \
+                w0 = crbm_load_part_##T(r0 + F * L, part);                                \
+                w1 = crbm_load_part_##T(r1 + F * L, part);                                \
+                w2 = crbm_load_part_##T(r2 + F * L, part);                                \
+                w3 = crbm_load_part_##T(r3 + F * L, part);                                \
+                a[F] += (w0 + w1) + (w2 + w3);                                            \
+            }                                                                             \
+        }                                                                                 \
+        for (; t < n_rows; t++) {                                                         \
+            const T *r0 = A + (ptrdiff_t)rows[t] * stride;                                \
+            _Pragma("GCC unroll 16") for (int k = 0; k < F; k++) {                        \
+                memcpy(&w0, r0 + k * L, 64);                                              \
+                a[k] += w0;                                                               \
+            }                                                                             \
+            if (part) a[F] += crbm_load_part_##T(r0 + F * L, part);                       \
+        }                                                                                 \
+        _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
+            memcpy(out + k * L, &a[k], 64);                                               \
+        if (part) crbm_store_part_##T(out + F * L, a[F], part);                           \
+        return;                                                                           \
+    }
+#define CRBM_ADD_ROWS_HELD(T)                                                             \
+    {                                                                                     \
+        enum { L = 64 / sizeof(T) };                                                      \
+        typedef T V __attribute__((vector_size(64), aligned(sizeof(T))));                 \
+        const int part = (int)(width % L);                                                \
+        if (width <= 16 * L) {                                                            \
+            switch (width / L) {                                                          \
+                CRBM_ADD_ROWS_HELD_F(T, V, 0) CRBM_ADD_ROWS_HELD_F(T, V, 1)               \
+                CRBM_ADD_ROWS_HELD_F(T, V, 2) CRBM_ADD_ROWS_HELD_F(T, V, 3)               \
+                CRBM_ADD_ROWS_HELD_F(T, V, 4) CRBM_ADD_ROWS_HELD_F(T, V, 5)               \
+                CRBM_ADD_ROWS_HELD_F(T, V, 6) CRBM_ADD_ROWS_HELD_F(T, V, 7)               \
+                CRBM_ADD_ROWS_HELD_F(T, V, 8) CRBM_ADD_ROWS_HELD_F(T, V, 9)               \
+                CRBM_ADD_ROWS_HELD_F(T, V, 10) CRBM_ADD_ROWS_HELD_F(T, V, 11)             \
+                CRBM_ADD_ROWS_HELD_F(T, V, 12) CRBM_ADD_ROWS_HELD_F(T, V, 13)             \
+                CRBM_ADD_ROWS_HELD_F(T, V, 14) CRBM_ADD_ROWS_HELD_F(T, V, 15)             \
+                CRBM_ADD_ROWS_HELD_F(T, V, 16)                                            \
+            }                                                                             \
+        }                                                                                 \
+    }
+#define CRBM_ADD_ROWS(NAME, T, V)                                                         \
+    CRBM_ADD_ROWS_FN(NAME##_base, T, V, CRBM_BELOW_V4_CLONES, CRBM_NOT_HELD)              \
+    CRBM_ADD_ROWS_FN(NAME##_v4, T, V, CRBM_V4, CRBM_ADD_ROWS_HELD)                        \
+    static inline void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A, const int *rows, \
+                            int n_rows, ptrdiff_t width, ptrdiff_t stride) {              \
+        (crbm_cpu_v4 ? NAME##_v4 : NAME##_base)(out, A, rows, n_rows, width, stride);     \
+    }
+#else
+#define CRBM_ADD_ROWS(NAME, T, V) CRBM_ADD_ROWS_FN(NAME, T, V, CRBM_SIMD_CLONES, CRBM_NOT_HELD)
+#endif
 #define CRBM_ADD_SCALED_ROWS_FN(NAME, T, V, TARGET)                                        \
     TARGET static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,               \
                             const int *rows, int n_rows, ptrdiff_t width,                 \
@@ -368,7 +454,6 @@ static inline float crbm_hsum_f(const crbm_vf64 *a) {
             out[i] = s;                                                                   \
         }                                                                                 \
     }
-#define CRBM_NOT_HELD(T, V, HSUM)
 #ifdef CRBM_V4
 /* With AVX-512's 32 vector registers, an x of at most 16 full vectors is
    held in registers for all the rows (one load per vector of A instead of

@@ -168,6 +168,30 @@ def test_avx512_row_dots_give_the_bits_of_the_others(dtype, vectors):
     np.testing.assert_array_equal(wide, narrow)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("vectors", [0.25, 1, 2.5, 6.25, 12.5, 16, 16.5])
+@pytest.mark.parametrize("n_rows", [0, 1, 4, 7])
+def test_avx512_row_sums_of_0_1_products_give_the_bits_of_the_others(dtype, vectors, n_rows):
+    # With AVX-512 the sums of picked rows (for a 0/1 vector times W) hold
+    # the output in registers, with the last part vector under a lane mask,
+    # in one copy per number of full vectors up to 16; each entry must get
+    # the same sums as in the AVX2/baseline loop.
+    if not _kernels._use_avx512(True):
+        pytest.skip("this CPU has no AVX-512")
+    M = int(vectors * 64 // np.dtype(dtype).itemsize)
+    rng = np.random.default_rng(M + n_rows)
+    A = rng.normal(0, 1, (9, M)).astype(dtype)
+    rows = np.sort(rng.choice(9, n_rows, replace=False)).astype(np.intc)
+    try:
+        wide = _kernels._sum_rows(A, rows)
+        assert not _kernels._use_avx512(False)
+        narrow = _kernels._sum_rows(A, rows)
+    finally:
+        _kernels._use_avx512(True)
+    np.testing.assert_allclose(wide, A[rows].sum(axis=0), rtol=0, atol=RTOL[dtype])
+    np.testing.assert_array_equal(wide, narrow)
+
+
 @pytest.mark.parametrize("density", [0.0, 0.3, 0.9, 1.0])
 def test_density_threshold_picks_a_path_with_the_same_result(density):
     # All-zero, sparse, dense and all-one data, the default threshold.

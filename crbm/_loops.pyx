@@ -18,6 +18,7 @@ from crbm._kernels cimport (
 from crbm._random cimport bernoulli, bitgen_of, bitgen_t
 from libc.math cimport INFINITY
 from libc.stdint cimport uint8_t
+from libc.string cimport memcpy
 
 cdef extern from *:
     """
@@ -38,16 +39,48 @@ ctypedef fused data_t:
     double
 
 
+cdef extern from "_simd.h":
+    void convert_u8_d "crbm_convert_u8_d"(const uint8_t *x, double *out, Py_ssize_t n) noexcept nogil
+    void convert_u8_f "crbm_convert_u8_f"(const uint8_t *x, float *out, Py_ssize_t n) noexcept nogil
+    void convert_f_d "crbm_convert_f_d"(const float *x, double *out, Py_ssize_t n) noexcept nogil
+    void convert_d_f "crbm_convert_d_f"(const double *x, float *out, Py_ssize_t n) noexcept nogil
+
+
+cdef inline void convert_row(const data_t *x, floating *out, Py_ssize_t n) noexcept nogil:
+    """``out[:n] = x[:n]`` in the model's precision, vectorised."""
+    if data_t is uint8_t:
+        if floating is double:
+            convert_u8_d(x, out, n)
+        else:
+            convert_u8_f(x, out, n)
+    elif data_t is double:
+        if floating is double:
+            memcpy(out, x, n * sizeof(double))
+        else:
+            convert_d_f(x, out, n)
+    else:
+        if floating is double:
+            convert_f_d(x, out, n)
+        else:
+            memcpy(out, x, n * sizeof(float))
+
+
 cdef inline void load_rows(const data_t[:, :] data, const Py_ssize_t *order,
                            Py_ssize_t start, Py_ssize_t n,
                            floating *out) noexcept nogil:
     """Convert rows ``start:start+n`` of ``data`` (taken in ``order`` when it
     is not NULL) into C-contiguous ``out``."""
     cdef Py_ssize_t i, j, row, width = data.shape[1]
+    # A row whose entries are adjacent (any C-ordered array or row slice)
+    # converts in one vectorised loop; others go entry by entry.
+    cdef bint adjacent = data.strides[1] == sizeof(data_t)
     for i in range(n):
         row = start + i if order == NULL else order[start + i]
-        for j in range(width):
-            out[i * width + j] = <floating> data[row, j]
+        if adjacent and width > 0:
+            convert_row(&data[row, 0], out + i * width, width)
+        else:
+            for j in range(width):
+                out[i * width + j] = <floating> data[row, j]
 
 
 # Minibatch products skip the zeros of visible rows with at most this

@@ -696,6 +696,18 @@ CRBM_VALUE_RANGE(crbm_value_range_d, double, (double)INFINITY, -(double)INFINITY
 CRBM_VALUE_RANGE(crbm_value_range_f, float, INFINITY, -INFINITY)
 CRBM_VALUE_RANGE(crbm_value_range_u8, uint8_t, 255, 0)
 
+/* out[i] = x[i] for i < n, converted to the model's precision: a row of
+   training data (uint8, float32 or float64) into the minibatch buffer. */
+#define CRBM_CONVERT(NAME, S, T)                                                           \
+    CRBM_SIMD_CLONES static void NAME(const S *CRBM_RESTRICT x, T *CRBM_RESTRICT out,     \
+                                      ptrdiff_t n) {                                      \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = (T)x[i];                               \
+    }
+CRBM_CONVERT(crbm_convert_u8_d, uint8_t, double)
+CRBM_CONVERT(crbm_convert_u8_f, uint8_t, float)
+CRBM_CONVERT(crbm_convert_f_d, float, double)
+CRBM_CONVERT(crbm_convert_d_f, double, float)
+
 /* Counter-based uniforms: the i-th uniform of the stream with 64-bit key k
    is built from SplitMix64's output number i (Steele, Lea & Flood 2014):
    z = k + (i + 1) * golden, then two xor-shift-multiply rounds. Any element

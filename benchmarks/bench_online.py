@@ -3,7 +3,9 @@
 ``batch_size=1`` training on binarised MNIST t10k images: microseconds per
 sample for crbm (which updates only the active units' weights, since every
 state is 0/1) and for the plain numpy per-sample loop of ``crbm.reference``,
-which makes the same draws.
+which makes the same draws. Also shown: one pass over W, the time of crbm's
+dense ``W @ h`` alone for one sample (row dots over all of W, which does not
+fit in L1), the part of a per-sample step no reordering removes.
 
     python benchmarks/bench_online.py [--repeats 5]
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 import crbm
-from crbm import reference
+from crbm import _kernels, reference
 
 from _common import median_time, mnist_rows, parser, table
 
@@ -38,11 +40,15 @@ def main() -> None:
                 reference.train(np.random.default_rng(0), data[:N_NUMPY], W, b, c, 0.01, 1,
                                 sampler=reference.numpy_bernoulli)
 
+            H = (np.random.default_rng(1).random((N_CRBM, M)) < 0.5).astype(dtype)
             us_crbm = median_time(run_crbm, args.repeats) / N_CRBM * 1e6
             us_numpy = median_time(run_numpy, args.repeats) / N_NUMPY * 1e6
-            rows.append([np.dtype(dtype).name, M, us_crbm, us_numpy, f"{us_numpy / us_crbm:.1f}x"])
+            us_pass = median_time(lambda: _kernels._row_dots(W0, H), args.repeats) / N_CRBM * 1e6
+            rows.append([np.dtype(dtype).name, M, us_crbm, us_numpy, f"{us_numpy / us_crbm:.1f}x",
+                         us_pass, f"{us_crbm / us_pass:.2f}"])
     print(f"per-sample CD-1 on MNIST, N=784, median of {args.repeats}")
-    print(table(["dtype", "M", "crbm us/sample", "numpy us/sample", "speed-up"], rows))
+    print(table(["dtype", "M", "crbm us/sample", "numpy us/sample", "speed-up",
+                 "one pass over W us", "crbm / pass"], rows))
 
 
 if __name__ == "__main__":

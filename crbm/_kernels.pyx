@@ -98,6 +98,22 @@ def _use_avx512(bint on) -> bool:
     return bool(use_v4(on))
 
 
+def _row_dots(const floating[:, ::1] A, const floating[:, ::1] X):
+    """``X @ A.T`` by crbm's row dots, a pass over all of ``A`` for each row
+    of ``X``: for the benchmarks' time of one pass over W, and tests."""
+    cdef Py_ssize_t r, n = X.shape[0]
+    if X.shape[1] != A.shape[1]:
+        raise ValueError(f"X has {X.shape[1]} columns, A has {A.shape[1]}")
+    out = np.zeros((n, A.shape[0]), dtype=np.float64 if floating is double else np.float32)
+    cdef floating[:, ::1] dots = out
+    if n == 0 or A.shape[0] == 0 or A.shape[1] == 0:
+        return out
+    with nogil:
+        for r in range(n):
+            row_dots(&dots[r, 0], &A[0, 0], &X[r, 0], <int> A.shape[0], <int> A.shape[1])
+    return out
+
+
 def _sum_rows(const floating[:, ::1] A, const int[::1] rows):
     """``A[rows].sum(axis=0)`` as the 0/1 products sum it (``add_rows``),
     for tests that compare its copies."""

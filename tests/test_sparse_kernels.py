@@ -159,13 +159,15 @@ def test_avx512_row_dots_give_the_bits_of_the_others(dtype, vectors):
     H, W = (rng.normal(0, 1, shape).astype(dtype) for shape in ((5, M), (13, M)))
     b = np.zeros(13, dtype)
     try:
-        wide = _loops.conditional_probabilities(H, W, b, False)
+        wide = _loops.conditional_probabilities(H, W, b, False), _kernels._row_dots(W, H)
         assert not _kernels._use_avx512(False)
-        narrow = _loops.conditional_probabilities(H, W, b, False)
+        narrow = _loops.conditional_probabilities(H, W, b, False), _kernels._row_dots(W, H)
     finally:
         _kernels._use_avx512(True)
-    np.testing.assert_allclose(wide, reference.sigmoid(H @ W.T), rtol=0, atol=RTOL[dtype])
-    np.testing.assert_array_equal(wide, narrow)
+    np.testing.assert_allclose(wide[0], reference.sigmoid(H @ W.T), rtol=0, atol=RTOL[dtype])
+    np.testing.assert_allclose(wide[1], H @ W.T, rtol=0, atol=100 * RTOL[dtype])
+    for got, want in zip(wide, narrow):
+        np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

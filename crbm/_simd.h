@@ -333,13 +333,15 @@ CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n)
 #else
 #define CRBM_ADD_ROWS(NAME, T, V) CRBM_ADD_ROWS_FN(NAME, T, V, CRBM_SIMD_CLONES, CRBM_NOT_HELD)
 #endif
-#define CRBM_ADD_SCALED_ROWS_FN(NAME, T, V, TARGET)                                        \
+#define CRBM_ADD_SCALED_ROWS_FN(NAME, T, V, TARGET, HELD)                                  \
     TARGET static void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,               \
                             const int *rows, int n_rows, ptrdiff_t width,                 \
                             ptrdiff_t stride, const T *x, ptrdiff_t x_stride) {           \
         if (x == NULL) { /* every scale 1: no multiplies, the same sums */                \
+            HELD(T, CRBM_UNIT_SCALE)                                                      \
             CRBM_ADD_ROWS_BODY(T, V, CRBM_UNIT_SCALE, CRBM_ADD_ROWS_CHUNKS)               \
         } else {                                                                          \
+            HELD(T, CRBM_X_SCALE)                                                         \
             CRBM_ADD_ROWS_BODY(T, V, CRBM_X_SCALE, CRBM_ADD_ROWS_CHUNKS)                  \
         }                                                                                 \
     }
@@ -347,9 +349,82 @@ CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n)
 /* AVX-512 gets its own copy in 64-byte vectors (half the instructions of
    the 32-byte ones, which GCC does not merge); 64-byte generic vectors in
    the AVX2 clone would live on the stack. */
+/* With AVX-512, an out of at most 16 vectors and a part one is held in
+   registers in one pass over the rows, instead of one pass per chunk and
+   one more for the columns past the last whole 64 bytes: the whole vectors
+   add each row in turn, as the chunks do, and the part vector adds rows
+   in fours, as that last pass does, so each entry gets the same sums. */
+#define CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, F)                                       \
+    case F: {                                                                             \
+        V a[F + 1], w0, w1, w2, w3;                                                       \
+        _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
+            memcpy(&a[k], out + k * L, 64);                                               \
+        if (part) a[F] = crbm_load_part_##T(out + F * L, part);                           \
+        int t = 0;                                                                        \
+        if (part) {                                                                       \
+            for (; t + 4 <= n_rows; t += 4) {                                             \
+                const T *r0 = A + (ptrdiff_t)rows[t] * stride;                            \
+                const T *r1 = A + (ptrdiff_t)rows[t + 1] * stride;                        \
+                const T *r2 = A + (ptrdiff_t)rows[t + 2] * stride;                        \
+                const T *r3 = A + (ptrdiff_t)rows[t + 3] * stride;                        \
+                const T s0 = SCALE(t), s1 = SCALE(t + 1), s2 = SCALE(t + 2),              \
+                        s3 = SCALE(t + 3);                                                \
+                _Pragma("GCC unroll 16") for (int k = 0; k < F; k++) {                    \
+                    memcpy(&w0, r0 + k * L, 64); memcpy(&w1, r1 + k * L, 64);             \
+                    memcpy(&w2, r2 + k * L, 64); memcpy(&w3, r3 + k * L, 64);             \
+                    a[k] += s0 * w0; a[k] += s1 * w1; a[k] += s2 * w2; a[k] += s3 * w3;   \
+                }                                                                         \
+                w0 = crbm_load_part_##T(r0 + F * L, part);                                \
+                w1 = crbm_load_part_##T(r1 + F * L, part);                                \
+                w2 = crbm_load_part_##T(r2 + F * L, part);                                \
+                w3 = crbm_load_part_##T(r3 + F * L, part);                                \
+                a[F] += (s0 * w0 + s1 * w1) + (s2 * w2 + s3 * w3);                        \
+            }                                                                             \
+        }                                                                                 \
+        for (; t < n_rows; t++) {                                                         \
+            const T *r0 = A + (ptrdiff_t)rows[t] * stride;                                \
+            const T s0 = SCALE(t);                                                        \
+            _Pragma("GCC unroll 16") for (int k = 0; k < F; k++) {                        \
+                memcpy(&w0, r0 + k * L, 64);                                              \
+                a[k] += s0 * w0;                                                          \
+            }                                                                             \
+            if (part) a[F] += s0 * crbm_load_part_##T(r0 + F * L, part);                  \
+        }                                                                                 \
+        _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
+            memcpy(out + k * L, &a[k], 64);                                               \
+        if (part) crbm_store_part_##T(out + F * L, a[F], part);                           \
+        return;                                                                           \
+    }
+#define CRBM_ADD_SCALED_ROWS_HELD(T, SCALE)                                               \
+    {                                                                                     \
+        enum { L = 64 / sizeof(T) };                                                      \
+        typedef T V __attribute__((vector_size(64), aligned(sizeof(T))));                 \
+        const int part = (int)(width % L);                                                \
+        if (width <= 16 * L) {                                                            \
+            switch (width / L) {                                                          \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 0)                               \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 1)                               \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 2)                               \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 3)                               \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 4)                               \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 5)                               \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 6)                               \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 7)                               \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 8)                               \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 9)                               \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 10)                              \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 11)                              \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 12)                              \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 13)                              \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 14)                              \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 15)                              \
+                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 16)                              \
+            }                                                                             \
+        }                                                                                 \
+    }
 #define CRBM_ADD_SCALED_ROWS(NAME, T, V)                                                  \
-    CRBM_ADD_SCALED_ROWS_FN(NAME##_base, T, V, CRBM_BELOW_V4_CLONES)                           \
-    CRBM_ADD_SCALED_ROWS_FN(NAME##_v4, T, V##64, CRBM_V4)                                  \
+    CRBM_ADD_SCALED_ROWS_FN(NAME##_base, T, V, CRBM_BELOW_V4_CLONES, CRBM_NOT_HELD)       \
+    CRBM_ADD_SCALED_ROWS_FN(NAME##_v4, T, V##64, CRBM_V4, CRBM_ADD_SCALED_ROWS_HELD)      \
     static inline void NAME(T *CRBM_RESTRICT out, const T *CRBM_RESTRICT A,               \
                             const int *rows, int n_rows, ptrdiff_t width,                 \
                             ptrdiff_t stride, const T *x, ptrdiff_t x_stride) {           \
@@ -357,7 +432,8 @@ CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n)
                                                 x_stride);                                \
     }
 #else
-#define CRBM_ADD_SCALED_ROWS(NAME, T, V) CRBM_ADD_SCALED_ROWS_FN(NAME, T, V, CRBM_SIMD_CLONES)
+#define CRBM_ADD_SCALED_ROWS(NAME, T, V)                                                  \
+    CRBM_ADD_SCALED_ROWS_FN(NAME, T, V, CRBM_SIMD_CLONES, CRBM_NOT_HELD)
 #endif
 CRBM_ADD_ROWS(crbm_add_rows_d, double, crbm_vd)
 CRBM_ADD_ROWS(crbm_add_rows_f, float, crbm_vf)

@@ -125,7 +125,7 @@ def test_greyscale_data_skips_zeros_with_the_same_result(dtype, max_density):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("M", [100, 123])
+@pytest.mark.parametrize("M", [5, 16, 37, 100, 123, 256, 264])
 def test_avx512_loops_give_the_bits_of_the_others(dtype, M):
     # The AVX-512 copies of the row sums and the row index must add the same
     # columns in the same order as the AVX2/baseline ones: results may not

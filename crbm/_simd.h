@@ -2,8 +2,10 @@
  * vectorises them: no calls, no branches (with -fno-trapping-math).
  * On x86-64 Linux with GCC each loop also gets an AVX2 clone (and, with GCC
  * 12 or later, an x86-64-v4 = AVX-512 one), picked at load time for the CPU
- * it runs on (function multiversioning); elsewhere the baseline build is
- * used. Included by _kernels.pyx and _random.pyx.
+ * it runs on (function multiversioning), and a few have a separate AVX-512
+ * source (CRBM_V4); a build for a CPU with AVX-512 (CFLAGS=-march=...)
+ * compiles each loop once, for it; elsewhere the baseline build is used.
+ * Included by _kernels.pyx, _loops.pyx and _random.pyx.
  */
 #ifndef CRBM_SIMD_H
 #define CRBM_SIMD_H
@@ -20,14 +22,11 @@
 #define CRBM_RESTRICT restrict
 #endif
 
-/* Multiversioning is for the default build, for any x86-64. A build for a
-   chosen CPU (CFLAGS=-march=..., which defines __AVX2__ and up) compiles
-   each loop once for it: clones named "arch=x86-64-v4" would lack features
-   of that CPU that the inline helpers and intrinsics carry, and GCC then
-   does not inline them (the helpers: loops 30 times slower) or stops with
-   "target specific option mismatch" (the intrinsics). */
+/* Multiversioning, unless the build already targets a CPU with AVX-512
+   (below). */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && !defined(__AVX2__)
+    && !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)         \
+         && defined(__AVX512VL__))
 #if __GNUC__ >= 12
 /* x86-64-v4 (AVX-512 F/BW/DQ/VL): native 64-bit lane multiplies for the
    counter-based uniforms, four times faster than AVX2's emulation. setup.py
@@ -36,8 +35,15 @@
 #define CRBM_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
 /* Loops that want a different source for AVX-512 (wider vector types, see
    crbm_add_scaled_rows) are compiled for it with CRBM_V4 and picked by
-   crbm_cpu_v4, which is set when the module loads. */
-#define CRBM_V4 __attribute__((target("arch=x86-64-v4")))
+   crbm_cpu_v4, which is set when the module loads. CRBM_V4 adds the
+   features of x86-64-v4 to those the build targets instead of naming the
+   architecture: under a -march with features x86-64-v4 lacks (AES, SHA,
+   ...), a function for "arch=x86-64-v4" could not inline the AVX-512
+   intrinsics, which carry the build's features ("target specific option
+   mismatch"). */
+#define CRBM_V4                                                                          \
+    __attribute__((target("avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,avx,bmi,"   \
+                          "bmi2,f16c,fma,lzcnt,movbe,popcnt,sse4.2")))
 #include <immintrin.h>
 #define CRBM_BELOW_V4_CLONES __attribute__((target_clones("avx2", "default")))
 static int crbm_cpu_v4;
@@ -54,9 +60,12 @@ static int crbm_use_v4(int on) {
 #else
 #define CRBM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
 #endif
-#elif defined(__GNUC__) && !defined(__clang__) && defined(__AVX512F__) && defined(__AVX512BW__) \
-    && defined(__AVX512DQ__) && defined(__AVX512VL__)
-/* Built for a CPU with AVX-512: its loops are the build's own. */
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && __GNUC__ >= 12
+/* Built for a CPU with AVX-512 (CFLAGS=-march=native on one, say): each
+   loop is compiled once, for it. Clones for "arch=x86-64-v4" would lack
+   that CPU's other features, which the inline helpers carry, and GCC would
+   not inline those into them (sampling 30 times slower). */
 #define CRBM_SIMD_CLONES
 #define CRBM_V4
 #define CRBM_BELOW_V4_CLONES
@@ -180,6 +189,8 @@ CRBM_SIMD_CLONES static void crbm_sigmoid_bias_f(float *x, const float *bias,
      is added to it, one load per vector multiply-add, for the minibatch
      products that read the same rows over and over; the rest of out (all
      of it with other compilers) is done as in crbm_add_rows.
+   With AVX-512 (CRBM_V4) both keep an out of up to 16 vectors in registers
+   for a single pass over the rows, adding in the same order.
    out must not overlap A. */
 #if defined(__GNUC__) || defined(__clang__)
 typedef float crbm_vf __attribute__((vector_size(32), aligned(4)));
@@ -271,7 +282,7 @@ CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n)
         V a[F + 1], w0, w1, w2, w3;                                                       \
         _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
             memcpy(&a[k], out + k * L, 64);                                               \
-        if (part) a[F] = crbm_load_part_##T(out + F * L, part);                           \
+        a[F] = crbm_load_part_##T(out + F * L, part); /* zeros if part is 0 */          \
         int t = 0;                                                                        \
         for (; t + 4 <= n_rows; t += 4) {                                                 \
             const T *r0 = A + (ptrdiff_t)rows[t] * stride;                                \
@@ -359,7 +370,7 @@ CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n)
         V a[F + 1], w0, w1, w2, w3;                                                       \
         _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
             memcpy(&a[k], out + k * L, 64);                                               \
-        if (part) a[F] = crbm_load_part_##T(out + F * L, part);                           \
+        a[F] = crbm_load_part_##T(out + F * L, part); /* zeros if part is 0 */          \
         int t = 0;                                                                        \
         if (part) {                                                                       \
             for (; t + 4 <= n_rows; t += 4) {                                             \

@@ -98,25 +98,26 @@ def _use_avx512(bint on) -> bool:
     return bool(use_v4(on))
 
 
-def _row_dots(const floating[:, ::1] A, const floating[:, ::1] X):
-    """``X @ A.T`` by crbm's row dots, a pass over all of ``A`` for each row
-    of ``X``: for the benchmarks' time of one pass over W, and tests."""
+def _row_dots(const floating[:, ::1] A, const floating[:, ::1] X, floating[:, ::1] out):
+    """``out = X @ A.T`` by crbm's row dots, a pass over all of ``A`` for
+    each row of ``X``: for the benchmarks' time of one pass over W, and
+    tests."""
     cdef Py_ssize_t r, n = X.shape[0]
-    if X.shape[1] != A.shape[1]:
-        raise ValueError(f"X has {X.shape[1]} columns, A has {A.shape[1]}")
-    out = np.zeros((n, A.shape[0]), dtype=np.float64 if floating is double else np.float32)
-    cdef floating[:, ::1] dots = out
+    if X.shape[1] != A.shape[1] or out.shape[0] != n or out.shape[1] != A.shape[0]:
+        raise ValueError(f"shapes do not match: A {A.shape[0]} x {A.shape[1]}, "
+                         f"X {X.shape[0]} x {X.shape[1]}, out {out.shape[0]} x {out.shape[1]}")
     if n == 0 or A.shape[0] == 0 or A.shape[1] == 0:
-        return out
+        return
     with nogil:
         for r in range(n):
-            row_dots(&dots[r, 0], &A[0, 0], &X[r, 0], <int> A.shape[0], <int> A.shape[1])
-    return out
+            row_dots(&out[r, 0], &A[0, 0], &X[r, 0], <int> A.shape[0], <int> A.shape[1])
 
 
 def _sum_rows(const floating[:, ::1] A, const int[::1] rows):
     """``A[rows].sum(axis=0)`` as the 0/1 products sum it (``add_rows``),
     for tests that compare its copies."""
+    if rows.shape[0] > 0 and not 0 <= min(rows) <= max(rows) < A.shape[0]:
+        raise ValueError(f"rows must lie in [0, {A.shape[0]})")
     out = np.zeros(A.shape[1], dtype=np.float64 if floating is double else np.float32)
     cdef floating[::1] sums = out
     if A.shape[1] > 0:

@@ -115,6 +115,24 @@ def test_input_dtypes_and_layouts_give_identical_training(dtype):
         np.testing.assert_array_equal(W, results["uint8"], err_msg=name)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_greyscale_rows_convert_to_the_model_precision_like_numpy(dtype):
+    # Values in [0, 1] that float32 cannot hold exactly: the vectorised
+    # conversion of adjacent entries must round as numpy's astype does, and
+    # as the entry-by-entry loop for strided rows.
+    data = np.random.default_rng(4).random((30, 10))
+    expected = crbm.RBM(10, 4, dtype=dtype, random_state=1).train(
+        data.astype(dtype), 0.1, 2, batch_size=4).W
+    for x in (data, np.repeat(data, 2, axis=1)[:, ::2], data.astype(np.float32)):
+        W = crbm.RBM(10, 4, dtype=dtype, random_state=1).train(x, 0.1, 2, batch_size=4).W
+        if x.dtype == np.float32 and dtype == np.float64:
+            W_want = crbm.RBM(10, 4, dtype=dtype, random_state=1).train(
+                x.astype(np.float64), 0.1, 2, batch_size=4).W
+            np.testing.assert_array_equal(W, W_want)
+        else:
+            np.testing.assert_array_equal(W, expected)
+
+
 def test_progress_callback_does_not_change_result():
     data = make_data(5000, 8)
     seen = []

@@ -259,6 +259,14 @@ typedef double crbm_vd64 __attribute__((vector_size(64), aligned(8)));
         CRBM_ADD_ROWS_BODY(T, V, CRBM_UNIT_SCALE, CRBM_NO_CHUNKS)                         \
     }
 #define CRBM_NOT_HELD(...)
+/* CASE(..., F) for F = 1 to 16: the copies of a held loop, one per count of
+   whole vectors held in registers. */
+#define CRBM_EACH_1_TO_16(CASE, ...)                                                      \
+    CASE(__VA_ARGS__, 1) CASE(__VA_ARGS__, 2) CASE(__VA_ARGS__, 3) CASE(__VA_ARGS__, 4)   \
+    CASE(__VA_ARGS__, 5) CASE(__VA_ARGS__, 6) CASE(__VA_ARGS__, 7) CASE(__VA_ARGS__, 8)   \
+    CASE(__VA_ARGS__, 9) CASE(__VA_ARGS__, 10) CASE(__VA_ARGS__, 11)                      \
+    CASE(__VA_ARGS__, 12) CASE(__VA_ARGS__, 13) CASE(__VA_ARGS__, 14)                     \
+    CASE(__VA_ARGS__, 15) CASE(__VA_ARGS__, 16)
 #ifdef CRBM_V4
 /* With AVX-512, an out of at most 16 vectors and a part one is held in
    registers while every row is added (one load per vector of a row instead
@@ -322,15 +330,8 @@ CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n)
         const int part = (int)(width % L);                                                \
         if (width <= 16 * L) {                                                            \
             switch (width / L) {                                                          \
-                CRBM_ADD_ROWS_HELD_F(T, V, 0) CRBM_ADD_ROWS_HELD_F(T, V, 1)               \
-                CRBM_ADD_ROWS_HELD_F(T, V, 2) CRBM_ADD_ROWS_HELD_F(T, V, 3)               \
-                CRBM_ADD_ROWS_HELD_F(T, V, 4) CRBM_ADD_ROWS_HELD_F(T, V, 5)               \
-                CRBM_ADD_ROWS_HELD_F(T, V, 6) CRBM_ADD_ROWS_HELD_F(T, V, 7)               \
-                CRBM_ADD_ROWS_HELD_F(T, V, 8) CRBM_ADD_ROWS_HELD_F(T, V, 9)               \
-                CRBM_ADD_ROWS_HELD_F(T, V, 10) CRBM_ADD_ROWS_HELD_F(T, V, 11)             \
-                CRBM_ADD_ROWS_HELD_F(T, V, 12) CRBM_ADD_ROWS_HELD_F(T, V, 13)             \
-                CRBM_ADD_ROWS_HELD_F(T, V, 14) CRBM_ADD_ROWS_HELD_F(T, V, 15)             \
-                CRBM_ADD_ROWS_HELD_F(T, V, 16)                                            \
+                CRBM_ADD_ROWS_HELD_F(T, V, 0)                                             \
+                CRBM_EACH_1_TO_16(CRBM_ADD_ROWS_HELD_F, T, V)                             \
             }                                                                             \
         }                                                                                 \
     }
@@ -414,22 +415,7 @@ CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n)
         if (width <= 16 * L) {                                                            \
             switch (width / L) {                                                          \
                 CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 0)                               \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 1)                               \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 2)                               \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 3)                               \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 4)                               \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 5)                               \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 6)                               \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 7)                               \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 8)                               \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 9)                               \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 10)                              \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 11)                              \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 12)                              \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 13)                              \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 14)                              \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 15)                              \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 16)                              \
+                CRBM_EACH_1_TO_16(CRBM_ADD_SCALED_ROWS_HELD_F, T, V, SCALE)               \
             }                                                                             \
         }                                                                                 \
     }
@@ -623,14 +609,7 @@ CRBM_V4 static inline void crbm_hsum4_double(crbm_vd64 a0, crbm_vd64 a1, crbm_vd
             for (int l = 0; l < L; l++) tail[l] = last + l < full ? (T)0 : x[last + l];   \
             memcpy(&xt, tail, 64);                                                        \
             switch (full / L) {                                                           \
-                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 1) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 2)   \
-                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 3) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 4)   \
-                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 5) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 6)   \
-                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 7) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 8)   \
-                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 9) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 10)  \
-                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 11) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 12) \
-                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 13) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 14) \
-                CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 15) CRBM_ROW_DOTS_HELD_F(T, V, HSUM, 16) \
+                CRBM_EACH_1_TO_16(CRBM_ROW_DOTS_HELD_F, T, V, HSUM)                       \
             }                                                                             \
         }                                                                                 \
     }

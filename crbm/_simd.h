@@ -272,7 +272,8 @@ typedef double crbm_vd64 __attribute__((vector_size(64), aligned(8)));
    registers while every row is added (one load per vector of a row instead
    of 1.5 loads and stores), in a copy for each count F of full vectors;
    the part vector is loaded and stored under a lane mask. Each entry gets
-   the same sums as in CRBM_ADD_ROWS_BODY. */
+   the same sums as in CRBM_ADD_ROWS_BODY (with the chunks, for
+   crbm_add_scaled_rows). */
 CRBM_V4 static inline crbm_vf64 crbm_load_part_float(const float *p, int n) {
     return (crbm_vf64)_mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
 }
@@ -285,7 +286,14 @@ CRBM_V4 static inline crbm_vd64 crbm_load_part_double(const double *p, int n) {
 CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n) {
     _mm512_mask_storeu_pd(p, (__mmask8)((1u << n) - 1), (__m512d)a);
 }
-#define CRBM_ADD_ROWS_HELD_F(T, V, F)                                                     \
+/* The whole vectors take each group of four rows as FOURS says:
+   CRBM_FOURS_PAIRED as crbm_add_rows's loop, CRBM_FOURS_IN_TURN as the
+   chunks of crbm_add_scaled_rows. The part vector takes them paired, as
+   the loop for the columns past the chunks does. */
+#define CRBM_FOURS_PAIRED(a, w0, w1, w2, w3) a += (s0 * w0 + s1 * w1) + (s2 * w2 + s3 * w3);
+#define CRBM_FOURS_IN_TURN(a, w0, w1, w2, w3)                                             \
+    a += s0 * w0; a += s1 * w1; a += s2 * w2; a += s3 * w3;
+#define CRBM_ROWS_HELD_F(T, V, SCALE, FOURS, F)                                           \
     case F: {                                                                             \
         V a[F + 1], w0, w1, w2, w3;                                                       \
         _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
@@ -297,44 +305,47 @@ CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n)
             const T *r1 = A + (ptrdiff_t)rows[t + 1] * stride;                            \
             const T *r2 = A + (ptrdiff_t)rows[t + 2] * stride;                            \
             const T *r3 = A + (ptrdiff_t)rows[t + 3] * stride;                            \
+            const T s0 = SCALE(t), s1 = SCALE(t + 1), s2 = SCALE(t + 2), s3 = SCALE(t + 3); \
             _Pragma("GCC unroll 16") for (int k = 0; k < F; k++) {                        \
                 memcpy(&w0, r0 + k * L, 64); memcpy(&w1, r1 + k * L, 64);                 \
                 memcpy(&w2, r2 + k * L, 64); memcpy(&w3, r3 + k * L, 64);                 \
-                a[k] += (w0 + w1) + (w2 + w3);                                            \
+                FOURS(a[k], w0, w1, w2, w3)                                               \
             }                                                                             \
             if (part) {                                                                   \
                 w0 = crbm_load_part_##T(r0 + F * L, part);                                \
                 w1 = crbm_load_part_##T(r1 + F * L, part);                                \
                 w2 = crbm_load_part_##T(r2 + F * L, part);                                \
                 w3 = crbm_load_part_##T(r3 + F * L, part);                                \
-                a[F] += (w0 + w1) + (w2 + w3);                                            \
+                CRBM_FOURS_PAIRED(a[F], w0, w1, w2, w3)                                   \
             }                                                                             \
         }                                                                                 \
         for (; t < n_rows; t++) {                                                         \
             const T *r0 = A + (ptrdiff_t)rows[t] * stride;                                \
+            const T s0 = SCALE(t);                                                        \
             _Pragma("GCC unroll 16") for (int k = 0; k < F; k++) {                        \
                 memcpy(&w0, r0 + k * L, 64);                                              \
-                a[k] += w0;                                                               \
+                a[k] += s0 * w0;                                                          \
             }                                                                             \
-            if (part) a[F] += crbm_load_part_##T(r0 + F * L, part);                       \
+            if (part) a[F] += s0 * crbm_load_part_##T(r0 + F * L, part);                  \
         }                                                                                 \
         _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
             memcpy(out + k * L, &a[k], 64);                                               \
         if (part) crbm_store_part_##T(out + F * L, a[F], part);                           \
         return;                                                                           \
     }
-#define CRBM_ADD_ROWS_HELD(T)                                                             \
+#define CRBM_ROWS_HELD(T, SCALE, FOURS)                                                   \
     {                                                                                     \
         enum { L = 64 / sizeof(T) };                                                      \
         typedef T V __attribute__((vector_size(64), aligned(sizeof(T))));                 \
         const int part = (int)(width % L);                                                \
         if (width <= 16 * L) {                                                            \
             switch (width / L) {                                                          \
-                CRBM_ADD_ROWS_HELD_F(T, V, 0)                                             \
-                CRBM_EACH_1_TO_16(CRBM_ADD_ROWS_HELD_F, T, V)                             \
+                CRBM_ROWS_HELD_F(T, V, SCALE, FOURS, 0)                                   \
+                CRBM_EACH_1_TO_16(CRBM_ROWS_HELD_F, T, V, SCALE, FOURS)                   \
             }                                                                             \
         }                                                                                 \
     }
+#define CRBM_ADD_ROWS_HELD(T) CRBM_ROWS_HELD(T, CRBM_UNIT_SCALE, CRBM_FOURS_PAIRED)
 #define CRBM_ADD_ROWS(NAME, T, V)                                                         \
     CRBM_ADD_ROWS_FN(NAME##_base, T, V, CRBM_BELOW_V4_CLONES, CRBM_NOT_HELD)              \
     CRBM_ADD_ROWS_FN(NAME##_v4, T, V, CRBM_V4, CRBM_ADD_ROWS_HELD)                        \
@@ -360,65 +371,11 @@ CRBM_V4 static inline void crbm_store_part_double(double *p, crbm_vd64 a, int n)
 #ifdef CRBM_V4
 /* AVX-512 gets its own copy in 64-byte vectors (half the instructions of
    the 32-byte ones, which GCC does not merge); 64-byte generic vectors in
-   the AVX2 clone would live on the stack. */
-/* With AVX-512, an out of at most 16 vectors and a part one is held in
-   registers in one pass over the rows, instead of one pass per chunk and
-   one more for the columns past the last whole 64 bytes: the whole vectors
-   add each row in turn, as the chunks do, and the part vector adds rows
-   in fours, as that last pass does, so each entry gets the same sums. */
-#define CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, F)                                       \
-    case F: {                                                                             \
-        V a[F + 1], w0, w1, w2, w3;                                                       \
-        _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
-            memcpy(&a[k], out + k * L, 64);                                               \
-        a[F] = crbm_load_part_##T(out + F * L, part); /* zeros if part is 0 */          \
-        int t = 0;                                                                        \
-        if (part) {                                                                       \
-            for (; t + 4 <= n_rows; t += 4) {                                             \
-                const T *r0 = A + (ptrdiff_t)rows[t] * stride;                            \
-                const T *r1 = A + (ptrdiff_t)rows[t + 1] * stride;                        \
-                const T *r2 = A + (ptrdiff_t)rows[t + 2] * stride;                        \
-                const T *r3 = A + (ptrdiff_t)rows[t + 3] * stride;                        \
-                const T s0 = SCALE(t), s1 = SCALE(t + 1), s2 = SCALE(t + 2),              \
-                        s3 = SCALE(t + 3);                                                \
-                _Pragma("GCC unroll 16") for (int k = 0; k < F; k++) {                    \
-                    memcpy(&w0, r0 + k * L, 64); memcpy(&w1, r1 + k * L, 64);             \
-                    memcpy(&w2, r2 + k * L, 64); memcpy(&w3, r3 + k * L, 64);             \
-                    a[k] += s0 * w0; a[k] += s1 * w1; a[k] += s2 * w2; a[k] += s3 * w3;   \
-                }                                                                         \
-                w0 = crbm_load_part_##T(r0 + F * L, part);                                \
-                w1 = crbm_load_part_##T(r1 + F * L, part);                                \
-                w2 = crbm_load_part_##T(r2 + F * L, part);                                \
-                w3 = crbm_load_part_##T(r3 + F * L, part);                                \
-                a[F] += (s0 * w0 + s1 * w1) + (s2 * w2 + s3 * w3);                        \
-            }                                                                             \
-        }                                                                                 \
-        for (; t < n_rows; t++) {                                                         \
-            const T *r0 = A + (ptrdiff_t)rows[t] * stride;                                \
-            const T s0 = SCALE(t);                                                        \
-            _Pragma("GCC unroll 16") for (int k = 0; k < F; k++) {                        \
-                memcpy(&w0, r0 + k * L, 64);                                              \
-                a[k] += s0 * w0;                                                          \
-            }                                                                             \
-            if (part) a[F] += s0 * crbm_load_part_##T(r0 + F * L, part);                  \
-        }                                                                                 \
-        _Pragma("GCC unroll 16") for (int k = 0; k < F; k++)                              \
-            memcpy(out + k * L, &a[k], 64);                                               \
-        if (part) crbm_store_part_##T(out + F * L, a[F], part);                           \
-        return;                                                                           \
-    }
-#define CRBM_ADD_SCALED_ROWS_HELD(T, SCALE)                                               \
-    {                                                                                     \
-        enum { L = 64 / sizeof(T) };                                                      \
-        typedef T V __attribute__((vector_size(64), aligned(sizeof(T))));                 \
-        const int part = (int)(width % L);                                                \
-        if (width <= 16 * L) {                                                            \
-            switch (width / L) {                                                          \
-                CRBM_ADD_SCALED_ROWS_HELD_F(T, V, SCALE, 0)                               \
-                CRBM_EACH_1_TO_16(CRBM_ADD_SCALED_ROWS_HELD_F, T, V, SCALE)               \
-            }                                                                             \
-        }                                                                                 \
-    }
+   the AVX2 clone would live on the stack. An out of at most 16 vectors and
+   a part one is held in registers through one pass over the rows, instead
+   of one pass per chunk and one more for the columns past the last whole
+   64 bytes, with each entry's sums as there (CRBM_ROWS_HELD). */
+#define CRBM_ADD_SCALED_ROWS_HELD(T, SCALE) CRBM_ROWS_HELD(T, SCALE, CRBM_FOURS_IN_TURN)
 #define CRBM_ADD_SCALED_ROWS(NAME, T, V)                                                  \
     CRBM_ADD_SCALED_ROWS_FN(NAME##_base, T, V, CRBM_BELOW_V4_CLONES, CRBM_NOT_HELD)       \
     CRBM_ADD_SCALED_ROWS_FN(NAME##_v4, T, V##64, CRBM_V4, CRBM_ADD_SCALED_ROWS_HELD)      \
@@ -528,10 +485,6 @@ static inline float crbm_hsum_f(const crbm_vf64 *a) {
         }                                                                                 \
     }
 #ifdef CRBM_V4
-/* With AVX-512's 32 vector registers, an x of at most 16 full vectors is
-   held in registers for all the rows (one load per vector of A instead of
-   1.25): the rows of CRBM_ROW_DOTS_VECTORS summed the same way, in a copy
-   for each count F of full vectors, whose loops over them are unrolled. */
 /* The sums of four vectors' lanes into out[0:4], each as crbm_hsum_f or
    crbm_hsum_d adds them (halves, then pairs), but the four side by side:
    two vectors' halves in one shuffle. */
@@ -567,6 +520,10 @@ CRBM_V4 static inline void crbm_hsum4_double(crbm_vd64 a0, crbm_vd64 a1, crbm_vd
     const __m512d sums = _mm512_permutexvar_pd(_mm512_setr_epi64(0, 2, 4, 6, 0, 0, 0, 0), p);
     _mm256_storeu_pd(out, _mm512_castpd512_pd256(sums));
 }
+/* With AVX-512's 32 vector registers, an x of at most 16 full vectors is
+   held in registers for all the rows (one load per vector of A instead of
+   1.25): the rows of CRBM_ROW_DOTS_VECTORS summed the same way, in a copy
+   for each count F of full vectors, whose loops over them are unrolled. */
 #define CRBM_ROW_DOTS_HELD_F(T, V, HSUM, F)                                               \
     case F: {                                                                             \
         V xs[F];                                                                          \

@@ -152,18 +152,21 @@ def row_dots(A, X):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("vectors", [1, 2, 6.25, 7, 12.5, 16, 16.5])
-def test_avx512_row_dots_give_the_bits_of_the_others(dtype, vectors):
+@pytest.mark.parametrize("rows", [13, 1027])
+def test_avx512_row_dots_give_the_bits_of_the_others(dtype, vectors, rows):
     # With AVX-512 the row dots hold x in registers, in one copy per number
-    # of 64-byte vectors up to 16, and sum four rows' lanes side by side;
-    # each row's dot must still be summed as in the AVX2/baseline loop.
-    # p(v | h) for 5 rows of h takes crbm's dots of W's 13 rows (three past
-    # the last group of four) with each; h's width M is the parameter.
+    # of 64-byte vectors up to 16, and take four rows side by side, or one
+    # row at a time when W is bigger than L1 (1027 rows) and its rows are 4
+    # vectors or more; each row's dot must still be summed as in the
+    # AVX2/baseline loop. p(v | h) for 5 rows of h takes crbm's dots of W's
+    # rows (three past the last group of four) with each; h's width M and
+    # W's row count are the parameters.
     if not _kernels._use_avx512(True):
         pytest.skip("this CPU has no AVX-512")
     M = int(vectors * 64 // np.dtype(dtype).itemsize)
     rng = np.random.default_rng(M)
-    H, W = (rng.normal(0, 1, shape).astype(dtype) for shape in ((5, M), (13, M)))
-    b = np.zeros(13, dtype)
+    H, W = (rng.normal(0, 1, shape).astype(dtype) for shape in ((5, M), (rows, M)))
+    b = np.zeros(rows, dtype)
     try:
         wide = _loops.conditional_probabilities(H, W, b, False), row_dots(W, H)
         assert not _kernels._use_avx512(False)

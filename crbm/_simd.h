@@ -535,12 +535,14 @@ CRBM_V4 static inline void crbm_hsum4_double(crbm_vd64 a0, crbm_vd64 a1, crbm_vd
    held in registers for all the rows (one load per vector of A instead of
    1.25): the rows of CRBM_ROW_DOTS_VECTORS summed the same way, in a copy
    for each count F of full vectors, whose loops over them are unrolled.
-   An A too big for L1 with rows of 4 or more vectors is read one row at a
-   time, front to back: that streams it from L2 25-45% faster (Zen 5,
-   M = 100 to 256) than four rows side by side, which stay for the rest.
+   An A of more than CRBM_STREAMED_BYTES (above L1: it comes from L2) with
+   rows of 4 or more vectors is read one row at a time, front to back: that
+   streams it 25-45% faster (Zen 5, M = 100 to 256) than four rows side by
+   side, which stay for the rest.
    There the four rows' end vectors are loaded first (the empty asm keeps
    GCC from moving the loads to their use): with short rows that is 10-25%
    faster than loading them last. */
+#define CRBM_STREAMED_BYTES 65536
 #define CRBM_ROW_DOT_HELD(V, a, r, F)                                                     \
     {                                                                                     \
         V w_;                                                                             \
@@ -591,7 +593,8 @@ CRBM_V4 static inline void crbm_hsum4_double(crbm_vd64 a0, crbm_vd64 a1, crbm_vd
         if (width >= L && width <= 16 * L) {                                              \
             const ptrdiff_t full = width - width % L, last = width - L;                   \
             const int part = full < width;                                                \
-            const int four = full / L < 4 || n_rows * stride * (ptrdiff_t)sizeof(T) <= 65536; \
+            const int four = full / L < 4                                                 \
+                             || n_rows * stride * (ptrdiff_t)sizeof(T) <= CRBM_STREAMED_BYTES; \
             T tail[L];                                                                    \
             V xt;                                                                         \
             for (int l = 0; l < L; l++) tail[l] = last + l < full ? (T)0 : x[last + l];   \

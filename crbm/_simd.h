@@ -397,72 +397,64 @@ CRBM_ADD_SCALED_ROWS(crbm_add_scaled_rows_f, float, crbm_vf)
 /* out[i] = sum_j A[i * stride + j] * x[j] for i < n_rows, j < width: a
    matrix-vector product on a row-major A, for the small sizes where BLAS's
    call and threading overhead dominate. With GCC or clang (and width at
-   least one vector), four rows at a time are dotted with x in 64-byte
-   vectors, x loaded once for the four, and the last n_rows % 4 rows one at
-   a time in the same order, so a row's result does not depend on where a
-   block of rows starts. Each row's vectors are summed front to back; the
-   columns past the last full vector are then covered by one more vector
-   ending at the row's end, dotted with a copy of x's last vector whose
-   lanes already counted are zero (no scalar tail, no read past the row;
-   none when the width is whole vectors). Each sum is then reduced by
-   halves. Elsewhere, a plain loop. */
+   least 64 bytes), each row is summed in 64 bytes of lanes, held as P
+   vectors of V (32 bytes: AVX2's registers; GCC splits wider generic
+   vectors there through the stack), ROWS rows side by side, x's vectors
+   loaded once for them. The lanes are summed front to back; the columns
+   past the last whole 64 bytes are then covered by 64 more ending at the
+   row's end, dotted with a copy of x's last 64 bytes whose lanes already
+   counted are zero (no scalar tail, no read past the row; none when the
+   width is whole vectors). Each sum is then reduced by halves. So a row's
+   result depends neither on where a block of rows starts nor on the
+   vector width: the AVX-512 copy below gives the same bits. Elsewhere, a
+   plain loop. */
 #if defined(__GNUC__) || defined(__clang__)
-#define CRBM_ROW_DOTS_VECTORS(T, V, HSUM)                                                     \
-    enum { L = 64 / sizeof(T) };                                                          \
+#define CRBM_ROW_DOTS_ROWS(T, V, HSUM, ROWS)                                              \
+    for (; i + ROWS <= n_rows; i += ROWS) {                                               \
+        const T *r = A + i * stride;                                                      \
+        V a[ROWS][P], w, xv;                                                              \
+        _Pragma("GCC unroll 4") for (int q = 0; q < ROWS; q++)                            \
+            _Pragma("GCC unroll 4") for (int p = 0; p < P; p++) {                         \
+                memcpy(&w, r + q * stride + p * H, sizeof(V));                            \
+                a[q][p] = w * x0[p];                                                      \
+            }                                                                             \
+        for (ptrdiff_t j = L; j < full; j += L)                                           \
+            _Pragma("GCC unroll 4") for (int p = 0; p < P; p++) {                         \
+                memcpy(&xv, x + j + p * H, sizeof(V));                                    \
+                _Pragma("GCC unroll 4") for (int q = 0; q < ROWS; q++) {                  \
+                    memcpy(&w, r + q * stride + j + p * H, sizeof(V));                    \
+                    a[q][p] += w * xv;                                                    \
+                }                                                                         \
+            }                                                                             \
+        if (full < width)                                                                 \
+            _Pragma("GCC unroll 4") for (int p = 0; p < P; p++)                           \
+                _Pragma("GCC unroll 4") for (int q = 0; q < ROWS; q++) {                  \
+                    memcpy(&w, r + q * stride + last + p * H, sizeof(V));                 \
+                    a[q][p] += w * xt[p];                                                 \
+                }                                                                         \
+        _Pragma("GCC unroll 4") for (int q = 0; q < ROWS; q++) out[i + q] = HSUM(a[q]);   \
+    }
+#define CRBM_ROW_DOTS_VECTORS(T, V, HSUM)                                                 \
+    enum { L = 64 / sizeof(T), H = sizeof(V) / sizeof(T), P = 64 / sizeof(V) };           \
     if (width >= L) {                                                                     \
         const ptrdiff_t full = width - width % L, last = width - L;                       \
         T tail[L];                                                                        \
-        V xt, x0;                                                                         \
+        V xt[P], x0[P];                                                                   \
         for (int l = 0; l < L; l++) tail[l] = last + l < full ? (T)0 : x[last + l];       \
-        memcpy(&xt, tail, 64);                                                            \
-        memcpy(&x0, x, 64);                                                               \
-        for (; i + 4 <= n_rows; i += 4) {                                                 \
-            const T *r0 = A + i * stride, *r1 = r0 + stride, *r2 = r1 + stride,           \
-                    *r3 = r2 + stride;                                                    \
-            V a0, a1, a2, a3, xv, w0, w1, w2, w3;                                         \
-            memcpy(&w0, r0, 64); memcpy(&w1, r1, 64);                                     \
-            memcpy(&w2, r2, 64); memcpy(&w3, r3, 64);                                     \
-            a0 = w0 * x0; a1 = w1 * x0; a2 = w2 * x0; a3 = w3 * x0;                       \
-            for (ptrdiff_t j = L; j < full; j += L) {                                     \
-                memcpy(&xv, x + j, 64);                                                   \
-                memcpy(&w0, r0 + j, 64); memcpy(&w1, r1 + j, 64);                         \
-                memcpy(&w2, r2 + j, 64); memcpy(&w3, r3 + j, 64);                         \
-                a0 += w0 * xv; a1 += w1 * xv; a2 += w2 * xv; a3 += w3 * xv;               \
-            }                                                                             \
-            if (full < width) {                                                           \
-                memcpy(&w0, r0 + last, 64); memcpy(&w1, r1 + last, 64);                   \
-                memcpy(&w2, r2 + last, 64); memcpy(&w3, r3 + last, 64);                   \
-                a0 += w0 * xt; a1 += w1 * xt; a2 += w2 * xt; a3 += w3 * xt;               \
-            }                                                                             \
-            out[i] = HSUM(&a0); out[i + 1] = HSUM(&a1);                                   \
-            out[i + 2] = HSUM(&a2); out[i + 3] = HSUM(&a3);                               \
-        }                                                                                 \
-        for (; i < n_rows; i++) { /* the last rows alone, summed the same way */          \
-            const T *r0 = A + i * stride;                                                 \
-            V a0, xv, w0;                                                                 \
-            memcpy(&w0, r0, 64);                                                          \
-            a0 = w0 * x0;                                                                 \
-            for (ptrdiff_t j = L; j < full; j += L) {                                     \
-                memcpy(&xv, x + j, 64);                                                   \
-                memcpy(&w0, r0 + j, 64);                                                  \
-                a0 += w0 * xv;                                                            \
-            }                                                                             \
-            if (full < width) {                                                           \
-                memcpy(&w0, r0 + last, 64);                                               \
-                a0 += w0 * xt;                                                            \
-            }                                                                             \
-            out[i] = HSUM(&a0);                                                           \
-        }                                                                                 \
+        memcpy(xt, tail, 64);                                                             \
+        memcpy(x0, x, 64);                                                                \
+        CRBM_ROW_DOTS_ROWS(T, V, HSUM, 4)                                                 \
+        CRBM_ROW_DOTS_ROWS(T, V, HSUM, 1) /* the last rows alone, summed the same way */  \
     }
-/* The sum of a vector's lanes: halves added until 16 bytes are left (each
-   step one extract and one add), then those lanes pairwise. The vector is
-   passed by address: these helpers have no target attribute, and passing
-   a 64-byte vector by value from an AVX-512 clone to them is an ABI
-   mismatch (in a register against on the stack) wherever they are not
-   inlined, as at -O0. */
+/* The sum of 64 bytes of lanes (one AVX-512 vector or two of 32 bytes):
+   halves added until 16 bytes are left (each step one extract and one
+   add), then those lanes pairwise. The lanes are passed by address: these
+   helpers have no target attribute, and passing a 64-byte vector by value
+   from an AVX-512 clone to them is an ABI mismatch (in a register against
+   on the stack) wherever they are not inlined, as at -O0. */
 typedef float crbm_vf16 __attribute__((vector_size(16), aligned(4)));
 typedef double crbm_vd16 __attribute__((vector_size(16), aligned(8)));
-static inline double crbm_hsum_d(const crbm_vd64 *a) {
+static inline double crbm_hsum_d(const void *a) {
     crbm_vd lo, hi;
     crbm_vd16 lo2, hi2;
     memcpy(&lo, a, 32); memcpy(&hi, (const char *)a + 32, 32);
@@ -471,7 +463,7 @@ static inline double crbm_hsum_d(const crbm_vd64 *a) {
     lo2 += hi2;
     return lo2[0] + lo2[1];
 }
-static inline float crbm_hsum_f(const crbm_vf64 *a) {
+static inline float crbm_hsum_f(const void *a) {
     crbm_vf lo, hi;
     crbm_vf16 lo2, hi2;
     memcpy(&lo, a, 32); memcpy(&hi, (const char *)a + 32, 32);
@@ -487,7 +479,7 @@ static inline float crbm_hsum_f(const crbm_vf64 *a) {
     TARGET static void NAME(T *CRBM_RESTRICT out, const T *A, const T *x,                 \
                             ptrdiff_t n_rows, ptrdiff_t width, ptrdiff_t stride) {        \
         ptrdiff_t i = 0;                                                                  \
-        HELD(T, V, HSUM)                                                                  \
+        HELD(T, HSUM)                                                                     \
         CRBM_ROW_DOTS_VECTORS(T, V, HSUM)                                                 \
         for (; i < n_rows; i++) {                                                         \
             T s = 0;                                                                      \
@@ -587,8 +579,9 @@ CRBM_V4 static inline void crbm_hsum4_double(crbm_vd64 a0, crbm_vd64 a1, crbm_vd
         }                                                                                 \
         return;                                                                           \
     }
-#define CRBM_ROW_DOTS_HELD(T, V, HSUM)                                                    \
+#define CRBM_ROW_DOTS_HELD(T, HSUM)                                                       \
     {                                                                                     \
+        typedef T V __attribute__((vector_size(64), aligned(sizeof(T))));                 \
         enum { L = 64 / sizeof(T) };                                                      \
         if (width >= L && width <= 16 * L) {                                              \
             const ptrdiff_t full = width - width % L, last = width - L;                   \
@@ -615,8 +608,8 @@ CRBM_V4 static inline void crbm_hsum4_double(crbm_vd64 a0, crbm_vd64 a1, crbm_vd
 #define CRBM_ROW_DOTS(NAME, T, V, HSUM)                                                   \
     CRBM_ROW_DOTS_FN(NAME, T, V, HSUM, CRBM_SIMD_CLONES, CRBM_NOT_HELD)
 #endif
-CRBM_ROW_DOTS(crbm_row_dots_d, double, crbm_vd64, crbm_hsum_d)
-CRBM_ROW_DOTS(crbm_row_dots_f, float, crbm_vf64, crbm_hsum_f)
+CRBM_ROW_DOTS(crbm_row_dots_d, double, crbm_vd, crbm_hsum_d)
+CRBM_ROW_DOTS(crbm_row_dots_f, float, crbm_vf, crbm_hsum_f)
 
 /* The parameter step of per-sample CD on 0/1 states v, h0 (positive) and
    vk, hk (negative): W += lr (v h0^T - vk hk^T), b += lr (v - vk),

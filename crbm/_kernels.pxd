@@ -6,6 +6,7 @@
 # Every function is noexcept nogil; randomness comes from a numpy bitgen_t
 # (see crbm._random.bitgen_of) whose lock the caller holds.
 from cython cimport floating
+from libc.stdint cimport uint64_t
 from numpy.random cimport bitgen_t
 
 cdef void sigmoid(floating *x, Py_ssize_t n) noexcept nogil
@@ -37,6 +38,17 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
                                   floating *b, floating *c,
                                   int N, int M, int k, floating learning_rate,
                                   floating *work, int *index_work) noexcept nogil
+# cd_sample_update_binary on each of the n 0/1 rows of V in turn, on up to
+# `threads` threads (two at most, one for small models), with results that
+# do not depend on the count: W is taken in two blocks of rows either way.
+# work: cd_samples_work_size(N, M); index_work: cd_sample_index_work_size(N, M)
+# ints; keys: room for n * (1 + 2 k) (NULL: one thread).
+cdef Py_ssize_t cd_samples_work_size(int N, int M) noexcept nogil
+cdef void cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
+                                   floating *W, floating *b, floating *c,
+                                   int N, int M, int k, floating learning_rate,
+                                   floating *work, int *index_work,
+                                   uint64_t *keys, int threads) noexcept nogil
 
 # Settings of a minibatch step; a zero switches each extra off.
 cdef struct CDSettings:

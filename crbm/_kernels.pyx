@@ -6,7 +6,7 @@ uniforms is part of its contract, so that a numpy reference fed the same
 generator reproduces it exactly:
 
 * ``cd_sample_update`` and ``cd_sample_update_binary``: h0 (M), then per
-  step v (N), h (M).
+  step v (N), h (M); ``cd_samples_update_binary`` the same for each sample.
 * ``cd_batch_update`` and ``cd_batch_update_sparse``: H0 (n x M, row-major), then for CD per step V (n x N)
   and, except after the last step, H (n x M); for PCD per step H then V
   (C x M, C x N) on the persistent chains.
@@ -62,10 +62,10 @@ cdef extern from "_simd.h":
         const int *v_active, int n_v, const int *vk_active, int n_vk,
         float *steps, int *rows) noexcept nogil
     void sample_logits_d "crbm_sample_logits_d"(
-        uint64_t key, double *x, const double *bias, Py_ssize_t rows,
+        uint64_t key, uint64_t offset, double *x, const double *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
     void sample_logits_f "crbm_sample_logits_f"(
-        uint64_t key, float *x, const float *bias, Py_ssize_t rows,
+        uint64_t key, uint64_t offset, float *x, const float *bias, Py_ssize_t rows,
         Py_ssize_t width) noexcept nogil
 
 
@@ -74,6 +74,9 @@ cdef extern from "_pool.h":
     int pool_threads "crbm_pool_threads"
     int set_threads "crbm_set_threads"(int n) nogil
     void run_parts "crbm_run_parts"(crbm_task task, void *context, int parts) nogil
+    bint run_together "crbm_run_together"(crbm_task task, void *context, int parts) nogil
+    void crbm_reach(long long *phase, long long value) nogil
+    void crbm_await(const long long *phase, long long value) nogil
     void pool_rest "crbm_pool_rest"() nogil
 
 
@@ -147,11 +150,17 @@ cdef inline void sample_logits(bitgen_t *rng, floating *x, const floating *bias,
                                int n, int width) noexcept nogil:
     """``x[r] = bernoulli(sigmoid(x[r] + bias))`` in one pass; the same draws
     and results as ``sigmoid_bias`` followed by ``bernoulli``."""
-    cdef uint64_t key = rng.next_uint64(rng.state)
+    sample_logits_at(rng.next_uint64(rng.state), 0, x, bias, n, width)
+
+
+cdef inline void sample_logits_at(uint64_t key, uint64_t offset, floating *x,
+                                  const floating *bias, int n, int width) noexcept nogil:
+    """``sample_logits`` with the stream ``key`` from its uniform ``offset``
+    on: the entries of one draw split into parts, each at its own offset."""
     if floating is double:
-        sample_logits_d(key, x, bias, n, width)
+        sample_logits_d(key, offset, x, bias, n, width)
     else:
-        sample_logits_f(key, x, bias, n, width)
+        sample_logits_f(key, offset, x, bias, n, width)
 
 
 # Row-parallel steps of a minibatch: each splits its rows into one range
@@ -328,7 +337,7 @@ cdef inline void visible_probabilities_split(const floating *H, int n, const flo
 cdef Py_ssize_t cd_sample_work_size(int N, int M) noexcept nogil:
     """Length of the ``work`` buffer ``cd_sample_update`` and
     ``cd_sample_update_binary`` need."""
-    return 5 * <Py_ssize_t> M + N
+    return max(5 * <Py_ssize_t> M + N, cd_samples_work_size(N, M))
 
 
 cdef void cd_sample_update(bitgen_t *rng, const floating *v,
@@ -389,20 +398,217 @@ cdef inline void row_dots(floating *out, const floating *A, const floating *x,
         row_dots_f(out, A, x, n_rows, width, width)
 
 
-cdef inline void sample_hidden_binary(bitgen_t *rng, const int *v_active, int n_v,
-                                      const floating *W, const floating *c, floating *h,
-                                      int M) noexcept nogil:
-    """Sample ``h ~ p(h | v)`` for a 0/1 ``v`` given by its active units:
-    ``W.T @ v`` is the sum of their rows of W."""
-    memset(h, 0, M * sizeof(floating))
-    add_rows(h, W, v_active, n_v, M)
-    sample_logits(rng, h, c, 1, M)
-
-
 cdef Py_ssize_t cd_sample_index_work_size(int N, int M) noexcept nogil:
-    """Length of the ``index_work`` buffer ``cd_sample_update_binary`` needs:
-    the active lists of v and vk and the list of changed rows."""
+    """Length of the ``index_work`` buffer ``cd_sample_update_binary`` and
+    ``cd_samples_update_binary`` need: for each block of W's rows, the
+    active lists of v and vk and the list of changed rows."""
     return 3 * <Py_ssize_t> N
+
+
+# Per-sample CD on 0/1 data splits W into two blocks of rows, whatever the
+# number of threads: each block's part of every step (the sums of its active
+# rows, its rows' dots with h, its share of vk's draws, its rows' update)
+# is computed alone, and the two parts of W.T @ v are added, block 0's
+# first. Two threads then take a block each, exchanging only those sums
+# (M values, twice a sample for CD-1) and each reading half of W, which
+# per-sample CD streams from L2 once a sample; one thread takes both blocks
+# in turn, with the same results.
+cdef int ONLINE_BLOCKS = 2
+# Below this many weights a step is too short to share (the two threads
+# meet twice in it, at a cost of about 0.1 us each).
+cdef Py_ssize_t ONLINE_PARALLEL_MIN_WEIGHTS = 1 << 15
+
+
+cdef struct OnlineJob:
+    bint is_double
+    int n, N, M, k
+    int split              # block 0 has W's rows [0, split), block 1 [split, N)
+    const void *V          # n x N visible rows, 0/1
+    void *W
+    void *b
+    void *c
+    double learning_rate
+    bitgen_t *rng          # keys drawn as they are needed, when keys is NULL
+    const uint64_t *keys   # else n * (1 + 2 k) keys drawn beforehand, in that order
+    void *work
+    int *index_work
+    bint together          # two threads, one block each
+    # phase[16 * p]: the last phase block p has finished (run together);
+    # 128 bytes apart, so the two threads do not write one cache line.
+    long long phase[32]
+
+
+cdef inline Py_ssize_t padded(Py_ssize_t n) noexcept nogil:
+    """n rounded up to 16: arrays of that length stay 64 bytes apart."""
+    return (n + 15) // 16 * 16
+
+
+cdef Py_ssize_t cd_samples_work_size(int N, int M) noexcept nogil:
+    """Length of the ``work`` buffer ``cd_samples_update_binary`` needs."""
+    # vk; the block sums (2 phases x 2 blocks); each block's h0, h, c, steps
+    return padded(N) + 4 * padded(M) + ONLINE_BLOCKS * 6 * padded(M)
+
+
+cdef inline uint64_t online_key(OnlineJob *job, int sample, int draw) noexcept nogil:
+    if job.keys != NULL:
+        return job.keys[<Py_ssize_t> sample * (1 + 2 * job.k) + draw]
+    return job.rng.next_uint64(job.rng.state)
+
+
+cdef inline void online_meet(OnlineJob *job, int first, long long phase) noexcept nogil:
+    """Run together, mark block ``first``'s phase done and wait for the
+    other block's; alone, both blocks are done already."""
+    if job.together:
+        crbm_reach(&job.phase[16 * first], phase)
+        crbm_await(&job.phase[16 * (1 - first)], phase)
+
+
+cdef inline void online_sample_h(floating *of_type, OnlineJob *job, int first, int last,
+                                 uint64_t key, const floating *sums, long long phase,
+                                 floating **h, floating **c) noexcept nogil:
+    """``h ~ p(h | x)`` from the two blocks' sums of phase ``phase`` (that
+    is, W.T @ x), into h[p] of each block that samples its own."""
+    cdef const floating *block0 = sums + ((phase - 1) % 2 * 2) * padded(job.M)
+    cdef const floating *block1 = block0 + padded(job.M)
+    cdef int p, j
+    for p in range(first, last):
+        if p == 0 or job.together:
+            for j in range(job.M):
+                h[p][j] = block0[j] + block1[j]
+            sample_logits_at(key, 0, h[p], c[p], 1, job.M)
+
+
+cdef inline int sum_active_rows(const floating *x, int n, const floating *W, int M,
+                                int *active, floating *out) noexcept nogil:
+    """``out = W.T @ x`` for a 0/1 ``x`` of n entries and a row-major n x M
+    ``W``: list x's active units in ``active``, sum their rows; returns how
+    many there are."""
+    cdef int n_active = nonzero_indices(x, n, 1, active)
+    memset(out, 0, M * sizeof(floating))
+    add_rows(out, W, active, n_active, M)
+    return n_active
+
+
+cdef void online_run(floating *of_type, OnlineJob *job, int first, int last) noexcept nogil:
+    """Blocks ``first`` to ``last - 1`` of per-sample CD-k over the job's
+    samples (see ``cd_samples_update_binary``), phase by phase."""
+    cdef int N = job.N, M = job.M, k = job.k, s, step, p
+    cdef floating lr = <floating> job.learning_rate
+    cdef floating *W = <floating *> job.W
+    cdef floating *b = <floating *> job.b
+    cdef const floating *v
+    cdef floating *vk = <floating *> job.work
+    cdef floating *sums = vk + padded(N)              # [phase % 2][block] x M
+    cdef floating *blocks = sums + 4 * padded(M)
+    cdef floating *h0[2]
+    cdef floating *h[2]
+    cdef floating *hk[2]
+    cdef floating *c_read[2]      # the c a block samples h with
+    cdef floating *c_write[2]     # the c its update adds to
+    cdef floating *steps[2]
+    cdef int *v_active[2]
+    cdef int *vk_active[2]
+    cdef int *changed[2]
+    cdef int lo[2]
+    cdef int rows[2]
+    cdef int n_v[2]
+    cdef int n_vk[2]
+    cdef uint64_t key
+    cdef long long phase = 0
+    lo[0], lo[1] = 0, job.split
+    rows[0], rows[1] = job.split, N - job.split
+    for p in range(ONLINE_BLOCKS):
+        h0[p] = blocks + p * 6 * padded(M)
+        h[p] = h0[p] + padded(M)
+        c_write[p] = h[p] + padded(M)
+        steps[p] = c_write[p] + padded(M)     # 3 x M
+        v_active[p] = job.index_work + 3 * lo[p]
+        vk_active[p] = v_active[p] + rows[p]
+        changed[p] = vk_active[p] + rows[p]
+    # Block 0 updates the model's c. Block 1 keeps a copy of it, updated the
+    # same way, when it runs on its own thread and samples h itself;
+    # otherwise it takes block 0's h0 and h and adds its c step to scratch.
+    c_write[0] = <floating *> job.c
+    c_read[0] = c_write[0]
+    c_read[1] = c_write[1]
+    if job.together:
+        if first == 1:
+            memcpy(c_write[1], job.c, M * sizeof(floating))
+    else:
+        h0[1], h[1] = h0[0], h[0]
+    for s in range(job.n):
+        v = <const floating *> job.V + <Py_ssize_t> s * N
+        for p in range(first, last):
+            n_v[p] = sum_active_rows(v + lo[p], rows[p], W + <Py_ssize_t> lo[p] * M, M,
+                                     v_active[p], sums + (phase % 2 * 2 + p) * padded(M))
+        phase += 1
+        online_meet(job, first, phase)
+        online_sample_h(<floating *> NULL, job, first, last, online_key(job, s, 0), sums,
+                        phase, h0, c_read)
+        hk[0], hk[1] = h0[0], h0[1]
+        for step in range(k):
+            key = online_key(job, s, 1 + 2 * step)
+            for p in range(first, last):
+                row_dots(vk + lo[p], W + <Py_ssize_t> lo[p] * M, hk[p], rows[p], M)
+                sample_logits_at(key, lo[p], vk + lo[p], b + lo[p], 1, rows[p])
+                n_vk[p] = sum_active_rows(vk + lo[p], rows[p], W + <Py_ssize_t> lo[p] * M, M,
+                                          vk_active[p], sums + (phase % 2 * 2 + p) * padded(M))
+            phase += 1
+            online_meet(job, first, phase)
+            online_sample_h(<floating *> NULL, job, first, last, online_key(job, s, 2 + 2 * step),
+                            sums, phase, h, c_read)
+            hk[0], hk[1] = h[0], h[1]
+        # W += lr (v h0^T - vk hk^T) row by row on the rows v or vk turns on.
+        for p in range(first, last):
+            if floating is double:
+                binary_cd_step_d(W + <Py_ssize_t> lo[p] * M, b + lo[p], c_write[p], v + lo[p],
+                                 vk + lo[p], h0[p], hk[p], lr, rows[p], M, v_active[p], n_v[p],
+                                 vk_active[p], n_vk[p], steps[p], changed[p])
+            else:
+                binary_cd_step_f(W + <Py_ssize_t> lo[p] * M, b + lo[p], c_write[p], v + lo[p],
+                                 vk + lo[p], h0[p], hk[p], lr, rows[p], M, v_active[p], n_v[p],
+                                 vk_active[p], n_vk[p], steps[p], changed[p])
+
+
+cdef void online_task(void *context, int part, int parts) noexcept nogil:
+    cdef OnlineJob *job = <OnlineJob *> context
+    if job.is_double:
+        online_run(<double *> NULL, job, part, part + 1)
+    else:
+        online_run(<float *> NULL, job, part, part + 1)
+
+
+cdef void cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
+                                   floating *W, floating *b, floating *c,
+                                   int N, int M, int k, floating learning_rate,
+                                   floating *work, int *index_work,
+                                   uint64_t *keys, int threads) noexcept nogil:
+    """``cd_sample_update_binary`` on each of the ``n`` rows of ``V`` in turn,
+    on up to ``threads`` threads (two at most; one when the model is small).
+
+    The rows are 0/1. ``work`` has ``cd_samples_work_size(N, M)`` entries,
+    ``index_work`` ``cd_sample_index_work_size(N, M)``; ``keys`` room for
+    ``n * (1 + 2 k)`` numbers (NULL: one thread), filled with the draws
+    from ``rng``. The results do not depend on ``threads``.
+    """
+    cdef OnlineJob job
+    cdef Py_ssize_t i
+    memset(&job, 0, sizeof(OnlineJob))
+    job.is_double = floating is double
+    job.n, job.N, job.M, job.k, job.split = n, N, M, k, N // 2
+    job.V, job.W, job.b, job.c = V, W, b, c
+    job.learning_rate = learning_rate
+    job.rng, job.work, job.index_work = rng, work, index_work
+    if (threads >= 2 and keys != NULL and n > 0
+            and <Py_ssize_t> N * M >= ONLINE_PARALLEL_MIN_WEIGHTS):
+        for i in range(<Py_ssize_t> n * (1 + 2 * k)):
+            keys[i] = rng.next_uint64(rng.state)
+        job.keys = keys
+        job.together = True
+        if run_together(online_task, &job, ONLINE_BLOCKS):
+            return
+        job.together = False
+    online_run(<floating *> NULL, &job, 0, ONLINE_BLOCKS)
 
 
 cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
@@ -420,37 +626,16 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
     ``-lr * hk`` or ``lr * (h0 - hk)``, so every entry changes by exactly
     ``+lr``, ``-lr`` or 0, as with ``ger`` (except that entries where both
     terms are 1 get 0 instead of ``+lr - lr``). Results equal
-    ``cd_sample_update``'s to rounding, with the same draws.
+    ``cd_sample_update``'s to rounding, with the same draws. One thread;
+    ``cd_samples_update_binary`` runs many samples on up to two.
 
     ``WT`` is neither read nor written (it may be NULL); it was a transposed
     copy of W in earlier versions and stays in the signature for callers.
     ``work`` has ``cd_sample_work_size(N, M)`` entries, ``index_work``
     ``cd_sample_index_work_size(N, M)``.
     """
-    cdef floating *h0 = work
-    cdef floating *h = work + M
-    cdef floating *vk = work + 2 * M
-    cdef floating *steps = vk + N     # 3 x M
-    cdef floating *hk = h0
-    cdef int *v_active = index_work
-    cdef int *vk_active = v_active + N
-    cdef int *changed = vk_active + N
-    cdef int n_v, n_vk = 0, step
-    n_v = nonzero_indices(v, N, 1, v_active)
-    sample_hidden_binary(rng, v_active, n_v, W, c, h0, M)
-    for step in range(k):
-        row_dots(vk, W, hk, N, M)
-        sample_logits(rng, vk, b, 1, N)
-        n_vk = nonzero_indices(vk, N, 1, vk_active)
-        sample_hidden_binary(rng, vk_active, n_vk, W, c, h, M)
-        hk = h
-    # W += lr (v h0^T - vk hk^T) row by row on the rows v or vk turns on.
-    if floating is double:
-        binary_cd_step_d(W, b, c, v, vk, h0, hk, learning_rate, N, M,
-                         v_active, n_v, vk_active, n_vk, steps, changed)
-    else:
-        binary_cd_step_f(W, b, c, v, vk, h0, hk, learning_rate, N, M,
-                         v_active, n_v, vk_active, n_vk, steps, changed)
+    cd_samples_update_binary(rng, v, 1, W, b, c, N, M, k, learning_rate, work, index_work,
+                             NULL, 1)
 
 
 cdef inline bint needs_step_buffer(const CDSettings *s) noexcept nogil:

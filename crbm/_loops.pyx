@@ -7,17 +7,19 @@ generator's lock, and runs every batch or sweep without the GIL.
 """
 import numpy as np
 
+from crbm._kernels import _get_num_threads
+
 from cython cimport floating
 
 from crbm._kernels cimport (
     CDSettings, cd_batch_index_work_size, cd_batch_update, cd_batch_update_sparse,
     cd_batch_work_size, cd_sample_index_work_size,
-    cd_sample_update, cd_sample_update_binary, cd_sample_work_size,
+    cd_sample_update, cd_sample_work_size, cd_samples_update_binary,
     gibbs_index_work_size, gibbs_sweep, gibbs_sweep_binary, gibbs_sweep_sparse,
     hidden_probabilities, visible_probabilities)
 from crbm._random cimport bernoulli, bitgen_of, bitgen_t
 from libc.math cimport INFINITY
-from libc.stdint cimport uint8_t
+from libc.stdint cimport uint8_t, uint64_t
 from libc.string cimport memcpy
 
 cdef extern from *:
@@ -90,6 +92,10 @@ cdef inline void load_rows(const data_t[:, :] data, const Py_ssize_t *order,
 SPARSE_MAX_DENSITY_SMALL = 0.75
 SPARSE_MAX_DENSITY_LARGE = 0.4
 SMALL_BATCH = 32
+# Samples per call of per-sample CD on 0/1 data: enough that handing them
+# to crbm's threads costs little, few enough that their float rows take
+# little of L2 beside W (16 x 784 float64 = 100 KB).
+cdef Py_ssize_t ONLINE_CHUNK = 16
 
 
 def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
@@ -126,7 +132,12 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
         density_limit = max_density
     cdef floating lr = <floating> s.learning_rate
     cdef object dtype = np.float64 if floating is double else np.float32
-    cdef floating[::1] batch = np.empty(batch_size * N, dtype=dtype)
+    # Per-sample CD on 0/1 data takes its samples a chunk at a time.
+    cdef Py_ssize_t step = ONLINE_CHUNK if reference and binary else batch_size
+    cdef floating[::1] batch = np.empty(step * N, dtype=dtype)
+    cdef uint64_t[::1] keys = np.empty(step * (1 + 2 * s.k) if reference and binary else 1,
+                                       dtype=np.uint64)
+    cdef int threads = _get_num_threads()
     cdef Py_ssize_t work_size = (cd_sample_work_size(N, M) if reference
                                  else cd_batch_work_size(<int> batch_size, n_chains, N, M, &s))
     cdef floating[::1] work = np.empty(work_size, dtype=dtype)
@@ -146,11 +157,12 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
         return
     with generator.bit_generator.lock, nogil:
         while pos < stop:
-            n = min(batch_size, stop - pos)
+            n = min(step, stop - pos)
             load_rows(data, order_ptr, pos, n, &batch[0])
             if reference and binary:
-                cd_sample_update_binary(rng, &batch[0], &W[0, 0], NULL, &b[0], &c[0],
-                                        N, M, s.k, lr, &work[0], &index_work[0])
+                cd_samples_update_binary(rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0],
+                                         N, M, s.k, lr, &work[0], &index_work[0], &keys[0],
+                                         threads)
             elif reference:
                 cd_sample_update(rng, &batch[0], &W[0, 0], &b[0], &c[0],
                                  N, M, s.k, lr, &work[0])

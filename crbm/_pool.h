@@ -31,6 +31,12 @@ static void crbm_pool_rest(void) {}
 static void crbm_run_parts(crbm_task task, void *context, int parts) {
     for (int p = 0; p < parts; p++) task(context, p, parts);
 }
+static int crbm_run_together(crbm_task task, void *context, int parts) {
+    (void)task; (void)context; (void)parts;
+    return 0;
+}
+static void crbm_reach(long long *phase, long long value) { *phase = value; }
+static void crbm_await(const long long *phase, long long value) { (void)phase; (void)value; }
 
 #else
 
@@ -192,6 +198,28 @@ static int crbm_start_workers(int n) {
     return crbm_pool.started + 1;
 }
 
+/* Hand parts 1 .. workers of a task to the workers (both locks held). */
+static void crbm_post(crbm_task task, void *context, int parts, int workers) {
+    crbm_pool.task = task;
+    crbm_pool.context = context;
+    crbm_pool.parts = parts;
+    crbm_pool.active = workers;
+    crbm_pool.pending = workers;
+    __atomic_store_n(&crbm_pool.resting, 0, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&crbm_pool.generation, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&crbm_pool.wake);
+}
+
+/* Wait until the posted parts are done (the user lock held). */
+static void crbm_wait_posted(void) {
+    for (int i = 0; i < CRBM_SPIN && __atomic_load_n(&crbm_pool.pending, __ATOMIC_ACQUIRE) > 0;
+         i++)
+        crbm_pause(i);
+    pthread_mutex_lock(&crbm_pool.lock);
+    while (crbm_pool.pending > 0) pthread_cond_wait(&crbm_pool.done, &crbm_pool.lock);
+    pthread_mutex_unlock(&crbm_pool.lock);
+}
+
 /* task(context, p, parts) for every p < parts, at most crbm_pool_threads at
    a time; returns when all are done. */
 static void crbm_run_parts(crbm_task task, void *context, int parts) {
@@ -205,29 +233,48 @@ static void crbm_run_parts(crbm_task task, void *context, int parts) {
     const int wanted = parts < threads ? parts : threads;
     const int running = crbm_start_workers(wanted);  /* more may run from an earlier call */
     workers = (running < wanted ? running : wanted) - 1;
-    if (workers > 0) {
-        crbm_pool.task = task;
-        crbm_pool.context = context;
-        crbm_pool.parts = parts;
-        crbm_pool.active = workers;
-        crbm_pool.pending = workers;
-        __atomic_store_n(&crbm_pool.resting, 0, __ATOMIC_RELAXED);
-        __atomic_add_fetch(&crbm_pool.generation, 1, __ATOMIC_RELEASE);
-        pthread_cond_broadcast(&crbm_pool.wake);
-    }
+    if (workers > 0) crbm_post(task, context, parts, workers);
     pthread_mutex_unlock(&crbm_pool.lock);
     /* The caller takes part 0 and the parts no worker got. */
     task(context, 0, parts);
     for (p = workers + 1; p < parts; p++) task(context, p, parts);
-    if (workers > 0) {
-        for (int i = 0; i < CRBM_SPIN &&
-                        __atomic_load_n(&crbm_pool.pending, __ATOMIC_ACQUIRE) > 0; i++)
-            crbm_pause(i);
-        pthread_mutex_lock(&crbm_pool.lock);
-        while (crbm_pool.pending > 0) pthread_cond_wait(&crbm_pool.done, &crbm_pool.lock);
-        pthread_mutex_unlock(&crbm_pool.lock);
-    }
+    if (workers > 0) crbm_wait_posted();
     pthread_mutex_unlock(&crbm_pool.user);
+}
+
+/* For a task whose parts wait for each other (crbm_await): every part on
+   its own thread at the same time, part 0 on the caller; returns 1 when
+   all are done. Returns 0 at once, having run nothing, when there are not
+   that many threads to be had (fewer allowed, the pool in use by another
+   caller, a worker that could not start): the caller then does the work
+   another way. */
+static int crbm_run_together(crbm_task task, void *context, int parts) {
+    if (parts < 2 || crbm_pool_threads < parts || pthread_mutex_trylock(&crbm_pool.user) != 0)
+        return 0;
+    pthread_mutex_lock(&crbm_pool.lock);
+    if (crbm_start_workers(parts) < parts) {
+        pthread_mutex_unlock(&crbm_pool.lock);
+        pthread_mutex_unlock(&crbm_pool.user);
+        return 0;
+    }
+    crbm_post(task, context, parts, parts - 1);
+    pthread_mutex_unlock(&crbm_pool.lock);
+    task(context, 0, parts);
+    crbm_wait_posted();
+    pthread_mutex_unlock(&crbm_pool.user);
+    return 1;
+}
+
+/* Phase counters of parts run together: a part publishes that it has
+   reached a phase (its writes before it visible to the part that sees
+   it), and waits until another has reached one. */
+static inline void crbm_reach(long long *phase, long long value) {
+    __atomic_store_n(phase, value, __ATOMIC_RELEASE);
+}
+static inline void crbm_await(const long long *phase, long long value) {
+    for (int i = 0; __atomic_load_n(phase, __ATOMIC_ACQUIRE) < value;
+         i = (i + 1) % CRBM_SPIN_YIELD)
+        crbm_pause(i);
 }
 
 #endif

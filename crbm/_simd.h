@@ -796,24 +796,26 @@ CRBM_SIMD_CLONES static void crbm_bernoulli_f(uint64_t key, uint64_t offset, con
         out[i] = crbm_uniform_f(key, offset + (uint64_t)i) < p[i] ? 1.0f : 0.0f;
 }
 
-/* x[r, j] = 1 if u(key, r * width + j) < sigmoid(x[r, j] + bias[j]) else 0:
-   crbm_sigmoid_bias followed by crbm_bernoulli with offset 0, in one pass
-   and with exactly the same result. */
-CRBM_SIMD_CLONES static void crbm_sample_logits_d(uint64_t key, double *x, const double *bias,
-                                                  ptrdiff_t rows, ptrdiff_t width) {
+/* x[r, j] = 1 if u(key, offset + r * width + j) < sigmoid(x[r, j] + bias[j])
+   else 0: crbm_sigmoid_bias followed by crbm_bernoulli with that offset, in
+   one pass and with exactly the same result. */
+CRBM_SIMD_CLONES static void crbm_sample_logits_d(uint64_t key, uint64_t offset, double *x,
+                                                  const double *bias, ptrdiff_t rows,
+                                                  ptrdiff_t width) {
     for (ptrdiff_t r = 0; r < rows; r++) {
         double *row = x + r * width;
-        uint64_t base = (uint64_t)(r * width);
+        uint64_t base = offset + (uint64_t)(r * width);
         for (ptrdiff_t j = 0; j < width; j++)
             row[j] = crbm_uniform_d(key, base + (uint64_t)j) < crbm_sigmoid1_d(row[j] + bias[j])
                      ? 1.0 : 0.0;
     }
 }
-CRBM_SIMD_CLONES static void crbm_sample_logits_f(uint64_t key, float *x, const float *bias,
-                                                  ptrdiff_t rows, ptrdiff_t width) {
+CRBM_SIMD_CLONES static void crbm_sample_logits_f(uint64_t key, uint64_t offset, float *x,
+                                                  const float *bias, ptrdiff_t rows,
+                                                  ptrdiff_t width) {
     for (ptrdiff_t r = 0; r < rows; r++) {
         float *row = x + r * width;
-        uint64_t base = (uint64_t)(r * width);
+        uint64_t base = offset + (uint64_t)(r * width);
         for (ptrdiff_t j = 0; j < width; j++)
             row[j] = crbm_uniform_f(key, base + (uint64_t)j) < crbm_sigmoid1_f(row[j] + bias[j])
                      ? 1.0f : 0.0f;

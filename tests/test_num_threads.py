@@ -62,6 +62,19 @@ def test_training_gives_the_same_bits_on_any_number_of_threads(digits, dtype, op
         assert_same_model(train(digits, threads, dtype, **options), one)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 2])
+@pytest.mark.parametrize("M", [64, 70, 8])
+def test_per_sample_training_gives_the_same_bits_on_any_number_of_threads(digits, dtype, k, M):
+    # batch_size=1 on 0/1 data: W in two blocks of rows, one a thread, that
+    # meet twice a step (three times for CD-2). M=70 is no whole number of
+    # vectors; M=8 (6,272 weights) is too small to share and runs on one.
+    one = train(digits[:200], 1, dtype, M=M, batch_size=1, k=k)
+    assert np.abs(one.W - untrained(784, M, dtype).W).max() > 0.005  # it learned
+    for threads in (3, 2):
+        assert_same_model(train(digits[:200], threads, dtype, M=M, batch_size=1, k=k), one)
+
+
 def test_uneven_splits_give_the_same_bits(digits):
     # 130-row batches over 3 threads: parts of 43 and 44 rows; M=70 is no
     # whole number of vectors. (The 10-row last batch runs on one thread.)
@@ -160,15 +173,18 @@ def test_a_forked_child_trains_on_its_own_workers(tmp_path):
     assert out.split() == ["0", "True", "True"]
 
 
-def test_concurrent_callers_get_the_results_of_one_at_a_time(digits):
+@pytest.mark.parametrize("batch_size", [100, 1])
+def test_concurrent_callers_get_the_results_of_one_at_a_time(digits, batch_size):
     # Several Python threads train their own models at once: one has the
-    # pool, the others run their parts themselves.
+    # pool, the others run their parts themselves (per-sample CD, whose two
+    # blocks wait for each other, runs both blocks on the caller).
     # crbm.num_threads is process-wide: set it once, outside the threads.
-    expected = [train(digits, 2, M=40 + i) for i in range(4)]
+    data = digits if batch_size > 1 else digits[:100]
+    expected = [train(data, 2, M=40 + i, batch_size=batch_size) for i in range(4)]
     got = [None] * 4
 
     def work(i):
-        got[i] = train_here(digits, M=40 + i)
+        got[i] = train_here(data, M=40 + i, batch_size=batch_size)
 
     with crbm.num_threads(2):
         threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]

@@ -14,7 +14,7 @@ generator reproduces it exactly:
 """
 import numpy as np
 
-from libc.stdint cimport uint64_t
+from libc.stdint cimport uint64_t, uintptr_t
 from libc.string cimport memcpy, memset
 
 from crbm._blas cimport NoTrans, Trans, axpy, gemm, gemv, ger
@@ -75,8 +75,8 @@ cdef extern from "_pool.h":
     int set_threads "crbm_set_threads"(int n) nogil
     void run_parts "crbm_run_parts"(crbm_task task, void *context, int parts) nogil
     bint run_together "crbm_run_together"(crbm_task task, void *context, int parts) nogil
-    void crbm_reach(long long *phase, long long value) nogil
-    void crbm_await(const long long *phase, long long value) nogil
+    void crbm_reach(long *phase, long value) nogil
+    void crbm_await(const long *phase, long value) nogil
     void pool_rest "crbm_pool_rest"() nogil
 
 
@@ -433,9 +433,10 @@ cdef struct OnlineJob:
     void *work
     int *index_work
     bint together          # two threads, one block each
-    # phase[16 * p]: the last phase block p has finished (run together);
-    # 128 bytes apart, so the two threads do not write one cache line.
-    long long phase[32]
+    # phase[16 * (p + 1)]: the last phase block p has finished (run
+    # together); 16 longs from each other and from the fields above, so that
+    # no cache line holds what two threads write or one writes and one reads.
+    long phase[48]
 
 
 cdef inline Py_ssize_t padded(Py_ssize_t n) noexcept nogil:
@@ -445,26 +446,27 @@ cdef inline Py_ssize_t padded(Py_ssize_t n) noexcept nogil:
 
 cdef Py_ssize_t cd_samples_work_size(int N, int M) noexcept nogil:
     """Length of the ``work`` buffer ``cd_samples_update_binary`` needs."""
-    # vk; the block sums (2 phases x 2 blocks); each block's h0, h, c, steps
-    return padded(N) + 4 * padded(M) + ONLINE_BLOCKS * 6 * padded(M)
+    # vk; the block sums (2 phases x 2 blocks); each block's h0, h, c, steps;
+    # room to start at a 64-byte boundary.
+    return padded(N) + 4 * padded(M) + ONLINE_BLOCKS * 6 * padded(M) + 16
 
 
 cdef inline uint64_t online_key(OnlineJob *job, int sample, int draw) noexcept nogil:
     if job.keys != NULL:
-        return job.keys[<Py_ssize_t> sample * (1 + 2 * job.k) + draw]
+        return job.keys[<Py_ssize_t> sample * (1 + 2 * <Py_ssize_t> job.k) + draw]
     return job.rng.next_uint64(job.rng.state)
 
 
-cdef inline void online_meet(OnlineJob *job, int first, long long phase) noexcept nogil:
+cdef inline void online_meet(OnlineJob *job, int first, long phase) noexcept nogil:
     """Run together, mark block ``first``'s phase done and wait for the
     other block's; alone, both blocks are done already."""
     if job.together:
-        crbm_reach(&job.phase[16 * first], phase)
-        crbm_await(&job.phase[16 * (1 - first)], phase)
+        crbm_reach(&job.phase[16 * (first + 1)], phase)
+        crbm_await(&job.phase[16 * (2 - first)], phase)
 
 
 cdef inline void online_sample_h(floating *of_type, OnlineJob *job, int first, int last,
-                                 uint64_t key, const floating *sums, long long phase,
+                                 uint64_t key, const floating *sums, long phase,
                                  floating **h, floating **c) noexcept nogil:
     """``h ~ p(h | x)`` from the two blocks' sums of phase ``phase`` (that
     is, W.T @ x), into h[p] of each block that samples its own."""
@@ -497,7 +499,8 @@ cdef void online_run(floating *of_type, OnlineJob *job, int first, int last) noe
     cdef floating *W = <floating *> job.W
     cdef floating *b = <floating *> job.b
     cdef const floating *v
-    cdef floating *vk = <floating *> job.work
+    # At a 64-byte boundary, so that the padded arrays below share no line.
+    cdef floating *vk = <floating *> ((<uintptr_t> job.work + 63) & ~(<uintptr_t> 63))
     cdef floating *sums = vk + padded(N)              # [phase % 2][block] x M
     cdef floating *blocks = sums + 4 * padded(M)
     cdef floating *h0[2]
@@ -514,7 +517,7 @@ cdef void online_run(floating *of_type, OnlineJob *job, int first, int last) noe
     cdef int n_v[2]
     cdef int n_vk[2]
     cdef uint64_t key
-    cdef long long phase = 0
+    cdef long phase = 0
     lo[0], lo[1] = 0, job.split
     rows[0], rows[1] = job.split, N - job.split
     for p in range(ONLINE_BLOCKS):
@@ -601,7 +604,7 @@ cdef void cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
     job.rng, job.work, job.index_work = rng, work, index_work
     if (threads >= 2 and keys != NULL and n > 0
             and <Py_ssize_t> N * M >= ONLINE_PARALLEL_MIN_WEIGHTS):
-        for i in range(<Py_ssize_t> n * (1 + 2 * k)):
+        for i in range(<Py_ssize_t> n * (1 + 2 * <Py_ssize_t> k)):
             keys[i] = rng.next_uint64(rng.state)
         job.keys = keys
         job.together = True

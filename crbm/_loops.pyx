@@ -135,8 +135,8 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
     # Per-sample CD on 0/1 data takes its samples a chunk at a time.
     cdef Py_ssize_t step = ONLINE_CHUNK if reference and binary else batch_size
     cdef floating[::1] batch = np.empty(step * N, dtype=dtype)
-    cdef uint64_t[::1] keys = np.empty(step * (1 + 2 * s.k) if reference and binary else 1,
-                                       dtype=np.uint64)
+    cdef Py_ssize_t n_keys = step * (1 + 2 * <Py_ssize_t> s.k) if reference and binary else 1
+    cdef uint64_t[::1] keys = np.empty(n_keys, dtype=np.uint64)
     cdef int threads = _get_num_threads()
     cdef Py_ssize_t work_size = (cd_sample_work_size(N, M) if reference
                                  else cd_batch_work_size(<int> batch_size, n_chains, N, M, &s))

@@ -35,8 +35,8 @@ static int crbm_run_together(crbm_task task, void *context, int parts) {
     (void)task; (void)context; (void)parts;
     return 0;
 }
-static void crbm_reach(long long *phase, long long value) { *phase = value; }
-static void crbm_await(const long long *phase, long long value) { (void)phase; (void)value; }
+static void crbm_reach(long *phase, long value) { *phase = value; }
+static void crbm_await(const long *phase, long value) { (void)phase; (void)value; }
 
 #else
 
@@ -92,9 +92,10 @@ static inline void crbm_pause(int i) {
 static void *crbm_worker(void *arg) {
     const int id = ((crbm_worker_start *)arg)->id;
     uint64_t seen = ((crbm_worker_start *)arg)->seen;
+    int needed = 1;  /* had a part in the last task: spin for the next one */
     free(arg);
     for (;;) {
-        for (int i = 0; i < CRBM_SPIN &&
+        for (int i = 0; needed && i < CRBM_SPIN &&
                         __atomic_load_n(&crbm_pool.generation, __ATOMIC_ACQUIRE) == seen &&
                         !__atomic_load_n(&crbm_pool.resting, __ATOMIC_RELAXED); i++)
             crbm_pause(i);
@@ -105,7 +106,11 @@ static void *crbm_worker(void *arg) {
         void *context = crbm_pool.context;
         const int parts = crbm_pool.parts, active = crbm_pool.active;
         pthread_mutex_unlock(&crbm_pool.lock);
-        if (id > active) continue;
+        /* A worker the task does not need sleeps until the next one:
+           tasks that want fewer threads than are running (per-sample CD
+           takes two, a chunk every 50-100 us) keep the others off the cores. */
+        needed = id <= active;
+        if (!needed) continue;
         task(context, id, parts);
         pthread_mutex_lock(&crbm_pool.lock);
         if (__atomic_sub_fetch(&crbm_pool.pending, 1, __ATOMIC_RELEASE) == 0)
@@ -249,10 +254,9 @@ static void crbm_run_parts(crbm_task task, void *context, int parts) {
    caller, a worker that could not start): the caller then does the work
    another way. */
 static int crbm_run_together(crbm_task task, void *context, int parts) {
-    if (parts < 2 || crbm_pool_threads < parts || pthread_mutex_trylock(&crbm_pool.user) != 0)
-        return 0;
+    if (parts < 2 || pthread_mutex_trylock(&crbm_pool.user) != 0) return 0;
     pthread_mutex_lock(&crbm_pool.lock);
-    if (crbm_start_workers(parts) < parts) {
+    if (crbm_pool_threads < parts || crbm_start_workers(parts) < parts) {
         pthread_mutex_unlock(&crbm_pool.lock);
         pthread_mutex_unlock(&crbm_pool.user);
         return 0;
@@ -268,10 +272,10 @@ static int crbm_run_together(crbm_task task, void *context, int parts) {
 /* Phase counters of parts run together: a part publishes that it has
    reached a phase (its writes before it visible to the part that sees
    it), and waits until another has reached one. */
-static inline void crbm_reach(long long *phase, long long value) {
+static inline void crbm_reach(long *phase, long value) {
     __atomic_store_n(phase, value, __ATOMIC_RELEASE);
 }
-static inline void crbm_await(const long long *phase, long long value) {
+static inline void crbm_await(const long *phase, long value) {
     for (int i = 0; __atomic_load_n(phase, __ATOMIC_ACQUIRE) < value;
          i = (i + 1) % CRBM_SPIN_YIELD)
         crbm_pause(i);

@@ -75,6 +75,16 @@ def test_per_sample_training_gives_the_same_bits_on_any_number_of_threads(digits
         assert_same_model(train(digits[:200], threads, dtype, M=M, batch_size=1, k=k), one)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("N,M", [(257, 160), (1, 40000)])
+def test_per_sample_blocks_of_any_size_give_the_same_bits(dtype, N, M):
+    # Blocks of 128 and 129 rows; of 0 and 1 (block 0 empty).
+    data = (np.random.default_rng(N).random((60, N)) < 0.3).astype(np.uint8)
+    one = train(data, 1, dtype, M=M, batch_size=1, k=2)
+    assert np.abs(one.W - untrained(N, M, dtype).W).max() > 0.005
+    assert_same_model(train(data, 2, dtype, M=M, batch_size=1, k=2), one)
+
+
 def test_uneven_splits_give_the_same_bits(digits):
     # 130-row batches over 3 threads: parts of 43 and 44 rows; M=70 is no
     # whole number of vectors. (The 10-row last batch runs on one thread.)

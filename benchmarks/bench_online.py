@@ -2,10 +2,12 @@
 
 ``batch_size=1`` training on binarised MNIST t10k images: microseconds per
 sample for crbm (which updates only the active units' weights, since every
-state is 0/1) and for the plain numpy per-sample loop of ``crbm.reference``,
-which makes the same draws. Also shown: one pass over W, the time of crbm's
-dense ``W @ h`` alone for one sample (row dots over all of W, which does not
-fit in L1), the part of a per-sample step no reordering removes.
+state is 0/1) on one thread and on all of crbm's threads (two blocks of W's
+rows, one a thread, at most two), and for the plain numpy per-sample loop
+of ``crbm.reference``, which makes the same draws on one thread. Also
+shown: one pass over W, the time of crbm's dense ``W @ h`` alone for one
+sample (row dots over all of W, which does not fit in L1), the part of a
+one-thread step no reordering removes.
 
     python benchmarks/bench_online.py [--repeats 5]
 """
@@ -16,7 +18,7 @@ import numpy as np
 import crbm
 from crbm import _kernels, reference
 
-from _common import median_time, mnist_rows, parser, table
+from _common import median_time, mnist_rows, parser, table, threads
 
 N_CRBM = 4000   # samples timed for crbm
 N_NUMPY = 1000  # the numpy loop is slow: time fewer samples
@@ -42,14 +44,18 @@ def main() -> None:
 
             H = (np.random.default_rng(1).random((N_CRBM, M)) < 0.5).astype(dtype)
             dots = np.ones((N_CRBM, 784), dtype)
-            us_crbm = median_time(run_crbm, args.repeats) / N_CRBM * 1e6
-            us_numpy = median_time(run_numpy, args.repeats) / N_NUMPY * 1e6
-            us_pass = median_time(lambda: _kernels._row_dots(W0, H, dots), args.repeats) / N_CRBM * 1e6
-            rows.append([np.dtype(dtype).name, M, us_crbm, us_numpy, f"{us_numpy / us_crbm:.1f}x",
-                         us_pass, f"{us_crbm / us_pass:.2f}"])
+            with threads(1):
+                us_one = median_time(run_crbm, args.repeats) / N_CRBM * 1e6
+                us_numpy = median_time(run_numpy, args.repeats) / N_NUMPY * 1e6
+                us_pass = median_time(lambda: _kernels._row_dots(W0, H, dots),
+                                      args.repeats) / N_CRBM * 1e6
+            us_all = median_time(run_crbm, args.repeats) / N_CRBM * 1e6
+            rows.append([np.dtype(dtype).name, M, us_numpy, us_one, f"{us_numpy / us_one:.1f}x",
+                         us_all, f"{us_numpy / us_all:.1f}x", us_pass, f"{us_one / us_pass:.2f}"])
     print(f"per-sample CD-1 on MNIST, N=784, median of {args.repeats}")
-    print(table(["dtype", "M", "crbm us/sample", "numpy us/sample", "speed-up",
-                 "one pass over W us", "crbm / pass"], rows))
+    print(table(["dtype", "M", "numpy us/sample", "crbm 1 thread", "speed-up",
+                 f"crbm {crbm.get_num_threads()} threads", "speed-up",
+                 "one pass over W us", "1 thread / pass"], rows))
 
 
 if __name__ == "__main__":

@@ -108,3 +108,14 @@ cdef void gibbs_sweep_binary(bitgen_t *rng, floating *V, int n,
                              const floating *b, const floating *c,
                              int N, int M, floating *H,
                              int *index_work) noexcept nogil
+# `sweeps` of gibbs_sweep_binary on up to `threads` threads (two at most,
+# one for small models), with results that do not depend on the count: W's
+# rows are taken in two blocks either way. work: gibbs_sweeps_work_size(n,
+# N, M); index_work: 2 * max(N, M) ints; keys: room for 2 * sweeps (NULL:
+# one thread).
+cdef Py_ssize_t gibbs_sweeps_work_size(int n, int N, int M) noexcept nogil
+cdef void gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
+                              const floating *W, const floating *WT,
+                              const floating *b, const floating *c,
+                              int N, int M, floating *H, floating *work,
+                              int *index_work, uint64_t *keys, int threads) noexcept nogil

@@ -423,6 +423,18 @@ cdef int ONLINE_BLOCKS = 2
 cdef Py_ssize_t ONLINE_PARALLEL_MIN_WORK = 8192
 
 
+cdef struct BlockPair:
+    # How the two blocks of W's rows of a job run: together, a thread each
+    # (meeting through phase counters), or in turn on one thread.
+    bint together
+    bitgen_t *rng          # keys drawn as they are needed, when keys is NULL
+    const uint64_t *keys   # else all drawn beforehand, in order
+    # phase[16 * (p + 1)]: the last phase block p has finished (together);
+    # 16 longs from each other and from the fields above, so that no cache
+    # line holds what two threads write, or what one writes and one reads.
+    long phase[48]
+
+
 cdef struct OnlineJob:
     bint is_double
     int n, N, M, k
@@ -432,15 +444,9 @@ cdef struct OnlineJob:
     void *b
     void *c
     double learning_rate
-    bitgen_t *rng          # keys drawn as they are needed, when keys is NULL
-    const uint64_t *keys   # else n * (1 + 2 k) keys drawn beforehand, in that order
     void *work
     int *index_work
-    bint together          # two threads, one block each
-    # phase[16 * (p + 1)]: the last phase block p has finished (run
-    # together); 16 longs from each other and from the fields above, so that
-    # no cache line holds what two threads write or one writes and one reads.
-    long phase[48]
+    BlockPair pair         # 1 + 2 k keys a sample
 
 
 cdef inline Py_ssize_t padded(Py_ssize_t n) noexcept nogil:
@@ -455,18 +461,40 @@ cdef Py_ssize_t cd_samples_work_size(int N, int M) noexcept nogil:
     return padded(N) + 4 * padded(M) + ONLINE_BLOCKS * 6 * padded(M) + 16
 
 
-cdef inline uint64_t online_key(OnlineJob *job, int sample, int draw) noexcept nogil:
-    if job.keys != NULL:
-        return job.keys[<Py_ssize_t> sample * (1 + 2 * <Py_ssize_t> job.k) + draw]
-    return job.rng.next_uint64(job.rng.state)
+cdef inline uint64_t pair_key(BlockPair *pair, Py_ssize_t index) noexcept nogil:
+    """The job's key number ``index``."""
+    if pair.keys != NULL:
+        return pair.keys[index]
+    return pair.rng.next_uint64(pair.rng.state)
 
 
-cdef inline void online_meet(OnlineJob *job, int first, long phase) noexcept nogil:
+cdef inline void pair_meet(BlockPair *pair, int first, long phase) noexcept nogil:
     """Run together, mark block ``first``'s phase done and wait for the
-    other block's; alone, both blocks are done already."""
-    if job.together:
-        crbm_reach(&job.phase[16 * (first + 1)], phase)
-        crbm_await(&job.phase[16 * (2 - first)], phase)
+    other block's; in turn, both blocks are done already."""
+    if pair.together:
+        crbm_reach(&pair.phase[16 * (first + 1)], phase)
+        crbm_await(&pair.phase[16 * (2 - first)], phase)
+
+
+cdef inline bint pair_run_together(BlockPair *pair, crbm_task task, void *job, bitgen_t *rng,
+                                   uint64_t *keys, Py_ssize_t n_keys,
+                                   bint worth_it, int threads) noexcept nogil:
+    """Run ``task``'s two blocks on two threads when ``worth_it`` and there
+    are two to be had, with its ``n_keys`` keys drawn into ``keys`` first;
+    returns whether it did. Otherwise the caller runs both blocks in turn,
+    drawing keys from ``rng`` as it goes."""
+    cdef Py_ssize_t i
+    pair.rng = rng
+    if threads < 2 or keys == NULL or not worth_it:
+        return False
+    for i in range(n_keys):
+        keys[i] = rng.next_uint64(rng.state)
+    pair.keys = keys
+    pair.together = True
+    if run_together(task, job, 2):
+        return True
+    pair.together = False
+    return False
 
 
 cdef inline void online_sample_h(floating *of_type, OnlineJob *job, int first, int last,
@@ -478,7 +506,7 @@ cdef inline void online_sample_h(floating *of_type, OnlineJob *job, int first, i
     cdef const floating *block1 = block0 + padded(job.M)
     cdef int p, j
     for p in range(first, last):
-        if p == 0 or job.together:
+        if p == 0 or job.pair.together:
             for j in range(job.M):
                 h[p][j] = block0[j] + block1[j]
             sample_logits_at(key, 0, h[p], c[p], 1, job.M)
@@ -521,6 +549,7 @@ cdef void online_run(floating *of_type, OnlineJob *job, int first, int last) noe
     cdef int n_v[2]
     cdef int n_vk[2]
     cdef uint64_t key
+    cdef Py_ssize_t draws = 1 + 2 * <Py_ssize_t> k   # keys a sample
     cdef long phase = 0
     lo[0], lo[1] = 0, job.split
     rows[0], rows[1] = job.split, N - job.split
@@ -538,7 +567,7 @@ cdef void online_run(floating *of_type, OnlineJob *job, int first, int last) noe
     c_write[0] = <floating *> job.c
     c_read[0] = c_write[0]
     c_read[1] = c_write[1]
-    if job.together:
+    if job.pair.together:
         if first == 1:
             memcpy(c_write[1], job.c, M * sizeof(floating))
     else:
@@ -549,21 +578,21 @@ cdef void online_run(floating *of_type, OnlineJob *job, int first, int last) noe
             n_v[p] = sum_active_rows(v + lo[p], rows[p], W + <Py_ssize_t> lo[p] * M, M,
                                      v_active[p], sums + (phase % 2 * 2 + p) * padded(M))
         phase += 1
-        online_meet(job, first, phase)
-        online_sample_h(<floating *> NULL, job, first, last, online_key(job, s, 0), sums,
-                        phase, h0, c_read)
+        pair_meet(&job.pair, first, phase)
+        online_sample_h(<floating *> NULL, job, first, last, pair_key(&job.pair, s * draws),
+                        sums, phase, h0, c_read)
         hk[0], hk[1] = h0[0], h0[1]
         for step in range(k):
-            key = online_key(job, s, 1 + 2 * step)
+            key = pair_key(&job.pair, s * draws + 1 + 2 * step)
             for p in range(first, last):
                 row_dots(vk + lo[p], W + <Py_ssize_t> lo[p] * M, hk[p], rows[p], M)
                 sample_logits_at(key, lo[p], vk + lo[p], b + lo[p], 1, rows[p])
                 n_vk[p] = sum_active_rows(vk + lo[p], rows[p], W + <Py_ssize_t> lo[p] * M, M,
                                           vk_active[p], sums + (phase % 2 * 2 + p) * padded(M))
             phase += 1
-            online_meet(job, first, phase)
-            online_sample_h(<floating *> NULL, job, first, last, online_key(job, s, 2 + 2 * step),
-                            sums, phase, h, c_read)
+            pair_meet(&job.pair, first, phase)
+            online_sample_h(<floating *> NULL, job, first, last,
+                            pair_key(&job.pair, s * draws + 2 + 2 * step), sums, phase, h, c_read)
             hk[0], hk[1] = h[0], h[1]
         # W += lr (v h0^T - vk hk^T) row by row on the rows v or vk turns on.
         for p in range(first, last):
@@ -599,23 +628,17 @@ cdef void cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
     from ``rng``. The results do not depend on ``threads``.
     """
     cdef OnlineJob job
-    cdef Py_ssize_t i
     memset(&job, 0, sizeof(OnlineJob))
     job.is_double = floating is double
     job.n, job.N, job.M, job.k, job.split = n, N, M, k, N // 2
     job.V, job.W, job.b, job.c = V, W, b, c
     job.learning_rate = learning_rate
-    job.rng, job.work, job.index_work = rng, work, index_work
-    if (threads >= 2 and keys != NULL and n > 0
-            and <Py_ssize_t> N * (M + 32) >= ONLINE_PARALLEL_MIN_WORK):
-        for i in range(<Py_ssize_t> n * (1 + 2 * <Py_ssize_t> k)):
-            keys[i] = rng.next_uint64(rng.state)
-        job.keys = keys
-        job.together = True
-        if run_together(online_task, &job, ONLINE_BLOCKS):
-            return
-        job.together = False
-    online_run(<floating *> NULL, &job, 0, ONLINE_BLOCKS)
+    job.work, job.index_work = work, index_work
+    if not pair_run_together(&job.pair, online_task, &job, rng, keys,
+                             <Py_ssize_t> n * (1 + 2 * <Py_ssize_t> k),
+                             n > 0 and <Py_ssize_t> N * (M + 32) >= ONLINE_PARALLEL_MIN_WORK,
+                             threads):
+        online_run(<floating *> NULL, &job, 0, 2)
 
 
 cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
@@ -1111,3 +1134,121 @@ cdef void gibbs_sweep_binary(bitgen_t *rng, floating *V, int n,
     sample_logits(rng, H, c, n, M)
     propagate_active(H, n, M, WT, V, N, index_work)
     sample_logits(rng, V, b, n, N)
+
+
+cdef struct SweepJob:
+    bint is_double
+    int n, N, M, sweeps
+    int split              # block 0 has W's rows (V's columns) [0, split), block 1 the rest
+    void *V                # n x N chains, 0/1, in place
+    const void *W
+    const void *WT         # W.T, M x N
+    const void *b
+    const void *c
+    void *H                # n x M: the hidden states of the last sweep
+    void *work
+    int *index_work
+    BlockPair pair         # 2 keys a sweep (H, then V)
+
+
+cdef Py_ssize_t gibbs_sweeps_work_size(int n, int N, int M) noexcept nogil:
+    """Length of the ``work`` buffer ``gibbs_sweeps_binary`` needs."""
+    # the block sums (2 phases x 2 blocks x n chains); block 1's H; room to
+    # start at a 64-byte boundary
+    return 5 * <Py_ssize_t> n * padded(M) + 16
+
+
+cdef void sweep_run(floating *of_type, SweepJob *job, int first, int last) noexcept nogil:
+    """Blocks ``first`` to ``last - 1`` of the job's Gibbs sweeps (see
+    ``gibbs_sweeps_binary``), phase by phase."""
+    cdef int n = job.n, N = job.N, M = job.M, t, p, r, j, count
+    cdef Py_ssize_t Mp = padded(M)
+    cdef floating *V = <floating *> job.V
+    cdef const floating *W = <const floating *> job.W
+    cdef const floating *WT = <const floating *> job.WT
+    cdef const floating *b = <const floating *> job.b
+    cdef const floating *c = <const floating *> job.c
+    cdef floating *sums = <floating *> ((<uintptr_t> job.work + 63) & ~(<uintptr_t> 63))
+    cdef const floating *block0
+    cdef floating *x
+    cdef floating *H[2]
+    cdef int *active[2]
+    cdef int lo[2]
+    cdef int rows[2]
+    cdef uint64_t key
+    cdef long phase = 0
+    lo[0], lo[1] = 0, job.split
+    rows[0], rows[1] = job.split, N - job.split
+    H[0] = <floating *> job.H
+    # Run together, block 1 samples its own copy of H; in turn it takes block 0's.
+    H[1] = sums + 4 * n * Mp if job.pair.together else H[0]
+    active[0] = job.index_work
+    active[1] = job.index_work + max(N, M)
+    for t in range(job.sweeps):
+        # Each block's part of V @ W: the sums of its rows of W each chain picks.
+        for p in range(first, last):
+            for r in range(n):
+                sum_active_rows(V + <Py_ssize_t> r * N + lo[p], rows[p],
+                                W + <Py_ssize_t> lo[p] * M, M, active[p],
+                                sums + ((phase % 2 * 2 + p) * n + r) * Mp)
+        phase += 1
+        pair_meet(&job.pair, first, phase)
+        key = pair_key(&job.pair, 2 * <Py_ssize_t> t)
+        block0 = sums + ((phase - 1) % 2 * 2) * n * Mp
+        for p in range(first, last):
+            if p == 0 or job.pair.together:
+                for r in range(n):
+                    x = H[p] + <Py_ssize_t> r * M
+                    for j in range(M):
+                        x[j] = block0[r * Mp + j] + block0[(n + r) * Mp + j]
+                sample_logits_at(key, 0, H[p], c, n, M)
+        # Each block's columns of H @ W.T: sums of those columns of the
+        # rows of W.T each chain's hidden units pick.
+        key = pair_key(&job.pair, 2 * <Py_ssize_t> t + 1)
+        for p in range(first, last):
+            for r in range(n):
+                x = V + <Py_ssize_t> r * N + lo[p]
+                count = nonzero_indices(H[p] + <Py_ssize_t> r * M, M, 1, active[p])
+                memset(x, 0, rows[p] * sizeof(floating))
+                if floating is double:
+                    add_rows_d(x, WT + lo[p], active[p], count, rows[p], N)
+                else:
+                    add_rows_f(x, WT + lo[p], active[p], count, rows[p], N)
+                sample_logits_at(key, <uint64_t> r * N + lo[p], x, b + lo[p], 1, rows[p])
+
+
+cdef void sweep_task(void *context, int part, int parts) noexcept nogil:
+    cdef SweepJob *job = <SweepJob *> context
+    if job.is_double:
+        sweep_run(<double *> NULL, job, part, part + 1)
+    else:
+        sweep_run(<float *> NULL, job, part, part + 1)
+
+
+cdef void gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
+                              const floating *W, const floating *WT,
+                              const floating *b, const floating *c,
+                              int N, int M, floating *H, floating *work,
+                              int *index_work, uint64_t *keys, int threads) noexcept nogil:
+    """``sweeps`` of ``gibbs_sweep_binary`` on up to ``threads`` threads (two
+    at most; one for small models), with results that do not depend on the
+    count: W's rows (and V's columns) are taken in two blocks either way,
+    and H's activations are the sum of the two blocks' sums, block 0's
+    first. Run together, the blocks meet once a sweep, to add those sums;
+    each thread reads half of W and of W.T.
+
+    Draws as ``gibbs_sweep`` does each sweep. ``work`` has
+    ``gibbs_sweeps_work_size(n, N, M)`` entries, ``index_work``
+    ``2 * max(N, M)`` ints, ``keys`` room for ``2 * sweeps`` (NULL: one
+    thread). ``H`` gets the last sweep's hidden states.
+    """
+    cdef SweepJob job
+    memset(&job, 0, sizeof(SweepJob))
+    job.is_double = floating is double
+    job.n, job.N, job.M, job.sweeps, job.split = n, N, M, sweeps, N // 2
+    job.V, job.W, job.WT, job.b, job.c, job.H = V, W, WT, b, c, H
+    job.work, job.index_work = work, index_work
+    if not pair_run_together(&job.pair, sweep_task, &job, rng, keys, 2 * <Py_ssize_t> sweeps,
+                             n > 0 and <Py_ssize_t> n * N * (M + 32) >= ONLINE_PARALLEL_MIN_WORK,
+                             threads):
+        sweep_run(<floating *> NULL, &job, 0, 2)

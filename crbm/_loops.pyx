@@ -15,7 +15,8 @@ from crbm._kernels cimport (
     CDSettings, cd_batch_index_work_size, cd_batch_update, cd_batch_update_sparse,
     cd_batch_work_size, cd_sample_index_work_size,
     cd_sample_update, cd_sample_work_size, cd_samples_update_binary,
-    gibbs_index_work_size, gibbs_sweep, gibbs_sweep_binary, gibbs_sweep_sparse,
+    gibbs_index_work_size, gibbs_sweep, gibbs_sweep_sparse, gibbs_sweeps_binary,
+    gibbs_sweeps_work_size,
     hidden_probabilities, visible_probabilities)
 from crbm._random cimport bernoulli, bitgen_of, bitgen_t
 from libc.math cimport INFINITY
@@ -178,8 +179,10 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
 
 
 # Up to this many chains, sampling sums active rows of W and of W.T instead
-# of calling gemm.
+# of calling gemm, in two blocks of W's rows (one a thread on two threads),
+# this many sweeps a call.
 cdef int BINARY_MAX_CHAINS = 16
+cdef int SWEEPS_CHUNK = 64
 
 
 def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
@@ -188,7 +191,7 @@ def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
     """Run ``n_steps`` Gibbs sweeps on the 0/1 chains in ``V`` (n x N), in place.
 
     ``max_density`` None picks the kernel: sums of rows of W and W.T
-    (``gibbs_sweep_binary``) for up to 16 chains, else ``gibbs_sweep`` (all
+    (``gibbs_sweeps_binary``) for up to 16 chains, else ``gibbs_sweep`` (all
     BLAS). A number >= 0 runs ``gibbs_sweep_sparse`` with that limit, < 0
     ``gibbs_sweep``. Every choice draws the same numbers.
     """
@@ -203,17 +206,23 @@ def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
     cdef double density_limit = -1 if max_density is None else max_density
     cdef floating[:, ::1] WT = np.ascontiguousarray(np.asarray(W).T) if binary else W
     cdef int[::1] index_work = np.empty(
-        max(N, M) if binary else (gibbs_index_work_size(n, N) if density_limit >= 0 else 1),
+        2 * max(N, M) if binary else (gibbs_index_work_size(n, N) if density_limit >= 0 else 1),
         dtype=np.intc)
-    cdef int step
+    cdef floating[::1] work = np.empty(gibbs_sweeps_work_size(n, N, M) if binary else 1,
+                                       dtype=dtype)
+    cdef uint64_t[::1] keys = np.empty(2 * SWEEPS_CHUNK, dtype=np.uint64)
+    cdef int step, sweeps, threads = _get_num_threads()
     if n == 0 or n_steps == 0:
         return
     with generator.bit_generator.lock, nogil:
-        for step in range(n_steps):
-            if binary:
-                gibbs_sweep_binary(rng, &V[0, 0], n, &W[0, 0], &WT[0, 0], &b[0], &c[0],
-                                   N, M, &H[0], &index_work[0])
-            elif density_limit >= 0:
+        step = 0
+        while binary and step < n_steps:
+            sweeps = min(SWEEPS_CHUNK, n_steps - step)
+            gibbs_sweeps_binary(rng, &V[0, 0], n, sweeps, &W[0, 0], &WT[0, 0], &b[0], &c[0],
+                                N, M, &H[0], &work[0], &index_work[0], &keys[0], threads)
+            step += sweeps
+        for step in range(0 if binary else n_steps):
+            if density_limit >= 0:
                 gibbs_sweep_sparse(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0],
                                    &index_work[0], density_limit)
             else:

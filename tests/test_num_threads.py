@@ -86,6 +86,22 @@ def test_per_sample_blocks_of_any_size_give_the_same_bits(dtype, N, M):
     assert_same_model(train(data, 2, dtype, M=M, batch_size=1, k=2), one)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_chains", [1, 5])
+def test_sampling_few_chains_gives_the_same_bits_on_any_number_of_threads(digits, dtype,
+                                                                          n_chains):
+    # Up to 16 chains: W in two blocks of rows, one a thread, that meet once
+    # a sweep; 150 sweeps are two calls of 64 and one of 22.
+    model = train(digits[:200], 1, dtype, M=70, batch_size=10)
+    with crbm.num_threads(1):
+        one = model.generate(n_chains, n_steps=150, random_state=4)
+    assert 0.02 < one.mean() < 0.98
+    for threads in (3, 2):
+        with crbm.num_threads(threads):
+            np.testing.assert_array_equal(
+                model.generate(n_chains, n_steps=150, random_state=4), one)
+
+
 def test_uneven_splits_give_the_same_bits(digits):
     # 130-row batches over 3 threads: parts of 43 and 44 rows; M=70 is no
     # whole number of vectors. (The 10-row last batch runs on one thread.)

@@ -414,13 +414,14 @@ cdef Py_ssize_t cd_sample_index_work_size(int N, int M) noexcept nogil:
 # per-sample CD streams from L2 once a sample; one thread takes both blocks
 # in turn, with the same results.
 cdef int ONLINE_BLOCKS = 2
-# Below this much work, N (M + 32), a step (under 0.7 us) is too short to
-# share: the threads meet twice in it, at about 0.1 us each. The draws for
-# vk cost about as much as 32 weights a visible unit. Measured on 0/1 rows,
-# float32, 1 thread against 2: N=64 M=64 0.48 against 0.55 us; N=64 M=100
-# 0.70 against 0.68; N=256 M=32 0.86 against 0.76; MNIST M=8 2.3 against
-# 1.5, M=100 4.8 against 3.3.
-cdef Py_ssize_t ONLINE_PARALLEL_MIN_WORK = 8192
+# Below this much work, N (M + 32) a sample or a chain's sweep, a step
+# (under 0.7 us) is too short to share: the threads meet once or twice in
+# it, at about 0.1 us each. Drawing a visible unit costs about as much as
+# 32 weights. Measured for per-sample CD on 0/1 rows, float32, 1 thread
+# against 2: N=64 M=64 0.48 against 0.55 us; N=64 M=100 0.70 against 0.68;
+# N=256 M=32 0.86 against 0.76; MNIST M=8 2.3 against 1.5, M=100 4.8
+# against 3.3.
+cdef Py_ssize_t TWO_BLOCKS_MIN_WORK = 8192
 
 
 cdef struct BlockPair:
@@ -636,7 +637,7 @@ cdef void cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
     job.work, job.index_work = work, index_work
     if not pair_run_together(&job.pair, online_task, &job, rng, keys,
                              <Py_ssize_t> n * (1 + 2 * <Py_ssize_t> k),
-                             n > 0 and <Py_ssize_t> N * (M + 32) >= ONLINE_PARALLEL_MIN_WORK,
+                             n > 0 and <Py_ssize_t> N * (M + 32) >= TWO_BLOCKS_MIN_WORK,
                              threads):
         online_run(<floating *> NULL, &job, 0, 2)
 
@@ -1249,6 +1250,6 @@ cdef void gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
     job.V, job.W, job.WT, job.b, job.c, job.H = V, W, WT, b, c, H
     job.work, job.index_work = work, index_work
     if not pair_run_together(&job.pair, sweep_task, &job, rng, keys, 2 * <Py_ssize_t> sweeps,
-                             n > 0 and <Py_ssize_t> n * N * (M + 32) >= ONLINE_PARALLEL_MIN_WORK,
+                             n > 0 and <Py_ssize_t> n * N * (M + 32) >= TWO_BLOCKS_MIN_WORK,
                              threads):
         sweep_run(<floating *> NULL, &job, 0, 2)

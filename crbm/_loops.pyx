@@ -215,18 +215,21 @@ def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
     if n == 0 or n_steps == 0:
         return
     with generator.bit_generator.lock, nogil:
-        step = 0
-        while binary and step < n_steps:
-            sweeps = min(SWEEPS_CHUNK, n_steps - step)
-            gibbs_sweeps_binary(rng, &V[0, 0], n, sweeps, &W[0, 0], &WT[0, 0], &b[0], &c[0],
-                                N, M, &H[0], &work[0], &index_work[0], &keys[0], threads)
-            step += sweeps
-        for step in range(0 if binary else n_steps):
-            if density_limit >= 0:
-                gibbs_sweep_sparse(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0],
-                                   &index_work[0], density_limit)
-            else:
-                gibbs_sweep(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0])
+        if binary:
+            step = 0
+            while step < n_steps:
+                sweeps = min(SWEEPS_CHUNK, n_steps - step)
+                gibbs_sweeps_binary(rng, &V[0, 0], n, sweeps, &W[0, 0], &WT[0, 0], &b[0],
+                                    &c[0], N, M, &H[0], &work[0], &index_work[0], &keys[0],
+                                    threads)
+                step += sweeps
+        else:
+            for step in range(n_steps):
+                if density_limit >= 0:
+                    gibbs_sweep_sparse(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0],
+                                       &index_work[0], density_limit)
+                else:
+                    gibbs_sweep(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0])
 
 
 def random_binary(generator, floating[:, ::1] out):

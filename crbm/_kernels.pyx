@@ -412,15 +412,17 @@ cdef Py_ssize_t cd_sample_index_work_size(int N, int M) noexcept nogil:
 # first. Two threads then take a block each, exchanging only those sums
 # (M values, twice a sample for CD-1) and each reading half of W, which
 # per-sample CD streams from L2 once a sample; one thread takes both blocks
-# in turn, with the same results.
-cdef int ONLINE_BLOCKS = 2
-# Below this much work, N (M + 32) a sample or a chain's sweep, a step
-# (under 0.7 us) is too short to share: the threads meet once or twice in
-# it, at about 0.1 us each. Drawing a visible unit costs about as much as
-# 32 weights. Measured for per-sample CD on 0/1 rows, float32, 1 thread
-# against 2: N=64 M=64 0.48 against 0.55 us; N=64 M=100 0.70 against 0.68;
-# N=256 M=32 0.86 against 0.76; MNIST M=8 2.3 against 1.5, M=100 4.8
-# against 3.3.
+# in turn, with the same results. Up to 16 Gibbs chains are sampled the
+# same way (gibbs_sweeps_binary). There are always two blocks: the code
+# below spells the 2 out.
+#
+# Below this much work, N (M + 32) a sample or n N (M + 32) a sweep of n
+# chains, a step (under 0.7 us) is too short to share: the threads meet
+# once or twice in it, at about 0.1 us each. Drawing a visible unit costs
+# about as much as 32 weights. Measured for per-sample CD on 0/1 rows,
+# float32, 1 thread against 2: N=64 M=64 0.48 against 0.55 us; N=64 M=100
+# 0.70 against 0.68; N=256 M=32 0.86 against 0.76; MNIST M=8 2.3 against
+# 1.5 (one run).
 cdef Py_ssize_t TWO_BLOCKS_MIN_WORK = 8192
 
 
@@ -459,7 +461,7 @@ cdef Py_ssize_t cd_samples_work_size(int N, int M) noexcept nogil:
     """Length of the ``work`` buffer ``cd_samples_update_binary`` needs."""
     # vk; the block sums (2 phases x 2 blocks); each block's h0, h, c, steps;
     # room to start at a 64-byte boundary.
-    return padded(N) + 4 * padded(M) + ONLINE_BLOCKS * 6 * padded(M) + 16
+    return padded(N) + 4 * padded(M) + 2 * 6 * padded(M) + 16
 
 
 cdef inline uint64_t pair_key(BlockPair *pair, Py_ssize_t index) noexcept nogil:
@@ -483,7 +485,8 @@ cdef inline bint pair_run_together(BlockPair *pair, crbm_task task, void *job, b
     """Run ``task``'s two blocks on two threads when ``worth_it`` and there
     are two to be had, with its ``n_keys`` keys drawn into ``keys`` first;
     returns whether it did. Otherwise the caller runs both blocks in turn,
-    drawing keys from ``rng`` as it goes."""
+    reading the keys already drawn if any, else drawing them from ``rng``
+    as it goes: the same keys either way."""
     cdef Py_ssize_t i
     pair.rng = rng
     if threads < 2 or keys == NULL or not worth_it:
@@ -554,7 +557,7 @@ cdef void online_run(floating *of_type, OnlineJob *job, int first, int last) noe
     cdef long phase = 0
     lo[0], lo[1] = 0, job.split
     rows[0], rows[1] = job.split, N - job.split
-    for p in range(ONLINE_BLOCKS):
+    for p in range(2):
         h0[p] = blocks + p * 6 * padded(M)
         h[p] = h0[p] + padded(M)
         c_write[p] = h[p] + padded(M)

@@ -14,7 +14,7 @@ from cython cimport floating
 from crbm._kernels cimport (
     CDSettings, cd_batch_index_work_size, cd_batch_update, cd_batch_update_sparse,
     cd_batch_work_size, cd_sample_index_work_size,
-    cd_sample_update, cd_sample_work_size, cd_samples_update_binary,
+    cd_sample_update, cd_sample_work_size, cd_samples_update_binary, cd_samples_work_size,
     gibbs_index_work_size, gibbs_sweep, gibbs_sweep_sparse, gibbs_sweeps_binary,
     gibbs_sweeps_work_size,
     hidden_probabilities, visible_probabilities)
@@ -110,7 +110,9 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
 
     ``reference`` runs the per-sample CD-k update (batch_size 1, the
     reference algorithm for k = 1), on active units only when ``binary``
-    says every value in ``data`` is 0 or 1. Otherwise each batch (the last
+    says every value in ``data`` is 0 or 1 (then 16 samples a call of
+    ``cd_samples_update_binary``, on up to two of crbm's threads, as many as
+    are set when this call starts). Otherwise each batch (the last
     one possibly shorter) makes one ``cd_batch_update`` with ``settings``
     (the fields of ``CDSettings``); ``chains`` (PCD), ``velocity``
     (momentum) and ``offsets`` (centering) are used when they are not empty.
@@ -139,8 +141,10 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
     cdef Py_ssize_t n_keys = step * (1 + 2 * <Py_ssize_t> s.k) if reference and binary else 1
     cdef uint64_t[::1] keys = np.empty(n_keys, dtype=np.uint64)
     cdef int threads = _get_num_threads()
-    cdef Py_ssize_t work_size = (cd_sample_work_size(N, M) if reference
-                                 else cd_batch_work_size(<int> batch_size, n_chains, N, M, &s))
+    cdef Py_ssize_t work_size = (
+        cd_samples_work_size(N, M) if reference and binary
+        else cd_sample_work_size(N, M) if reference
+        else cd_batch_work_size(<int> batch_size, n_chains, N, M, &s))
     cdef floating[::1] work = np.empty(work_size, dtype=dtype)
     cdef int[::1] index_work = np.empty(
         cd_sample_index_work_size(N, M) if reference
@@ -179,9 +183,10 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
 
 
 # Up to this many chains, sampling sums active rows of W and of W.T instead
-# of calling gemm, in two blocks of W's rows (one a thread on two threads),
-# this many sweeps a call.
+# of calling gemm, in two blocks of W's rows (one a thread on two threads).
 cdef int BINARY_MAX_CHAINS = 16
+# Sweeps a call of gibbs_sweeps_binary: a hand-off to the second thread
+# (and a buffer of keys) every this many.
 cdef int SWEEPS_CHUNK = 64
 
 

@@ -108,7 +108,8 @@ static void *crbm_worker(void *arg) {
         pthread_mutex_unlock(&crbm_pool.lock);
         /* A worker the task does not need sleeps until the next one:
            tasks that want fewer threads than are running (per-sample CD
-           takes two, a chunk every 50-100 us) keep the others off the cores. */
+           and few-chain sampling take two, a task every 50-100 us) keep
+           the others off the cores. */
         needed = id <= active;
         if (!needed) continue;
         task(context, id, parts);

@@ -2,10 +2,12 @@
 
 Large minibatches of sparse data (MNIST-like: at most 0.45 of the visible
 values nonzero, batch x visible x hidden of 2**20 or more) are trained with
-every product in crbm's own loops, split by rows across its threads; other
-work leaves the threading to BLAS. Results do not depend on the number of
-threads: each row is computed the same way, with the same random draws,
-whichever thread takes it.
+every product in crbm's own loops, split by rows across its threads.
+Per-sample CD on 0/1 data and sampling of up to 16 chains take W in two
+blocks of rows, one on each of two threads. Other work leaves the threading
+to BLAS. Results do not depend on the number of threads: each row is
+computed the same way, with the same random draws, whichever thread takes
+it. A training or sampling call reads the number when it starts.
 
 The default is the number of CPUs this process may run on, or
 ``$CRBM_NUM_THREADS`` when it is set when crbm is imported.

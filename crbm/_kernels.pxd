@@ -42,9 +42,11 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
 # `threads` threads (two at most, one for small models), with results that
 # do not depend on the count: W is taken in two blocks of rows either way.
 # work: cd_samples_work_size(N, M); index_work: cd_sample_index_work_size(N, M)
-# ints; keys: room for n * (1 + 2 k) (NULL: one thread).
+# ints; keys: room for n * (1 + 2 k) (NULL: one thread). Returns whether two
+# threads ran and were slow to meet (cores busy with other work): the next
+# calls had better use one.
 cdef Py_ssize_t cd_samples_work_size(int N, int M) noexcept nogil
-cdef void cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
+cdef bint cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
                                    floating *W, floating *b, floating *c,
                                    int N, int M, int k, floating learning_rate,
                                    floating *work, int *index_work,
@@ -112,9 +114,9 @@ cdef void gibbs_sweep_binary(bitgen_t *rng, floating *V, int n,
 # one for small models), with results that do not depend on the count: W's
 # rows are taken in two blocks either way. work: gibbs_sweeps_work_size(n,
 # N, M); index_work: 2 * max(N, M) ints; keys: room for 2 * sweeps (NULL:
-# one thread).
+# one thread). Returns as cd_samples_update_binary.
 cdef Py_ssize_t gibbs_sweeps_work_size(int n, int N, int M) noexcept nogil
-cdef void gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
+cdef bint gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
                               const floating *W, const floating *WT,
                               const floating *b, const floating *c,
                               int N, int M, floating *H, floating *work,

@@ -76,7 +76,8 @@ cdef extern from "_pool.h":
     void run_parts "crbm_run_parts"(crbm_task task, void *context, int parts) nogil
     bint run_together "crbm_run_together"(crbm_task task, void *context, int parts) nogil
     void crbm_reach(long *phase, long value) nogil
-    void crbm_await(const long *phase, long value) nogil
+    long crbm_await(const long *phase, long value) nogil
+    long CRBM_SPIN_YIELD
     void pool_rest "crbm_pool_rest"() nogil
 
 
@@ -426,16 +427,21 @@ cdef Py_ssize_t cd_sample_index_work_size(int N, int M) noexcept nogil:
 cdef Py_ssize_t TWO_BLOCKS_MIN_WORK = 8192
 
 
+cdef struct BlockProgress:
+    # Written by one block's thread only, run together.
+    long phase             # the last phase the block has finished
+    long slow              # meetings it waited long for (it yielded its CPU)
+    char pad[112]          # 128 bytes a block: no cache line holds both blocks'
+
+
 cdef struct BlockPair:
     # How the two blocks of W's rows of a job run: together, a thread each
     # (meeting through phase counters), or in turn on one thread.
     bint together
     bitgen_t *rng          # keys drawn as they are needed, when keys is NULL
     const uint64_t *keys   # else all drawn beforehand, in order
-    # phase[16 * (p + 1)]: the last phase block p has finished (together);
-    # 16 longs from each other and from the fields above, so that no cache
-    # line holds what two threads write, or what one writes and one reads.
-    long phase[48]
+    char pad[128]          # keeps the fields above off the blocks' cache lines
+    BlockProgress blocks[2]
 
 
 cdef struct OnlineJob:
@@ -475,8 +481,18 @@ cdef inline void pair_meet(BlockPair *pair, int first, long phase) noexcept nogi
     """Run together, mark block ``first``'s phase done and wait for the
     other block's; in turn, both blocks are done already."""
     if pair.together:
-        crbm_reach(&pair.phase[16 * (first + 1)], phase)
-        crbm_await(&pair.phase[16 * (2 - first)], phase)
+        crbm_reach(&pair.blocks[first].phase, phase)
+        if crbm_await(&pair.blocks[1 - first].phase, phase) >= CRBM_SPIN_YIELD:
+            pair.blocks[first].slow += 1
+
+
+cdef inline bint pair_contended(const BlockPair *pair) noexcept nogil:
+    """Whether the two threads of a job run together were slow to meet: at
+    least 2 meetings in 16 (each waits a few spins, here 1 in 5,000 long
+    enough to yield), as when the cores are shared with other busy threads
+    (two processes training at once on two cores: 14-18 in 100)."""
+    cdef long slow = pair.blocks[0].slow + pair.blocks[1].slow
+    return pair.together and slow >= 2 and 16 * slow >= pair.blocks[0].phase
 
 
 cdef inline bint pair_run_together(BlockPair *pair, crbm_task task, void *job, bitgen_t *rng,
@@ -618,7 +634,7 @@ cdef void online_task(void *context, int part, int parts) noexcept nogil:
         online_run(<float *> NULL, job, part, part + 1)
 
 
-cdef void cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
+cdef bint cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
                                    floating *W, floating *b, floating *c,
                                    int N, int M, int k, floating learning_rate,
                                    floating *work, int *index_work,
@@ -629,7 +645,9 @@ cdef void cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
     The rows are 0/1. ``work`` has ``cd_samples_work_size(N, M)`` entries,
     ``index_work`` ``cd_sample_index_work_size(N, M)``; ``keys`` room for
     ``n * (1 + 2 k)`` numbers (NULL: one thread), filled with the draws
-    from ``rng``. The results do not depend on ``threads``.
+    from ``rng``. The results do not depend on ``threads``. Returns whether
+    two threads ran and were slow to meet (``pair_contended``: the cores are
+    busy with other work), when the next calls had better use one.
     """
     cdef OnlineJob job
     memset(&job, 0, sizeof(OnlineJob))
@@ -643,6 +661,8 @@ cdef void cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
                              n > 0 and <Py_ssize_t> N * (M + 32) >= TWO_BLOCKS_MIN_WORK,
                              threads):
         online_run(<floating *> NULL, &job, 0, 2)
+        return False
+    return pair_contended(&job.pair)
 
 
 cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
@@ -1229,7 +1249,7 @@ cdef void sweep_task(void *context, int part, int parts) noexcept nogil:
         sweep_run(<float *> NULL, job, part, part + 1)
 
 
-cdef void gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
+cdef bint gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
                               const floating *W, const floating *WT,
                               const floating *b, const floating *c,
                               int N, int M, floating *H, floating *work,
@@ -1244,7 +1264,8 @@ cdef void gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
     Draws as ``gibbs_sweep`` does each sweep. ``work`` has
     ``gibbs_sweeps_work_size(n, N, M)`` entries, ``index_work``
     ``2 * max(N, M)`` ints, ``keys`` room for ``2 * sweeps`` (NULL: one
-    thread). ``H`` gets the last sweep's hidden states.
+    thread). ``H`` gets the last sweep's hidden states. Returns whether two
+    threads ran and were slow to meet, as ``cd_samples_update_binary``.
     """
     cdef SweepJob job
     memset(&job, 0, sizeof(SweepJob))
@@ -1256,3 +1277,5 @@ cdef void gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
                              n > 0 and <Py_ssize_t> n * N * (M + 32) >= TWO_BLOCKS_MIN_WORK,
                              threads):
         sweep_run(<floating *> NULL, &job, 0, 2)
+        return False
+    return pair_contended(&job.pair)

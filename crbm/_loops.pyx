@@ -97,6 +97,22 @@ SMALL_BATCH = 32
 # to crbm's threads costs little, few enough that their float rows take
 # little of L2 beside W (16 x 784 float64 = 100 KB).
 cdef Py_ssize_t ONLINE_CHUNK = 16
+# After a call whose two threads were slow to meet (the cores busy with
+# other work: two processes training per-sample CD at once on two cores
+# took 20.7 us a sample each on two threads, 4.9 on one), this many calls
+# run on one thread before two are tried again.
+cdef int CONTENDED_SOLO_CALLS = 64
+
+
+cdef inline int next_threads(bint contended, int threads, int *solo_calls) noexcept nogil:
+    """The threads for the next two-block call after one that was (or was
+    not) ``contended``, counting down ``solo_calls`` one-thread calls."""
+    if contended:
+        solo_calls[0] = CONTENDED_SOLO_CALLS
+    if solo_calls[0] > 0:
+        solo_calls[0] -= 1
+        return 1
+    return threads
 
 
 def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
@@ -140,7 +156,8 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
     cdef floating[::1] batch = np.empty(step * N, dtype=dtype)
     cdef Py_ssize_t n_keys = step * (1 + 2 * <Py_ssize_t> s.k) if reference and binary else 1
     cdef uint64_t[::1] keys = np.empty(n_keys, dtype=np.uint64)
-    cdef int threads = _get_num_threads()
+    cdef int threads = _get_num_threads(), now_threads = threads, solo_calls = 0
+    cdef bint contended
     cdef Py_ssize_t work_size = (
         cd_samples_work_size(N, M) if reference and binary
         else cd_sample_work_size(N, M) if reference
@@ -165,9 +182,10 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
             n = min(step, stop - pos)
             load_rows(data, order_ptr, pos, n, &batch[0])
             if reference and binary:
-                cd_samples_update_binary(rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0],
-                                         N, M, s.k, lr, &work[0], &index_work[0], &keys[0],
-                                         threads)
+                contended = cd_samples_update_binary(
+                    rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0], N, M, s.k, lr,
+                    &work[0], &index_work[0], &keys[0], now_threads)
+                now_threads = next_threads(contended, threads, &solo_calls)
             elif reference:
                 cd_sample_update(rng, &batch[0], &W[0, 0], &b[0], &c[0],
                                  N, M, s.k, lr, &work[0])
@@ -216,7 +234,8 @@ def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
     cdef floating[::1] work = np.empty(gibbs_sweeps_work_size(n, N, M) if binary else 1,
                                        dtype=dtype)
     cdef uint64_t[::1] keys = np.empty(2 * SWEEPS_CHUNK, dtype=np.uint64)
-    cdef int step, sweeps, threads = _get_num_threads()
+    cdef int step, sweeps, threads = _get_num_threads(), now_threads = threads, solo_calls = 0
+    cdef bint contended
     if n == 0 or n_steps == 0:
         return
     with generator.bit_generator.lock, nogil:
@@ -224,9 +243,10 @@ def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
             step = 0
             while step < n_steps:
                 sweeps = min(SWEEPS_CHUNK, n_steps - step)
-                gibbs_sweeps_binary(rng, &V[0, 0], n, sweeps, &W[0, 0], &WT[0, 0], &b[0],
-                                    &c[0], N, M, &H[0], &work[0], &index_work[0], &keys[0],
-                                    threads)
+                contended = gibbs_sweeps_binary(
+                    rng, &V[0, 0], n, sweeps, &W[0, 0], &WT[0, 0], &b[0], &c[0], N, M,
+                    &H[0], &work[0], &index_work[0], &keys[0], now_threads)
+                now_threads = next_threads(contended, threads, &solo_calls)
                 step += sweeps
         else:
             for step in range(n_steps):

@@ -23,6 +23,13 @@ typedef void (*crbm_task)(void *context, int part, int parts);
 
 #define CRBM_MAX_THREADS 64
 
+/* Iterations of the spin before a wait sleeps (about half a millisecond
+   here, longer than the gap between two parallel steps of a minibatch);
+   every CRBM_SPIN_YIELD of them the spinner yields, so that with more
+   threads than cores the thread it waits for gets one. */
+#define CRBM_SPIN 20000
+#define CRBM_SPIN_YIELD 256
+
 #if defined(_WIN32)
 
 static int crbm_pool_threads = 1;
@@ -36,7 +43,7 @@ static int crbm_run_together(crbm_task task, void *context, int parts) {
     return 0;
 }
 static void crbm_reach(long *phase, long value) { *phase = value; }
-static void crbm_await(const long *phase, long value) { (void)phase; (void)value; }
+static long crbm_await(const long *phase, long value) { (void)phase; (void)value; return 0; }
 
 #else
 
@@ -45,13 +52,6 @@ static void crbm_await(const long *phase, long value) { (void)phase; (void)value
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
-
-/* Iterations of the spin before a wait sleeps (about half a millisecond
-   here, longer than the gap between two parallel steps of a minibatch);
-   every CRBM_SPIN_YIELD of them the spinner yields, so that with more
-   threads than cores the thread it waits for gets one. */
-#define CRBM_SPIN 20000
-#define CRBM_SPIN_YIELD 256
 
 static struct {
     pthread_mutex_t lock;       /* guards everything below but `generation` reads */
@@ -276,10 +276,12 @@ static int crbm_run_together(crbm_task task, void *context, int parts) {
 static inline void crbm_reach(long *phase, long value) {
     __atomic_store_n(phase, value, __ATOMIC_RELEASE);
 }
-static inline void crbm_await(const long *phase, long value) {
+static inline long crbm_await(const long *phase, long value) {
+    long spins = 0;
     for (int i = 0; __atomic_load_n(phase, __ATOMIC_ACQUIRE) < value;
-         i = (i + 1) % CRBM_SPIN_YIELD)
+         i = (i + 1) % CRBM_SPIN_YIELD, spins++)
         crbm_pause(i);
+    return spins; /* how long it waited, in spins */
 }
 
 #endif

@@ -149,6 +149,37 @@ TRAIN_SNIPPET = """
 """
 
 
+ONLINE_SNIPPET = """
+    import hashlib, sys
+    import numpy as np
+    import crbm
+    crbm.set_num_threads(int(sys.argv[1]))
+    data = (np.random.default_rng(0).random((3000, 784)) < 0.2).astype(np.uint8)
+    model = crbm.RBM(784, 100, dtype=np.float32, random_state=0, init="normal")
+    model.train(data, 0.05, 2, batch_size=1)
+    print(hashlib.sha256(model.W.tobytes() + model.hidden_bias.tobytes()).hexdigest())
+"""
+
+
+def test_per_sample_training_in_busy_processes_gives_the_bits_of_one_thread(tmp_path):
+    # Three processes train at once on two threads each: with the cores
+    # busy, the two blocks are slow to meet and calls fall back to one
+    # thread for a while, then try two again. Mixed so, the results stay
+    # those of one thread.
+    script = tmp_path / "online.py"
+    script.write_text(textwrap.dedent(ONLINE_SNIPPET))
+    one = subprocess.run([sys.executable, str(script), "1"], capture_output=True, text=True,
+                         cwd=tmp_path, timeout=120)
+    assert one.returncode == 0, one.stderr
+    busy = [subprocess.Popen([sys.executable, str(script), "2"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+            for _ in range(3)]
+    for process in busy:
+        out, err = process.communicate(timeout=120)
+        assert process.returncode == 0, err
+        assert out == one.stdout
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux's /proc")
 def test_two_threads_start_a_worker_and_one_does_not(tmp_path):
     out = run_python(TRAIN_SNIPPET + """

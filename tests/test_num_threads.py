@@ -132,7 +132,7 @@ TRAIN_SNIPPET = """
     data = (np.random.default_rng(0).random((300, 784)) < 0.2).astype(np.uint8)
     def digest():
         model = crbm.RBM(784, 64, dtype=np.float32, random_state=0, init="normal")
-        model.train(data, 0.05, 1, batch_size=100)
+        model.train(data, 0.05, 1, batch_size=BATCH_SIZE)
         return hashlib.sha256(model.W.tobytes()).hexdigest()
     def digest_in_child():
         # The exit status of a forked child and the digest it trained to.
@@ -182,7 +182,7 @@ def test_per_sample_training_in_busy_processes_gives_the_bits_of_one_thread(tmp_
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="needs Linux's /proc")
 def test_two_threads_start_a_worker_and_one_does_not(tmp_path):
-    out = run_python(TRAIN_SNIPPET + """
+    out = run_python(train_snippet() + """
     tasks = lambda: len(os.listdir("/proc/self/task"))
     crbm.set_num_threads(1)
     before = tasks()
@@ -195,12 +195,18 @@ def test_two_threads_start_a_worker_and_one_does_not(tmp_path):
     assert out.split() == ["0", "1", "True"]
 
 
+def train_snippet(batch_size=100):
+    return TRAIN_SNIPPET.replace("BATCH_SIZE", str(batch_size))
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_forks_while_another_thread_trains_never_hang(tmp_path):
+@pytest.mark.parametrize("batch_size", [100, 1])
+def test_forks_while_another_thread_trains_never_hang(tmp_path, batch_size):
     # A thread trains on both workers while the main thread forks 30 times;
     # each child trains on workers of its own, with the parent's result. A
     # child that inherited a held lock would hang (the timeout fails it).
-    out = run_python(TRAIN_SNIPPET + """
+    # batch_size=1: per-sample CD, its two blocks run together.
+    out = run_python(train_snippet(batch_size) + """
     import threading
     crbm.set_num_threads(2)
     parent = digest()
@@ -219,10 +225,11 @@ def test_forks_while_another_thread_trains_never_hang(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-def test_a_forked_child_trains_on_its_own_workers(tmp_path):
+@pytest.mark.parametrize("batch_size", [100, 1])
+def test_a_forked_child_trains_on_its_own_workers(tmp_path, batch_size):
     # The parent's workers do not exist in the child; the child must start
     # its own instead of waiting forever for them.
-    out = run_python(TRAIN_SNIPPET + """
+    out = run_python(train_snippet(batch_size) + """
     crbm.set_num_threads(2)
     parent = digest()
     status, child = digest_in_child()

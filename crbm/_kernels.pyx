@@ -126,7 +126,7 @@ def _sum_rows(const floating[:, ::1] A, const int[::1] rows):
     cdef floating[::1] sums = out
     if A.shape[1] > 0:
         add_rows(&sums[0], &A[0, 0], &rows[0] if rows.shape[0] > 0 else NULL,
-                 <int> rows.shape[0], <int> A.shape[1])
+                 <int> rows.shape[0], <int> A.shape[1], A.shape[1])
     return out
 
 
@@ -381,13 +381,14 @@ cdef inline int nonzero_indices(const floating *x, int n, Py_ssize_t stride,
         return nonzero_indices_f(x, n, stride, out)
 
 
-cdef inline void add_rows(floating *out, const floating *W, const int *rows,
-                          int n_rows, int M) noexcept nogil:
-    """``out += W[rows].sum(axis=0)`` for a row-major ``W`` with M columns."""
+cdef inline void add_rows(floating *out, const floating *A, const int *rows,
+                          int n_rows, int width, Py_ssize_t stride) noexcept nogil:
+    """``out[:width] += A[rows, :width].sum(axis=0)`` for a row-major ``A``
+    whose rows are ``stride`` apart."""
     if floating is double:
-        add_rows_d(out, W, rows, n_rows, M, M)
+        add_rows_d(out, A, rows, n_rows, width, stride)
     else:
-        add_rows_f(out, W, rows, n_rows, M, M)
+        add_rows_f(out, A, rows, n_rows, width, stride)
 
 
 cdef inline void row_dots(floating *out, const floating *A, const floating *x,
@@ -495,51 +496,64 @@ cdef inline bint pair_contended(const BlockPair *pair) noexcept nogil:
     return pair.together and slow >= 2 and 16 * slow >= pair.blocks[0].phase
 
 
-cdef inline bint pair_run_together(BlockPair *pair, crbm_task task, void *job, bitgen_t *rng,
-                                   uint64_t *keys, Py_ssize_t n_keys,
-                                   bint worth_it, int threads) noexcept nogil:
-    """Run ``task``'s two blocks on two threads when ``worth_it`` and there
-    are two to be had, with its ``n_keys`` keys drawn into ``keys`` first;
-    returns whether it did. Otherwise the caller runs both blocks in turn,
-    reading the keys already drawn if any, else drawing them from ``rng``
-    as it goes: the same keys either way."""
+cdef inline bint pair_run(BlockPair *pair, crbm_task task, void *job, bitgen_t *rng,
+                          uint64_t *keys, Py_ssize_t n_keys, bint worth_it,
+                          int threads) noexcept nogil:
+    """Run the job's two blocks: ``task(job, p, 2)`` for block p on two
+    threads when ``worth_it`` and there are two to be had, with its
+    ``n_keys`` keys drawn into ``keys`` first; else ``task(job, 0, 1)``,
+    both blocks in turn on the caller, reading the keys already drawn if
+    any, else drawing them from ``rng`` as it goes: the same keys either
+    way. Returns whether two threads ran and were slow to meet
+    (``pair_contended``)."""
     cdef Py_ssize_t i
     pair.rng = rng
-    if threads < 2 or keys == NULL or not worth_it:
-        return False
-    for i in range(n_keys):
-        keys[i] = rng.next_uint64(rng.state)
-    pair.keys = keys
-    pair.together = True
-    if run_together(task, job, 2):
-        return True
-    pair.together = False
+    if threads >= 2 and keys != NULL and worth_it:
+        for i in range(n_keys):
+            keys[i] = rng.next_uint64(rng.state)
+        pair.keys = keys
+        pair.together = True
+        if run_together(task, job, 2):
+            return pair_contended(pair)
+        pair.together = False
+    task(job, 0, 1)
     return False
 
 
-cdef inline void online_sample_h(floating *of_type, OnlineJob *job, int first, int last,
-                                 uint64_t key, const floating *sums, long phase,
-                                 floating **h, floating **c) noexcept nogil:
-    """``h ~ p(h | x)`` from the two blocks' sums of phase ``phase`` (that
-    is, W.T @ x), into h[p] of each block that samples its own."""
-    cdef const floating *block0 = sums + ((phase - 1) % 2 * 2) * padded(job.M)
-    cdef const floating *block1 = block0 + padded(job.M)
-    cdef int p, j
+cdef inline floating *block_sums(floating *sums, long phase, int p, int n,
+                                 int M) noexcept nogil:
+    """Where block ``p`` puts its sums of W.T @ x (n rows, ``padded(M)``
+    apart) in phase ``phase``: two buffers, by the phase's parity, so that a
+    block can write the next phase's while the other still reads these."""
+    return sums + (phase % 2 * 2 + p) * <Py_ssize_t> n * padded(M)
+
+
+cdef inline void sample_summed(BlockPair *pair, int first, int last, floating *sums,
+                               long phase, int n, int M, uint64_t key, floating **h,
+                               floating **c) noexcept nogil:
+    """``h ~ p(h | x)`` (n x M) from the two blocks' sums of W.T @ x in phase
+    ``phase``, block 0's first, into h[p] of each block that samples its own
+    (block 0, and block 1 run together), with hidden bias c[p]."""
+    cdef const floating *sums0 = block_sums(sums, phase, 0, n, M)
+    cdef const floating *sums1 = block_sums(sums, phase, 1, n, M)
+    cdef Py_ssize_t Mp = padded(M)
+    cdef int p, r, j
     for p in range(first, last):
-        if p == 0 or job.pair.together:
-            for j in range(job.M):
-                h[p][j] = block0[j] + block1[j]
-            sample_logits_at(key, 0, h[p], c[p], 1, job.M)
+        if p == 0 or pair.together:
+            for r in range(n):
+                for j in range(M):
+                    h[p][r * M + j] = sums0[r * Mp + j] + sums1[r * Mp + j]
+            sample_logits_at(key, 0, h[p], c[p], n, M)
 
 
-cdef inline int sum_active_rows(const floating *x, int n, const floating *W, int M,
-                                int *active, floating *out) noexcept nogil:
-    """``out = W.T @ x`` for a 0/1 ``x`` of n entries and a row-major n x M
-    ``W``: list x's active units in ``active``, sum their rows; returns how
-    many there are."""
+cdef inline int sum_active_rows(const floating *x, int n, const floating *A, int width,
+                                Py_ssize_t stride, int *active, floating *out) noexcept nogil:
+    """``out = A[:, :width].T @ x`` for a 0/1 ``x`` of n entries and a
+    row-major ``A`` of n rows ``stride`` apart: list x's active units in
+    ``active``, sum their rows; returns how many there are."""
     cdef int n_active = nonzero_indices(x, n, 1, active)
-    memset(out, 0, M * sizeof(floating))
-    add_rows(out, W, active, n_active, M)
+    memset(out, 0, width * sizeof(floating))
+    add_rows(out, A, active, n_active, width, stride)
     return n_active
 
 
@@ -553,13 +567,12 @@ cdef void online_run(floating *of_type, OnlineJob *job, int first, int last) noe
     cdef const floating *v
     # At a 64-byte boundary, so that the padded arrays below share no line.
     cdef floating *vk = <floating *> ((<uintptr_t> job.work + 63) & ~(<uintptr_t> 63))
-    cdef floating *sums = vk + padded(N)              # [phase % 2][block] x M
+    cdef floating *sums = vk + padded(N)              # see block_sums
     cdef floating *blocks = sums + 4 * padded(M)
     cdef floating *h0[2]
     cdef floating *h[2]
     cdef floating *hk[2]
-    cdef floating *c_read[2]      # the c a block samples h with
-    cdef floating *c_write[2]     # the c its update adds to
+    cdef floating *cs[2]          # the c a block samples h with and adds its step to
     cdef floating *steps[2]
     cdef int *v_active[2]
     cdef int *vk_active[2]
@@ -576,62 +589,62 @@ cdef void online_run(floating *of_type, OnlineJob *job, int first, int last) noe
     for p in range(2):
         h0[p] = blocks + p * 6 * padded(M)
         h[p] = h0[p] + padded(M)
-        c_write[p] = h[p] + padded(M)
-        steps[p] = c_write[p] + padded(M)     # 3 x M
+        cs[p] = h[p] + padded(M)
+        steps[p] = cs[p] + padded(M)     # 3 x M
         v_active[p] = job.index_work + 3 * lo[p]
         vk_active[p] = v_active[p] + rows[p]
         changed[p] = vk_active[p] + rows[p]
     # Block 0 updates the model's c. Block 1 keeps a copy of it, updated the
     # same way, when it runs on its own thread and samples h itself;
     # otherwise it takes block 0's h0 and h and adds its c step to scratch.
-    c_write[0] = <floating *> job.c
-    c_read[0] = c_write[0]
-    c_read[1] = c_write[1]
+    cs[0] = <floating *> job.c
     if job.pair.together:
         if first == 1:
-            memcpy(c_write[1], job.c, M * sizeof(floating))
+            memcpy(cs[1], job.c, M * sizeof(floating))
     else:
         h0[1], h[1] = h0[0], h[0]
     for s in range(job.n):
         v = <const floating *> job.V + <Py_ssize_t> s * N
         for p in range(first, last):
-            n_v[p] = sum_active_rows(v + lo[p], rows[p], W + <Py_ssize_t> lo[p] * M, M,
-                                     v_active[p], sums + (phase % 2 * 2 + p) * padded(M))
+            n_v[p] = sum_active_rows(v + lo[p], rows[p], W + <Py_ssize_t> lo[p] * M, M, M,
+                                     v_active[p], block_sums(sums, phase, p, 1, M))
         phase += 1
         pair_meet(&job.pair, first, phase)
-        online_sample_h(<floating *> NULL, job, first, last, pair_key(&job.pair, s * draws),
-                        sums, phase, h0, c_read)
+        sample_summed(&job.pair, first, last, sums, phase - 1, 1, M,
+                      pair_key(&job.pair, s * draws), h0, cs)
         hk[0], hk[1] = h0[0], h0[1]
         for step in range(k):
             key = pair_key(&job.pair, s * draws + 1 + 2 * step)
             for p in range(first, last):
                 row_dots(vk + lo[p], W + <Py_ssize_t> lo[p] * M, hk[p], rows[p], M)
                 sample_logits_at(key, lo[p], vk + lo[p], b + lo[p], 1, rows[p])
-                n_vk[p] = sum_active_rows(vk + lo[p], rows[p], W + <Py_ssize_t> lo[p] * M, M,
-                                          vk_active[p], sums + (phase % 2 * 2 + p) * padded(M))
+                n_vk[p] = sum_active_rows(vk + lo[p], rows[p], W + <Py_ssize_t> lo[p] * M, M, M,
+                                          vk_active[p], block_sums(sums, phase, p, 1, M))
             phase += 1
             pair_meet(&job.pair, first, phase)
-            online_sample_h(<floating *> NULL, job, first, last,
-                            pair_key(&job.pair, s * draws + 2 + 2 * step), sums, phase, h, c_read)
+            sample_summed(&job.pair, first, last, sums, phase - 1, 1, M,
+                          pair_key(&job.pair, s * draws + 2 + 2 * step), h, cs)
             hk[0], hk[1] = h[0], h[1]
         # W += lr (v h0^T - vk hk^T) row by row on the rows v or vk turns on.
         for p in range(first, last):
             if floating is double:
-                binary_cd_step_d(W + <Py_ssize_t> lo[p] * M, b + lo[p], c_write[p], v + lo[p],
+                binary_cd_step_d(W + <Py_ssize_t> lo[p] * M, b + lo[p], cs[p], v + lo[p],
                                  vk + lo[p], h0[p], hk[p], lr, rows[p], M, v_active[p], n_v[p],
                                  vk_active[p], n_vk[p], steps[p], changed[p])
             else:
-                binary_cd_step_f(W + <Py_ssize_t> lo[p] * M, b + lo[p], c_write[p], v + lo[p],
+                binary_cd_step_f(W + <Py_ssize_t> lo[p] * M, b + lo[p], cs[p], v + lo[p],
                                  vk + lo[p], h0[p], hk[p], lr, rows[p], M, v_active[p], n_v[p],
                                  vk_active[p], n_vk[p], steps[p], changed[p])
 
 
 cdef void online_task(void *context, int part, int parts) noexcept nogil:
+    # parts 2: block `part`, on its own thread; parts 1: both blocks in turn
     cdef OnlineJob *job = <OnlineJob *> context
+    cdef int last = part + 1 if parts == 2 else 2
     if job.is_double:
-        online_run(<double *> NULL, job, part, part + 1)
+        online_run(<double *> NULL, job, part, last)
     else:
-        online_run(<float *> NULL, job, part, part + 1)
+        online_run(<float *> NULL, job, part, last)
 
 
 cdef bint cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
@@ -656,13 +669,9 @@ cdef bint cd_samples_update_binary(bitgen_t *rng, const floating *V, int n,
     job.V, job.W, job.b, job.c = V, W, b, c
     job.learning_rate = learning_rate
     job.work, job.index_work = work, index_work
-    if not pair_run_together(&job.pair, online_task, &job, rng, keys,
-                             <Py_ssize_t> n * (1 + 2 * <Py_ssize_t> k),
-                             n > 0 and <Py_ssize_t> N * (M + 32) >= TWO_BLOCKS_MIN_WORK,
-                             threads):
-        online_run(<floating *> NULL, &job, 0, 2)
-        return False
-    return pair_contended(&job.pair)
+    return pair_run(&job.pair, online_task, &job, rng, keys,
+                    <Py_ssize_t> n * (1 + 2 * <Py_ssize_t> k),
+                    n > 0 and <Py_ssize_t> N * (M + 32) >= TWO_BLOCKS_MIN_WORK, threads)
 
 
 cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
@@ -1134,11 +1143,10 @@ cdef inline void propagate_active(const floating *X, int n, int width,
                                   int *index_work) noexcept nogil:
     """``out = X @ A`` for 0/1 rows ``X`` (n x width): each output row is the
     sum of the rows of ``A`` (width x out_width) that X selects."""
-    cdef int r, count
+    cdef int r
     for r in range(n):
-        count = nonzero_indices(X + <Py_ssize_t> r * width, width, 1, index_work)
-        memset(out + <Py_ssize_t> r * out_width, 0, out_width * sizeof(floating))
-        add_rows(out + <Py_ssize_t> r * out_width, A, index_work, count, out_width)
+        sum_active_rows(X + <Py_ssize_t> r * width, width, A, out_width, out_width, index_work,
+                        out + <Py_ssize_t> r * out_width)
 
 
 cdef void gibbs_sweep_binary(bitgen_t *rng, floating *V, int n,
@@ -1185,17 +1193,14 @@ cdef Py_ssize_t gibbs_sweeps_work_size(int n, int N, int M) noexcept nogil:
 cdef void sweep_run(floating *of_type, SweepJob *job, int first, int last) noexcept nogil:
     """Blocks ``first`` to ``last - 1`` of the job's Gibbs sweeps (see
     ``gibbs_sweeps_binary``), phase by phase."""
-    cdef int n = job.n, N = job.N, M = job.M, t, p, r, j, count
-    cdef Py_ssize_t Mp = padded(M)
+    cdef int n = job.n, N = job.N, M = job.M, t, p, r
     cdef floating *V = <floating *> job.V
     cdef const floating *W = <const floating *> job.W
     cdef const floating *WT = <const floating *> job.WT
     cdef const floating *b = <const floating *> job.b
-    cdef const floating *c = <const floating *> job.c
     cdef floating *sums = <floating *> ((<uintptr_t> job.work + 63) & ~(<uintptr_t> 63))
-    cdef const floating *block0
-    cdef floating *x
     cdef floating *H[2]
+    cdef floating *cs[2]          # c for each block (sample_summed only reads it)
     cdef int *active[2]
     cdef int lo[2]
     cdef int rows[2]
@@ -1205,7 +1210,8 @@ cdef void sweep_run(floating *of_type, SweepJob *job, int first, int last) noexc
     rows[0], rows[1] = job.split, N - job.split
     H[0] = <floating *> job.H
     # Run together, block 1 samples its own copy of H; in turn it takes block 0's.
-    H[1] = sums + 4 * n * Mp if job.pair.together else H[0]
+    H[1] = sums + 4 * n * padded(M) if job.pair.together else H[0]
+    cs[0] = cs[1] = <floating *> job.c
     active[0] = job.index_work
     active[1] = job.index_work + max(N, M)
     for t in range(job.sweeps):
@@ -1213,40 +1219,31 @@ cdef void sweep_run(floating *of_type, SweepJob *job, int first, int last) noexc
         for p in range(first, last):
             for r in range(n):
                 sum_active_rows(V + <Py_ssize_t> r * N + lo[p], rows[p],
-                                W + <Py_ssize_t> lo[p] * M, M, active[p],
-                                sums + ((phase % 2 * 2 + p) * n + r) * Mp)
+                                W + <Py_ssize_t> lo[p] * M, M, M, active[p],
+                                block_sums(sums, phase, p, n, M) + r * padded(M))
         phase += 1
         pair_meet(&job.pair, first, phase)
-        key = pair_key(&job.pair, 2 * <Py_ssize_t> t)
-        block0 = sums + ((phase - 1) % 2 * 2) * n * Mp
-        for p in range(first, last):
-            if p == 0 or job.pair.together:
-                for r in range(n):
-                    x = H[p] + <Py_ssize_t> r * M
-                    for j in range(M):
-                        x[j] = block0[r * Mp + j] + block0[(n + r) * Mp + j]
-                sample_logits_at(key, 0, H[p], c, n, M)
+        sample_summed(&job.pair, first, last, sums, phase - 1, n, M,
+                      pair_key(&job.pair, 2 * <Py_ssize_t> t), H, cs)
         # Each block's columns of H @ W.T: sums of those columns of the
         # rows of W.T each chain's hidden units pick.
         key = pair_key(&job.pair, 2 * <Py_ssize_t> t + 1)
         for p in range(first, last):
             for r in range(n):
-                x = V + <Py_ssize_t> r * N + lo[p]
-                count = nonzero_indices(H[p] + <Py_ssize_t> r * M, M, 1, active[p])
-                memset(x, 0, rows[p] * sizeof(floating))
-                if floating is double:
-                    add_rows_d(x, WT + lo[p], active[p], count, rows[p], N)
-                else:
-                    add_rows_f(x, WT + lo[p], active[p], count, rows[p], N)
-                sample_logits_at(key, <uint64_t> r * N + lo[p], x, b + lo[p], 1, rows[p])
+                sum_active_rows(H[p] + <Py_ssize_t> r * M, M, WT + lo[p], rows[p], N, active[p],
+                                V + <Py_ssize_t> r * N + lo[p])
+                sample_logits_at(key, <uint64_t> r * N + lo[p], V + <Py_ssize_t> r * N + lo[p],
+                                 b + lo[p], 1, rows[p])
 
 
 cdef void sweep_task(void *context, int part, int parts) noexcept nogil:
+    # as online_task
     cdef SweepJob *job = <SweepJob *> context
+    cdef int last = part + 1 if parts == 2 else 2
     if job.is_double:
-        sweep_run(<double *> NULL, job, part, part + 1)
+        sweep_run(<double *> NULL, job, part, last)
     else:
-        sweep_run(<float *> NULL, job, part, part + 1)
+        sweep_run(<float *> NULL, job, part, last)
 
 
 cdef bint gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
@@ -1273,9 +1270,5 @@ cdef bint gibbs_sweeps_binary(bitgen_t *rng, floating *V, int n, int sweeps,
     job.n, job.N, job.M, job.sweeps, job.split = n, N, M, sweeps, N // 2
     job.V, job.W, job.WT, job.b, job.c, job.H = V, W, WT, b, c, H
     job.work, job.index_work = work, index_work
-    if not pair_run_together(&job.pair, sweep_task, &job, rng, keys, 2 * <Py_ssize_t> sweeps,
-                             n > 0 and <Py_ssize_t> n * N * (M + 32) >= TWO_BLOCKS_MIN_WORK,
-                             threads):
-        sweep_run(<floating *> NULL, &job, 0, 2)
-        return False
-    return pair_contended(&job.pair)
+    return pair_run(&job.pair, sweep_task, &job, rng, keys, 2 * <Py_ssize_t> sweeps,
+                    n > 0 and <Py_ssize_t> n * N * (M + 32) >= TWO_BLOCKS_MIN_WORK, threads)

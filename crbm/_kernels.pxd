@@ -38,7 +38,7 @@ cdef void cd_sample_update_binary(bitgen_t *rng, const floating *v,
                                   floating *b, floating *c,
                                   int N, int M, int k, floating learning_rate,
                                   floating *work, int *index_work) noexcept nogil
-# cd_sample_update_binary on each of the n 0/1 rows of V in turn, on up to
+# cd_sample_update_binary (k >= 1) on each of the n 0/1 rows of V in turn, on up to
 # `threads` threads (two at most, one for small models), with results that
 # do not depend on the count: W is taken in two blocks of rows either way.
 # work: cd_samples_work_size(N, M); index_work: cd_sample_index_work_size(N, M)

@@ -595,13 +595,12 @@ cdef void online_run(floating *of_type, OnlineJob *job, int first, int last) noe
         vk_active[p] = v_active[p] + rows[p]
         changed[p] = vk_active[p] + rows[p]
     # Block 0 updates the model's c. Block 1 keeps a copy of it, updated the
-    # same way, when it runs on its own thread and samples h itself;
-    # otherwise it takes block 0's h0 and h and adds its c step to scratch.
+    # same way: on its own thread it samples h with it; otherwise it takes
+    # block 0's h0 and h, and the copy only keeps its c step off garbage.
     cs[0] = <floating *> job.c
-    if job.pair.together:
-        if first == 1:
-            memcpy(cs[1], job.c, M * sizeof(floating))
-    else:
+    if first == 1 or not job.pair.together:
+        memcpy(cs[1], job.c, M * sizeof(floating))
+    if not job.pair.together:
         h0[1], h[1] = h0[0], h[0]
     for s in range(job.n):
         v = <const floating *> job.V + <Py_ssize_t> s * N

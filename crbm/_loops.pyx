@@ -154,9 +154,11 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
     # Per-sample CD on 0/1 data takes its samples a chunk at a time.
     cdef Py_ssize_t step = ONLINE_CHUNK if reference and binary else batch_size
     cdef floating[::1] batch = np.empty(step * N, dtype=dtype)
-    cdef Py_ssize_t n_keys = step * (1 + 2 * <Py_ssize_t> s.k) if reference and binary else 1
-    cdef uint64_t[::1] keys = np.empty(n_keys, dtype=np.uint64)
     cdef int threads = _get_num_threads(), now_threads = threads, solo_calls = 0
+    # Keys for two threads only: on one, the kernel draws them as it goes.
+    cdef Py_ssize_t n_keys = (step * (1 + 2 * <Py_ssize_t> s.k)
+                              if reference and binary and threads >= 2 else 1)
+    cdef uint64_t[::1] keys = np.empty(n_keys, dtype=np.uint64)
     cdef bint contended
     cdef Py_ssize_t work_size = (
         cd_samples_work_size(N, M) if reference and binary
@@ -184,7 +186,8 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
             if reference and binary:
                 contended = cd_samples_update_binary(
                     rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0], N, M, s.k, lr,
-                    &work[0], &index_work[0], &keys[0], now_threads)
+                    &work[0], &index_work[0], &keys[0] if n_keys > 1 else NULL,
+                    now_threads)
                 now_threads = next_threads(contended, threads, &solo_calls)
             elif reference:
                 cd_sample_update(rng, &batch[0], &W[0, 0], &b[0], &c[0],

@@ -186,7 +186,7 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
             if reference and binary:
                 contended = cd_samples_update_binary(
                     rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0], N, M, s.k, lr,
-                    &work[0], &index_work[0], &keys[0] if n_keys > 1 else NULL,
+                    &work[0], &index_work[0], &keys[0] if threads >= 2 else NULL,
                     now_threads)
                 now_threads = next_threads(contended, threads, &solo_calls)
             elif reference:

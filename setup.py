@@ -4,7 +4,14 @@ Metadata lives in pyproject.toml; this file only lists the extensions and
 their compiler directives. ``CRBM_DEBUG=1`` builds with Cython's bounds,
 wraparound and initialisation checks on (and ``-O0 -g``) for the test suite's
 memory-safety run.
+
+A tree can be built one way after another: the generated C of each set of
+directives has its own directory (``build/cython``, ``build/cython-debug``)
+and a build whose configuration differs from the last one in the tree
+compiles every extension again, so a debug build never compiles a release
+build's C or links its objects, nor the other way round.
 """
+import json
 import os
 
 import numpy
@@ -36,7 +43,7 @@ if os.name == "nt":
     compile_args = ["/Od"] if DEBUG else ["/O2"]
     link_args = []
 
-# Largest first: with a thread a module (ParallelBuildExt), _kernels (half
+# Largest first: with a thread a module (CrbmBuildExt), _kernels (half
 # the compile time) starts at once and the others share the second thread.
 MODULES = ["_kernels", "_loops", "_blas", "_random"]
 
@@ -45,8 +52,7 @@ extensions = [
         f"crbm.{name}",
         [f"crbm/{name}.pyx"],
         include_dirs=[numpy.get_include(), "crbm"],
-        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION"),
-                       ("CRBM_DEBUG_BUILD", "1" if DEBUG else "0")],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args,
         extra_link_args=link_args,
     )
@@ -54,20 +60,49 @@ extensions = [
 ]
 
 
-class ParallelBuildExt(build_ext):
+# Cython regenerates C only when it is older than its sources, whatever the
+# directives: each set of them writes its own.
+CYTHON_DIR = os.path.join("build", "cython-debug" if DEBUG else "cython")
+# What the compiled objects depend on beyond their sources.
+BUILD_CONFIG = json.dumps({
+    "debug": DEBUG, "compile_args": compile_args, "link_args": link_args,
+    **{name: os.environ.get(name, "") for name in ("CC", "CFLAGS", "CPPFLAGS", "LDFLAGS")},
+}, sort_keys=True)
+BUILD_CONFIG_FILE = os.path.join("build", "crbm-build-config.json")
+
+
+class CrbmBuildExt(build_ext):
     """build_ext that compiles the extensions side by side, a thread each
-    up to the CPU count, unless ``--parallel`` says otherwise: a build then
-    takes the time of its largest module."""
+    up to the CPU count, unless ``--parallel`` says otherwise (a build then
+    takes the time of its largest module), and compiles them all again when
+    the last build in this tree was configured otherwise (build_ext alone
+    keeps an extension that is newer than its C)."""
 
     def finalize_options(self):
         super().finalize_options()
         if self.parallel is None:
             self.parallel = os.cpu_count() or 1
+        if self._last_config() != BUILD_CONFIG:
+            self.force = True
+
+    def run(self):
+        super().run()
+        os.makedirs("build", exist_ok=True)
+        with open(BUILD_CONFIG_FILE, "w") as f:
+            f.write(BUILD_CONFIG)
+
+    @staticmethod
+    def _last_config():
+        try:
+            with open(BUILD_CONFIG_FILE) as f:
+                return f.read()
+        except OSError:
+            return None
 
 
 setup(
-    ext_modules=cythonize(extensions, compiler_directives=directives),
-    cmdclass={"build_ext": ParallelBuildExt},
+    ext_modules=cythonize(extensions, compiler_directives=directives, build_dir=CYTHON_DIR),
+    cmdclass={"build_ext": CrbmBuildExt},
     package_data={"crbm": ["*.pxd"]},
     exclude_package_data={"crbm": ["*.pyx", "*.c", "*.h"]},
 )

@@ -23,16 +23,23 @@ from libc.math cimport INFINITY
 from libc.stdint cimport uint8_t, uint64_t
 from libc.string cimport memcpy
 
-cdef extern from *:
-    """
-    #ifndef CRBM_DEBUG_BUILD
-    #define CRBM_DEBUG_BUILD 0
-    #endif
-    """
-    int CRBM_DEBUG_BUILD
 
-#: Whether this build has Cython's bounds checks on (``CRBM_DEBUG=1`` at build time).
-DEBUG_BUILD = bool(CRBM_DEBUG_BUILD)
+def _indices_checked() -> bool:
+    """Whether this module's memoryview indices are checked: one past the
+    end of a view, inside the buffer it views, raises ``IndexError``."""
+    cdef double[::1] buffer = np.zeros(2)
+    cdef double[::1] view = buffer[:1]
+    cdef Py_ssize_t past_end = 1
+    try:
+        view[past_end] = 1.0
+    except IndexError:
+        return True
+    return False
+
+
+#: Whether this build has Cython's bounds checks on (``CRBM_DEBUG=1`` at
+#: build time), found by trying one rather than from a build flag.
+DEBUG_BUILD = _indices_checked()
 
 # Training data is read in its own dtype, a batch at a time, so a uint8 or
 # bool dataset is never copied whole into floating point.

@@ -62,13 +62,14 @@ extensions = [
 
 # Cython regenerates C only when it is older than its sources, whatever the
 # directives: each set of them writes its own.
-CYTHON_DIR = os.path.join("build", "cython-debug" if DEBUG else "cython")
+BUILD_DIR = "build"
+CYTHON_DIR = os.path.join(BUILD_DIR, "cython-debug" if DEBUG else "cython")
 # What the compiled objects depend on beyond their sources.
 BUILD_CONFIG = json.dumps({
     "debug": DEBUG, "compile_args": compile_args, "link_args": link_args,
     **{name: os.environ.get(name, "") for name in ("CC", "CFLAGS", "CPPFLAGS", "LDFLAGS")},
 }, sort_keys=True)
-BUILD_CONFIG_FILE = os.path.join("build", "crbm-build-config.json")
+BUILD_CONFIG_FILE = os.path.join(BUILD_DIR, "crbm-build-config.json")
 
 
 class CrbmBuildExt(build_ext):
@@ -87,7 +88,7 @@ class CrbmBuildExt(build_ext):
 
     def run(self):
         super().run()
-        os.makedirs("build", exist_ok=True)
+        os.makedirs(BUILD_DIR, exist_ok=True)
         with open(BUILD_CONFIG_FILE, "w") as f:
             f.write(BUILD_CONFIG)
 

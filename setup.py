@@ -49,9 +49,9 @@ MODULES = ["_kernels", "_loops", "_blas", "_random"]
 
 extensions = [
     Extension(
-        f"crbm.{name}",
-        [f"crbm/{name}.pyx"],
-        include_dirs=[numpy.get_include(), "crbm"],
+        f"crbm._core.{name}",
+        [f"crbm/_core/{name}.pyx"],
+        include_dirs=[numpy.get_include(), "crbm/_core"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args,
         extra_link_args=link_args,
@@ -104,6 +104,6 @@ class CrbmBuildExt(build_ext):
 setup(
     ext_modules=cythonize(extensions, compiler_directives=directives, build_dir=CYTHON_DIR),
     cmdclass={"build_ext": CrbmBuildExt},
-    package_data={"crbm": ["*.pxd"]},
-    exclude_package_data={"crbm": ["*.pyx", "*.c", "*.h"]},
+    package_data={"crbm._core": ["*.pxd"]},
+    exclude_package_data={"crbm._core": ["*.pyx", "*.c", "*.h"]},
 )

@@ -17,7 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 import crbm
-from crbm import _kernels, reference
+from crbm import reference
+from crbm._core import _kernels
 
 from _common import median_time, mnist_rows, parser, table, threads
 

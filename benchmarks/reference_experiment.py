@@ -62,7 +62,7 @@ def main() -> None:
     print(f"{'numpy':12}{numpy_train:12.3f}{numpy_generate:14.3f}")
     print(f"{'speed-up':12}{numpy_train / crbm_train:11.1f}x{numpy_generate / crbm_generate:13.1f}x")
     if args.out is not None:
-        from crbm.images import save_each, save_png, tile_images
+        from crbm.io.images import save_each, save_png, tile_images
         samples = model.generate(100, random_state=args.seed)
         args.out.mkdir(parents=True, exist_ok=True)
         save_png(args.out / "samples.png", tile_images(samples))

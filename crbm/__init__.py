@@ -3,15 +3,15 @@
 A Bernoulli-Bernoulli RBM trained by contrastive divergence, with its hot
 loops in Cython (BLAS through ``scipy.linalg.cython_blas``, random numbers
 from numpy's C API, the GIL released), plus an MNIST idx reader and
-downloader (``crbm.datasets``, loaded on first use).
+downloader (``crbm.io.datasets``, loaded on first use).
 """
 from pathlib import Path
 
 from crbm import evaluate, recipes
 from crbm.threads import get_num_threads, num_threads, set_num_threads
-from crbm._persist import ModelFileError
-from crbm.idx import IdxFormatError, binarize, load_mnist, read_idx, write_idx
-from crbm.rbm import RBM, DivergenceError
+from crbm.io.persist import ModelFileError
+from crbm.io.idx import IdxFormatError, binarize, load_mnist, read_idx, write_idx
+from crbm.models.rbm import RBM, DivergenceError
 
 __version__ = "0.1.0"
 
@@ -23,10 +23,10 @@ __all__ = [
 
 
 def __getattr__(name: str):
-    # crbm.datasets pulls in urllib and http.client: load it only when used.
+    # crbm.io.datasets pulls in urllib and http.client: load it only when used.
     if name == "datasets":
         import importlib
-        return importlib.import_module("crbm.datasets")
+        return importlib.import_module("crbm.io.datasets")
     raise AttributeError(f"module 'crbm' has no attribute {name!r}")
 
 

@@ -12,7 +12,7 @@ from typing import Any, Optional, Union
 
 import numpy as np
 
-from crbm._loops import value_range
+from crbm._core._loops import value_range
 
 RandomState = Union[None, int, np.random.Generator, np.random.SeedSequence]
 

@@ -14,10 +14,10 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
-from crbm._atomic import atomic_write
-from crbm.idx import binarize, load_mnist
-from crbm.images import save_each, save_png, tile_images
-from crbm.rbm import RBM
+from crbm.io import atomic_write
+from crbm.io.idx import binarize, load_mnist
+from crbm.io.images import save_each, save_png, tile_images
+from crbm.models.rbm import RBM
 from crbm.recipes import RECIPES
 from crbm.recipes import split as split_recipe
 from crbm.synthetic import glyph_digits
@@ -163,7 +163,7 @@ def recipe_settings(args: argparse.Namespace) -> dict:
 def load_mnist_arg(mnist: str, split: str) -> tuple[np.ndarray, np.ndarray]:
     """``--mnist DIR`` reads a directory; ``--mnist auto`` downloads into the cache."""
     if mnist == "auto":
-        from crbm.datasets import fetch_mnist  # urllib only when needed
+        from crbm.io.datasets import fetch_mnist  # urllib only when needed
         return fetch_mnist(split=split)
     return load_mnist(mnist, split=split)
 

@@ -26,7 +26,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra onl
     raise ImportError("crbm.dask needs Dask: pip install 'crbm[dask]'") from exc
 
 from crbm._validation import INT_MAX, check_int
-from crbm.rbm import RBM
+from crbm.models.rbm import RBM
 
 __all__ = ["transform", "free_energy", "sample_hidden", "generate", "partition_generators"]
 

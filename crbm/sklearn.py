@@ -31,8 +31,8 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6
     def validate_data(estimator: Any, X: Any, **kwargs: Any) -> Any:
         return estimator._validate_data(X, **kwargs)
 
-from crbm import _loops
-from crbm.rbm import RBM
+from crbm._core import _loops
+from crbm.models.rbm import RBM
 
 __all__ = ["BernoulliRBM"]
 

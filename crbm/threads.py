@@ -18,7 +18,7 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
-from crbm import _kernels
+from crbm._core import _kernels
 
 __all__ = ["get_num_threads", "set_num_threads", "num_threads"]
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import crbm
-from crbm import cli, evaluate, images, recipes, synthetic
+from crbm import cli, evaluate, recipes, synthetic
+from crbm.io import images
 
 N, M = 12, 5
 RNG = np.random.default_rng(0)

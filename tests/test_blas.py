@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from crbm import _blas
-from crbm._blas import BLAS_Trans
+from crbm._core import _blas
+from crbm._core._blas import BLAS_Trans
 
 DTYPES = [np.float32, np.float64]
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}

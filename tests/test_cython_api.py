@@ -14,7 +14,7 @@ EXAMPLE = Path(__file__).parent / "downstream"
 
 
 def test_get_include_holds_the_pxd_files():
-    package = Path(crbm.get_include()) / "crbm"
+    package = Path(crbm.get_include()) / "crbm" / "_core"
     for name in ("_blas", "_random", "_kernels"):
         assert (package / f"{name}.pxd").is_file()
 

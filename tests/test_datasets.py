@@ -18,8 +18,8 @@ import numpy as np
 import pytest
 
 import crbm
-from crbm import datasets
-from crbm.datasets import FetchError, download_mnist, fetch_mnist, get_data_home
+from crbm.io import datasets
+from crbm.io.datasets import FetchError, download_mnist, fetch_mnist, get_data_home
 
 T10K = datasets.MNIST_FILES["t10k"]
 

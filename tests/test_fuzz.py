@@ -598,7 +598,7 @@ def meta_of(members: dict[str, bytes]) -> dict:
 
 def generator_states() -> list[dict]:
     """One JSON-encoded state of every bit generator a model file may name."""
-    from crbm._persist import _encode_state
+    from crbm.io.persist import _encode_state
     return [_encode_state(getattr(np.random, name)(0).state)
             for name in ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")]
 

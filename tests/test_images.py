@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from crbm.images import PAD_VALUE, save_each, save_png, tile_images
+from crbm.io.images import PAD_VALUE, save_each, save_png, tile_images
 
 # --- tile_images ------------------------------------------------------------
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import crbm
-from crbm import _loops, reference
+from crbm import reference
+from crbm._core import _loops
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 
@@ -144,7 +145,7 @@ def test_progress_callback_does_not_change_result():
 
 def run_epochs(data, dtype, binary, epochs, M=20, seed=0):
     """Per-sample CD-1 through the binary (active-units) or the dense kernel."""
-    from crbm import _loops
+    from crbm._core import _loops
     N = data.shape[1]
     W = np.ascontiguousarray(np.random.default_rng(1).normal(0, 0.01, (N, M)).astype(dtype))
     b, c = np.zeros(N, dtype), np.zeros(M, dtype)

@@ -2,8 +2,9 @@
 import numpy as np
 import pytest
 
-from crbm import _random, reference
-from crbm._loops import conditional_probabilities
+from crbm import reference
+from crbm._core import _random
+from crbm._core._loops import conditional_probabilities
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import crbm
-from crbm import _kernels, _loops, reference
+from crbm import reference
+from crbm._core import _kernels, _loops
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 ALWAYS_SPARSE, ALWAYS_DENSE = 1.0, -1.0

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import crbm
-from crbm import _loops
+from crbm._core import _loops
 
 N_THREADS = 8
 
@@ -215,7 +215,7 @@ def test_sampling_during_training_sees_whole_chunks():
 
 
 def test_a_waiting_writer_holds_off_new_readers():
-    from crbm._rwlock import ReadWriteLock
+    from crbm.models._rwlock import ReadWriteLock
     lock, order = ReadWriteLock(), []
     first_reader_in, writer_waiting = threading.Event(), threading.Event()
 

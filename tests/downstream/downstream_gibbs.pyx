@@ -2,8 +2,8 @@
 """A downstream extension: crbm's kernels cimported and run without the GIL."""
 import numpy as np
 
-from crbm._kernels cimport gibbs_sweep
-from crbm._random cimport bitgen_of, bitgen_t
+from crbm._core._kernels cimport gibbs_sweep
+from crbm._core._random cimport bitgen_of, bitgen_t
 
 
 def run_chains(generator, double[:, ::1] V, const double[:, ::1] W,

@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
-from crbm._atomic import atomic_write
-from crbm._reading import read_at_most
+from crbm.io._atomic import atomic_write
+from crbm.io._reading import read_at_most
 from crbm._validation import check_path
 
 FORMAT_NAME = "crbm.RBM"

@@ -1,19 +1,29 @@
 # cython: language_level=3
-"""Uniform and Bernoulli sampling from a numpy ``Generator``'s ``bitgen_t``.
+"""Random numbers from a numpy ``Generator``'s ``bitgen_t``: numpy's own
+uniforms and crbm's counter-based streams (``_stream.h``).
 
 Follows numpy's ``random/_examples/cython/extending.pyx``: take the
 ``bitgen_t*`` from the bit generator's capsule, then draw with the bit
-generator's lock held and the GIL released.
+generator's lock held and the GIL released. The Python functions at the end
+are the one way Python code computes crbm's streams (``crbm.reference``,
+``crbm.sklearn``'s row hashes), so there is one SplitMix64 in crbm.
 """
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_IsValid
 
-cdef extern from "_simd.h":
+cdef extern from "_stream.h":
     void bernoulli_stream_d "crbm_bernoulli_d"(
         uint64_t key, uint64_t offset, const double *p, double *out,
         Py_ssize_t n) noexcept nogil
     void bernoulli_stream_f "crbm_bernoulli_f"(
         uint64_t key, uint64_t offset, const float *p, float *out,
         Py_ssize_t n) noexcept nogil
+    void normals_d "crbm_normals_d"(uint64_t key, uint64_t offset, double *out,
+                                    Py_ssize_t n) noexcept nogil
+    void normals_f "crbm_normals_f"(uint64_t key, uint64_t offset, float *out,
+                                    Py_ssize_t n) noexcept nogil
+    double uniform_d "crbm_uniform_d"(uint64_t key, uint64_t i) noexcept nogil
+    float uniform_f "crbm_uniform_f"(uint64_t key, uint64_t i) noexcept nogil
+    uint64_t mix64 "crbm_mix64"(uint64_t z) noexcept nogil
 
 import numpy as np
 
@@ -60,6 +70,15 @@ cdef void bernoulli_stream(uint64_t key, uint64_t offset, const floating *p,
         bernoulli_stream_f(key, offset, p, out, n)
 
 
+cdef void normal_stream(uint64_t key, uint64_t offset, floating *out,
+                        Py_ssize_t n) noexcept nogil:
+    """``out[i]`` = standard normal number ``offset + i`` of stream ``key``."""
+    if floating is double:
+        normals_d(key, offset, out, n)
+    else:
+        normals_f(key, offset, out, n)
+
+
 cdef void bernoulli(bitgen_t *rng, const floating *p, floating *out,
                     Py_ssize_t n) noexcept nogil:
     """``out[i] = 1 if u[i] < p[i] else 0``, a fresh uniform per element.
@@ -103,3 +122,63 @@ def bernoulli_memview(generator, const floating[::1] p, floating[::1] out):
         return
     with generator.bit_generator.lock, nogil:
         bernoulli(rng, &p[0], &out[0], p.shape[0])
+
+
+def stream_uniforms(uint64_t key, uint64_t offset, Py_ssize_t n, dtype=np.float64):
+    """Uniforms ``offset`` to ``offset + n - 1`` of stream ``key``: float32
+    uniforms are the top 24 bits of SplitMix64 output ``i`` times 2**-24,
+    float64 ones its top 52 bits times 2**-52."""
+    cdef Py_ssize_t i
+    out = np.empty(n, dtype=dtype)
+    cdef double[::1] d
+    cdef float[::1] f
+    if out.dtype == np.float64:
+        d = out
+        with nogil:
+            for i in range(n):
+                d[i] = uniform_d(key, offset + <uint64_t> i)
+    elif out.dtype == np.float32:
+        f = out
+        with nogil:
+            for i in range(n):
+                f[i] = uniform_f(key, offset + <uint64_t> i)
+    else:
+        raise TypeError(f"dtype must be float32 or float64, got {out.dtype}")
+    return out
+
+
+def stream_normals(uint64_t key, uint64_t offset, Py_ssize_t n, dtype=np.float64):
+    """Standard normals ``offset`` to ``offset + n - 1`` of stream ``key``, as
+    the kernels draw them: number ``i`` is ``sqrt(-2 log(1 - u[2 i])) cos(2
+    pi u[2 i + 1])`` with ``u`` the stream's uniforms, computed by crbm's
+    vectorised log and cos in the dtype's precision."""
+    out = np.empty(n, dtype=dtype)
+    cdef double[::1] d
+    cdef float[::1] f
+    if out.dtype == np.float64:
+        d = out
+        if n > 0:
+            with nogil:
+                normal_stream(key, offset, &d[0], n)
+    elif out.dtype == np.float32:
+        f = out
+        if n > 0:
+            with nogil:
+                normal_stream(key, offset, &f[0], n)
+    else:
+        raise TypeError(f"dtype must be float32 or float64, got {out.dtype}")
+    return out
+
+
+def mix64_array(z):
+    """SplitMix64's finaliser applied to each element of a uint64 array:
+    the hash behind crbm's streams (output ``i`` of key ``k`` is the
+    finaliser of ``k + (i + 1) * 0x9E3779B97F4A7C15``)."""
+    cdef const uint64_t[::1] values = np.ascontiguousarray(z, dtype=np.uint64).ravel()
+    out = np.empty(values.shape[0], dtype=np.uint64)
+    cdef uint64_t[::1] o = out
+    cdef Py_ssize_t i
+    with nogil:
+        for i in range(values.shape[0]):
+            o[i] = mix64(values[i])
+    return out.reshape(np.shape(z))

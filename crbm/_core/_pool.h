@@ -14,10 +14,12 @@
  * parts itself, one after the other, with the same results.
  *
  * On Windows every part runs on the caller.
- * Included by _kernels.pyx only: one pool per process.
+ * Included by crbm/_core/_threads.pyx only: one pool per process.
  */
 #ifndef CRBM_POOL_H
 #define CRBM_POOL_H
+
+#include "_phase.h"
 
 typedef void (*crbm_task)(void *context, int part, int parts);
 
@@ -28,7 +30,6 @@ typedef void (*crbm_task)(void *context, int part, int parts);
    every CRBM_SPIN_YIELD of them the spinner yields, so that with more
    threads than cores the thread it waits for gets one. */
 #define CRBM_SPIN 20000
-#define CRBM_SPIN_YIELD 256
 
 #if defined(_WIN32)
 
@@ -42,8 +43,6 @@ static int crbm_run_together(crbm_task task, void *context, int parts) {
     (void)task; (void)context; (void)parts;
     return 0;
 }
-static void crbm_reach(long *phase, long value) { *phase = value; }
-static long crbm_await(const long *phase, long value) { (void)phase; (void)value; return 0; }
 
 #else
 
@@ -76,18 +75,6 @@ typedef struct {
     uint64_t seen;
 } crbm_worker_start;
 #define crbm_pool_threads (__atomic_load_n(&crbm_pool.threads, __ATOMIC_RELAXED))
-
-static inline void crbm_pause(int i) {
-    if (i % CRBM_SPIN_YIELD == CRBM_SPIN_YIELD - 1) {
-        sched_yield();
-        return;
-    }
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
 
 static void *crbm_worker(void *arg) {
     const int id = ((crbm_worker_start *)arg)->id;
@@ -268,20 +255,6 @@ static int crbm_run_together(crbm_task task, void *context, int parts) {
     crbm_wait_posted();
     pthread_mutex_unlock(&crbm_pool.user);
     return 1;
-}
-
-/* Phase counters of parts run together: a part publishes that it has
-   reached a phase (its writes before it visible to the part that sees
-   it), and waits until another has reached one. */
-static inline void crbm_reach(long *phase, long value) {
-    __atomic_store_n(phase, value, __ATOMIC_RELEASE);
-}
-static inline long crbm_await(const long *phase, long value) {
-    long spins = 0;
-    for (int i = 0; __atomic_load_n(phase, __ATOMIC_ACQUIRE) < value;
-         i = (i + 1) % CRBM_SPIN_YIELD, spins++)
-        crbm_pause(i);
-    return spins; /* how long it waited, in spins */
 }
 
 #endif

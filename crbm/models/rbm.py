@@ -6,9 +6,10 @@ from typing import Any, Callable, Optional
 
 import numpy as np
 
-from crbm import _loops, evaluate
-from crbm._persist import load_model, save_model
-from crbm._rwlock import ReadWriteLock
+from crbm import evaluate
+from crbm._core import _loops
+from crbm.io.persist import load_model, save_model
+from crbm.models._rwlock import ReadWriteLock
 from crbm._validation import (
     INT_MAX, RandomState, as_generator, as_unit_rows, check_bool, check_float_dtype, check_int,
     check_momentum, check_non_negative_float, check_positive_float, check_unit_float)

@@ -30,11 +30,13 @@ directives = {
     "embedsignature": True,
 }
 # -fno-trapping-math lets the compiler vectorise the branch-free sigmoid
-# (crbm/_kernels.pyx); crbm never relies on floating-point traps.
+# (crbm/_core/_math.h), -fno-math-errno the square roots of the normal
+# draws; crbm never relies on floating-point traps or errno.
 # -ffp-contract=off: no fused multiply-adds where the source has none, so the
 # FMA-capable SIMD clones in crbm/_simd.h round exactly like the others and
 # results do not depend on the CPU.
-compile_args = ["-O0", "-g"] if DEBUG else ["-O3", "-fno-trapping-math", "-ffp-contract=off"]
+compile_args = (["-O0", "-g"] if DEBUG else
+                ["-O3", "-fno-trapping-math", "-fno-math-errno", "-ffp-contract=off"])
 # crbm's worker threads (crbm/_pool.h) are POSIX threads; glibc before 2.34
 # (manylinux2014) keeps them in libpthread.
 link_args = ["-pthread"]
@@ -43,14 +45,17 @@ if os.name == "nt":
     compile_args = ["/Od"] if DEBUG else ["/O2"]
     link_args = []
 
-# Largest first: with a thread a module (CrbmBuildExt), _kernels (half
-# the compile time) starts at once and the others share the second thread.
-MODULES = ["_kernels", "_loops", "_blas", "_random"]
+# The compiled modules, largest first: with a thread a module
+# (CrbmBuildExt), the long compiles start at once.
+MODULES = ["crbm._core._loops", "crbm._core._units", "crbm._core._products",
+           "crbm._core._random", "crbm._core._rows", "crbm._core._blocks", "crbm.kernels",
+           "crbm._core._minibatch", "crbm._core._policy", "crbm._core._blas",
+           "crbm._core._gibbs", "crbm._core._online", "crbm._core._threads"]
 
 extensions = [
     Extension(
-        f"crbm._core.{name}",
-        [f"crbm/_core/{name}.pyx"],
+        name,
+        [name.replace(".", "/") + ".pyx"],
         include_dirs=[numpy.get_include(), "crbm/_core"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args,
@@ -104,6 +109,8 @@ class CrbmBuildExt(build_ext):
 setup(
     ext_modules=cythonize(extensions, compiler_directives=directives, build_dir=CYTHON_DIR),
     cmdclass={"build_ext": CrbmBuildExt},
-    package_data={"crbm._core": ["*.pxd"]},
-    exclude_package_data={"crbm._core": ["*.pyx", "*.c", "*.h"]},
+    # The public Cython API; crbm._core's declarations are private.
+    package_data={"crbm": ["kernels.pxd"]},
+    exclude_package_data={"crbm": ["*.pyx", "*.c"],
+                          "crbm._core": ["*.pxd", "*.pyx", "*.c", "*.h"]},
 )

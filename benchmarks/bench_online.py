@@ -18,7 +18,7 @@ import numpy as np
 
 import crbm
 from crbm import reference
-from crbm._core import _kernels
+from crbm._core import _rows
 
 from _common import median_time, mnist_rows, parser, table, threads
 
@@ -49,7 +49,7 @@ def main() -> None:
             with threads(1):
                 us_one = median_time(run_crbm, args.repeats) / N_CRBM * 1e6
                 us_numpy_one = median_time(run_numpy, args.repeats) / N_NUMPY * 1e6
-                us_pass = median_time(lambda: _kernels._row_dots(W0, H, dots),
+                us_pass = median_time(lambda: _rows._row_dots(W0, H, dots),
                                       args.repeats) / N_CRBM * 1e6
             us_all = median_time(run_crbm, args.repeats) / N_CRBM * 1e6
             us_numpy_all = median_time(run_numpy, args.repeats) / N_NUMPY * 1e6

@@ -38,9 +38,9 @@ def _parameters_only(model: Any) -> RBM:
     velocity, history or generator state): what the workers need."""
     if not isinstance(model, RBM):
         raise TypeError(f"model must be a crbm.RBM, got {type(model).__name__}")
-    copy = RBM(model.n_visible, model.n_hidden, dtype=model.dtype, random_state=0)
-    copy.W, copy.visible_bias, copy.hidden_bias = model.W, model.visible_bias, model.hidden_bias
-    return copy
+    return RBM.from_parameters(
+        model.W, model.visible_bias, model.hidden_bias, visible=model.visible,
+        visible_std=model.visible_std if model.visible.has_variance else None, random_state=0)
 
 
 def _rows(X: Any, width: int) -> da.Array:

@@ -1,11 +1,15 @@
 """Measuring what an RBM learned: free energy, reconstruction, likelihood.
 
-All functions take a :class:`crbm.RBM` and data rows with values in [0, 1];
-they never change the model. The log-likelihood of binary data needs the
-log partition function ``log Z``: computed exactly by enumerating the smaller
-layer when it has at most 25 units, or estimated by annealed importance
+All functions take a :class:`crbm.RBM` and data rows its visible units take
+(values in [0, 1] for Bernoulli units, any finite values for Gaussian ones);
+they never change the model, and compute in float64 through the unit
+types' formulas (:mod:`crbm.units`). The log-likelihood needs the log
+partition function ``log Z``: computed exactly by enumerating a layer of
+binary units with at most 25 units (the hidden layer, for Gaussian visible
+units: the integral over v is Gaussian), or estimated by annealed importance
 sampling (AIS; Salakhutdinov & Murray, "On the quantitative analysis of deep
-belief networks", ICML 2008) from a base-rate model.
+belief networks", ICML 2008). For Gaussian visible units the likelihood is a
+density: it depends on the data's scale.
 """
 from __future__ import annotations
 
@@ -23,36 +27,48 @@ _BLOCK = 1 << 14
 
 
 def _rows(model: Any, v: Any, name: str = "v", binary: bool = False) -> np.ndarray:
-    rows, is_binary = as_unit_rows(v, name, model.n_visible, allow_1d=True)
+    rows, is_binary = as_unit_rows(v, name, model.n_visible, allow_1d=True,
+                                   unit_interval=model.visible.data_in_unit_interval)
     if binary and not is_binary:
         raise ValueError(f"{name} must be binary (values 0 or 1) for a likelihood")
     return np.asarray(rows, dtype=np.float64)
 
 
-def _params(model: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _params(model: Any) -> tuple:
     # Evaluation runs in float64 whatever the model's dtype: log Z of a
     # float32 model should not lose digits to the sums over 2**25 states.
+    log_var = (np.log(model.visible_std.astype(np.float64)) * 2
+               if model.visible.has_variance else None)
     return (model.W.astype(np.float64), model.visible_bias.astype(np.float64),
-            model.hidden_bias.astype(np.float64))
+            model.hidden_bias.astype(np.float64), log_var)
+
+
+def _free_energy(model: Any, V: np.ndarray, params: tuple) -> np.ndarray:
+    W, b, c, log_var = params
+    field = model.visible.inputs(V, log_var) @ W
+    return model.visible.energy(V, b, log_var) - model.hidden.log_partition(field, c, None)
 
 
 def free_energy(model: Any, v: Any) -> np.ndarray:
-    """``F(v) = -b.v - sum_j softplus(c_j + (v W)_j)``, so ``p(v) = exp(-F(v)) / Z``.
+    """``F(v) = E_visible(v) - log sum_h exp(-E_hidden(h) + input(v) W h)``,
+    so ``p(v) = exp(-F(v)) / Z``; for Bernoulli units ``-b.v - sum_j
+    softplus(c_j + (v W)_j)``, for Gaussian ones ``sum_i (v_i - b_i)^2 / 2
+    s_i^2 - sum_j softplus(c_j + (v / s^2) W)_j``.
 
     Returns an array of shape ``(n,)`` (a float for a single 1-D ``v``).
     """
-    W, b, c = _params(model)
     V = _rows(model, v)
-    F = -(V @ b) - np.logaddexp(0.0, V @ W + c).sum(axis=1)
+    F = _free_energy(model, V, _params(model))
     return float(F[0]) if np.ndim(v) == 1 else F
 
 
 def reconstruction_error(model: Any, v: Any) -> float:
     """Mean squared error between ``v`` and its mean-field reconstruction
-    ``p(v | h = p(h | v))``, averaged over rows and units."""
-    W, b, c = _params(model)
+    ``E[v | h = p(h | v)]``, averaged over rows and units."""
+    W, b, c, log_var = _params(model)
     V = _rows(model, v)
-    reconstruction = expit(expit(V @ W + c) @ W.T + b)
+    hidden = expit(model.visible.inputs(V, log_var) @ W + c)
+    reconstruction = model.visible.mean(hidden @ W.T, b, log_var)
     return float(np.mean((V - reconstruction) ** 2))
 
 
@@ -63,8 +79,12 @@ def pseudo_likelihood(model: Any, v: Any, *, random_state: RandomState = None) -
     ``log p(v_i | v_-i) = log sigmoid(F(v with v_i flipped) - F(v))`` is
     taken as the estimate of the per-unit pseudo-log-likelihood (the sum
     over units divided by their number), as scikit-learn's ``score_samples``
-    does up to that factor. ``v`` must be binary.
+    does up to that factor. ``v`` must be binary, and the visible units
+    Bernoulli.
     """
+    if not model.visible.binary:
+        raise ValueError(f"the pseudo-likelihood flips binary units; {model.visible.name} "
+                         "visible units have none (use free_energy or log_likelihood)")
     V = _rows(model, v, binary=True)
     rng = as_generator(random_state)
     flip = rng.integers(0, model.n_visible, size=len(V))
@@ -81,20 +101,26 @@ def _states(n_units: int, start: int, stop: int) -> np.ndarray:
 
 
 def _exact_log_partition(model: Any) -> float:
-    W, b, c = _params(model)
-    if model.n_hidden <= model.n_visible:
-        # Sum over h: Z = sum_h exp(c.h) prod_i (1 + exp(b_i + (W h)_i)).
-        small, big_bias, small_bias, weights = model.n_hidden, b, c, W
+    W, b, c, log_var = _params(model)
+    # Enumerate the smaller layer of binary units; the other is summed (or,
+    # Gaussian, integrated) out for each of its states by log_partition.
+    if model.n_hidden <= model.n_visible or not model.visible.binary:
+        small, enumerated, other = model.n_hidden, model.hidden, model.visible
+        own_bias, other_bias, weights = c, b, W
+        other_log_var = log_var
     else:
-        small, big_bias, small_bias, weights = model.n_visible, c, b, W.T
+        small, enumerated, other = model.n_visible, model.visible, model.hidden
+        own_bias, other_bias, weights = b, c, W.T
+        other_log_var = None
     if small > MAX_EXACT_UNITS:
         raise ValueError(
-            f"exact log partition enumerates the smaller layer ({small} units); at most "
+            f"exact log partition enumerates a layer of binary units ({small} units); at most "
             f"{MAX_EXACT_UNITS} are allowed: use method='ais'")
     blocks = []
     for start in range(0, 1 << small, _BLOCK):
         S = _states(small, start, min(1 << small, start + _BLOCK))
-        terms = S @ small_bias + np.logaddexp(0.0, S @ weights.T + big_bias).sum(axis=1)
+        terms = -enumerated.energy(S, own_bias, None) + other.log_partition(
+            S @ weights.T, other_bias, other_log_var)
         blocks.append(logsumexp(terms))
     return float(logsumexp(blocks))
 
@@ -114,10 +140,15 @@ def ais_betas(n_betas: int) -> np.ndarray:
 
 def _ais_log_partition(model: Any, n_runs: int, n_betas: int, base_rate: Optional[np.ndarray],
                        random_state: RandomState) -> tuple[float, tuple[float, float]]:
-    W, b, c = _params(model)
+    W, b, c, log_var = _params(model)
     n_runs = check_int("n_runs", n_runs, 2, INT_MAX)
     betas = ais_betas(n_betas)
     rng = as_generator(random_state)
+    if model.visible.has_variance:
+        if base_rate is not None:
+            raise ValueError("base_rate is for Bernoulli visible units: AIS of Gaussian units "
+                             "starts from their own N(visible_bias, visible_std^2)")
+        return _ais_gaussian(model, W, b, c, log_var, betas, n_runs, rng)
     if base_rate is None:
         b_base = np.zeros(model.n_visible)
     else:
@@ -149,6 +180,38 @@ def _ais_log_partition(model: Any, n_runs: int, n_betas: int, base_rate: Optiona
         X, v_base, v_bias = V @ W + c, V @ b_base, V @ b
         log_w -= log_p_star(beta)
     log_w += log_p_star(betas[-1])
+    return _ais_estimate(log_z_base, log_w)
+
+
+def _ais_gaussian(model: Any, W: np.ndarray, b: np.ndarray, c: np.ndarray, log_var: np.ndarray,
+                  betas: np.ndarray, n_runs: int,
+                  rng: np.random.Generator) -> tuple[float, tuple[float, float]]:
+    """AIS for Gaussian visible units: the interaction and hidden biases are
+    annealed, ``p_beta(v, h) ~ exp(-E_visible(v) + beta ((v / s^2) W + c) h)``,
+    from independent ``N(b, s^2)`` visible units and uniform hidden ones at
+    beta = 0, which are sampled exactly."""
+    std, precision = np.exp(0.5 * log_var), np.exp(-log_var)
+    log_z_base = 0.5 * (np.log(2 * np.pi) + log_var).sum() + model.n_hidden * np.log(2.0)
+    V = b + std * rng.standard_normal((n_runs, model.n_visible))
+
+    def log_p_star(beta):  # unnormalised log p_beta(v) without E_visible(v), the same for all beta
+        return np.logaddexp(0.0, beta * X).sum(axis=1)
+
+    X = (V * precision) @ W + c
+    log_w = -log_p_star(betas[0])
+    for beta in betas[1:-1]:
+        log_w += log_p_star(beta)
+        H = (rng.random((n_runs, model.n_hidden)) < expit(beta * X)).astype(np.float64)
+        V = b + beta * (H @ W.T) + std * rng.standard_normal(V.shape)
+        X = (V * precision) @ W + c
+        log_w -= log_p_star(beta)
+    log_w += log_p_star(betas[-1])
+    return _ais_estimate(log_z_base, log_w)
+
+
+def _ais_estimate(log_z_base: float, log_w: np.ndarray) -> tuple[float, tuple[float, float]]:
+    """log Z from AIS's log-weights, with +-3 standard errors of the mean weight."""
+    n_runs = len(log_w)
     log_mean = logsumexp(log_w) - np.log(n_runs)
     # +-3 standard errors of the mean importance weight, in log space.
     w = np.exp(log_w - log_w.max())
@@ -167,11 +230,13 @@ def log_partition(model: Any, method: str = "exact", *, n_runs: int = 100,
     Parameters
     ----------
     method : {"exact", "ais"}
-        ``"exact"`` enumerates the smaller layer (at most 25 units).
+        ``"exact"`` enumerates the smaller layer of binary units (at most
+        25 units; the hidden layer for Gaussian visible units).
         ``"ais"`` anneals ``n_runs`` chains through ``n_betas`` inverse
-        temperatures from a base-rate model with visible marginals
-        ``base_rate`` (e.g. the training data's pixel means; uniform if
-        None) and no weights.
+        temperatures from a model with no weights: for Bernoulli visible
+        units one with visible marginals ``base_rate`` (e.g. the training
+        data's pixel means; uniform if None), for Gaussian ones the model's
+        own ``N(visible_bias, visible_std^2)``.
     return_interval : bool
         Also return ``(low, high)``: for AIS, log of the mean importance
         weight +-3 standard errors; for the exact value, ``(logZ, logZ)``.
@@ -192,17 +257,18 @@ def log_likelihood(model: Any, v: Any, *, log_z: Optional[float] = None, method:
 
     ``log_z`` may be given (e.g. from one :func:`log_partition` call reused
     across data sets); otherwise it is computed with ``method`` and
-    ``kwargs`` (for AIS the base rate defaults to ``v``'s pixel means).
-    ``v`` must be binary.
+    ``kwargs`` (for AIS of Bernoulli units the base rate defaults to
+    ``v``'s pixel means). For Bernoulli visible units ``v`` must be binary;
+    for Gaussian ones ``log p`` is a log-density.
     """
-    V = _rows(model, v, binary=True)
+    V = _rows(model, v, binary=model.visible.binary)
     if log_z is not None:
         if isinstance(log_z, bool) or not isinstance(log_z, numbers.Real):
             raise TypeError(f"log_z must be a real number, got {log_z!r}")
         if not np.isfinite(log_z):
             raise ValueError(f"log_z must be finite, got {log_z}")
     if log_z is None:
-        if method == "ais":
+        if method == "ais" and model.visible.binary:
             kwargs.setdefault("base_rate", V.mean(axis=0))
         log_z = log_partition(model, method, **kwargs)
     return float(np.mean(-free_energy(model, V)) - log_z)
@@ -216,12 +282,15 @@ def monitor(model: Any, train_rows: np.ndarray, validation_rows: np.ndarray) -> 
     seed), so its changes come from the model, not from the draw. The
     free-energy gap ``mean F(validation) - mean F(train)`` grows when the
     model starts to overfit (Hinton, "A practical guide to training RBMs").
+    Models with Gaussian visible units have no pseudo-likelihood entry.
     """
-    return {
+    record = {
         "reconstruction_error": reconstruction_error(model, train_rows),
         "validation_reconstruction_error": reconstruction_error(model, validation_rows),
-        "pseudo_likelihood": pseudo_likelihood(model, validation_rows, random_state=0),
-        "free_energy_gap": float(np.mean(free_energy(model, validation_rows))
-                                 - np.mean(free_energy(model, train_rows))),
     }
+    if model.visible.binary:
+        record["pseudo_likelihood"] = pseudo_likelihood(model, validation_rows, random_state=0)
+    record["free_energy_gap"] = float(np.mean(free_energy(model, validation_rows))
+                                      - np.mean(free_energy(model, train_rows)))
+    return record
 

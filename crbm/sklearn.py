@@ -33,6 +33,7 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6
 
 from crbm._core import _loops
 from crbm.models.rbm import RBM
+from crbm.models.units import Bernoulli
 
 __all__ = ["BernoulliRBM"]
 
@@ -326,11 +327,12 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         W = own(np.asarray(self.components_).T)
         b, c = own(self.intercept_visible_), own(self.intercept_hidden_)
         self.components_, self.intercept_visible_, self.intercept_hidden_ = W.T, b, c
-        rbm = RBM(W.shape[0], W.shape[1], dtype=dtype, random_state=self._generator)
-        rbm._unit_interval_data = False  # any real data, as in scikit-learn
-        rbm._W, rbm._visible_bias, rbm._hidden_bias = W, b, c
-        rbm._chains = None if self._chains is None else own(self._chains)
-        rbm._velocity = None if self._velocity is None else own(self._velocity)
+        # Any real data, as in scikit-learn (Bernoulli(strict=False)).
+        rbm = RBM.from_parameters(W, b, c, visible=Bernoulli(strict=False),
+                                  random_state=self._generator, share=True)
+        rbm.training_state = {
+            "chains": None if self._chains is None else own(self._chains),
+            "velocity": None if self._velocity is None else own(self._velocity)}
         return rbm
 
     def _train(self, X: Any, epochs: int, batch_size: int) -> None:
@@ -352,7 +354,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         finally:
             # Parameters were updated in place; the chains and velocity may
             # be new arrays.
-            self._chains, self._velocity = rbm._chains, rbm._velocity
+            state = rbm.training_state
+            self._chains, self._velocity = state["chains"], state["velocity"]
         if self._chains is not None:
             self.h_samples_ = rbm.sample_hidden(self._chains)
 
@@ -386,8 +389,15 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         starts = _row_blocks(X.shape[0], X.shape[1])
         for start in starts:  # blocks bound the contiguous copies of X
             rows = np.ascontiguousarray(X[start:start + starts.step], dtype=dtype)
-            out[start:start + len(rows)] = _loops.conditional_probabilities(rows, W, c, True)
+            out[start:start + len(rows)] = self._conditional(rows, hidden=True)
         return out
+
+    def _conditional(self, rows: np.ndarray, hidden: bool) -> np.ndarray:
+        """p(h | rows) or p(v | rows) for C-contiguous rows in the model's dtype."""
+        dtype = self._dtype()
+        return _loops.conditional_means(rows, self._weights(), self._bias("intercept_visible_"),
+                                        self._bias("intercept_hidden_"), np.empty(0, dtype),
+                                        Bernoulli.kind, hidden)
 
     def gibbs(self, v: Any) -> np.ndarray:
         """Perform one Gibbs sampling step, ``h ~ p(h | v)`` then ``v ~ p(v | h)``.
@@ -406,8 +416,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         v = validate_data(self, v, accept_sparse="csr", reset=False, dtype=_INPUT_DTYPES)
         h = self._mean_hiddens(v)
         _loops.sample_in_place(self._generator, h)
-        p = _loops.conditional_probabilities(h, self._weights(),
-                                             self._bias("intercept_visible_"), False)
+        p = self._conditional(h, hidden=False)
         _loops.sample_in_place(self._generator, p)
         return p.astype(bool)
 

@@ -18,7 +18,7 @@ import os
 from contextlib import contextmanager
 from typing import Iterator
 
-from crbm._core import _kernels
+from crbm._core import _threads
 
 __all__ = ["get_num_threads", "set_num_threads", "num_threads"]
 
@@ -34,7 +34,7 @@ def _usable_cpus() -> int:
 
 def get_num_threads() -> int:
     """The number of threads crbm's own loops use (the caller's included)."""
-    return _kernels._get_num_threads()
+    return _threads._get_num_threads()
 
 
 def set_num_threads(n: int) -> int:
@@ -55,7 +55,7 @@ def set_num_threads(n: int) -> int:
         raise TypeError(f"n must be an int, got {type(n).__name__}")
     if not 1 <= n <= MAX_THREADS:
         raise ValueError(f"n must be between 1 and {MAX_THREADS}, got {n}")
-    return _kernels._set_num_threads(n)
+    return _threads._set_num_threads(n)
 
 
 @contextmanager

@@ -156,7 +156,7 @@ def run_epochs(data, dtype, binary, epochs, M=20, seed=0):
                 "sampled_statistics": False}
     none = np.empty(0, dtype)
     for _ in range(epochs):
-        _loops.train_epoch(rng, data, np.empty(0, np.intp), 0, len(data), W, b, c, 1,
+        _loops.train_epoch(rng, data, np.empty(0, np.intp), 0, len(data), W, b, c, none, 0, 1,
                            settings, True, binary, none.reshape(0, 1), none, none)
         snapshots.append((W.copy(), b.copy(), c.copy()))
     return snapshots

@@ -4,7 +4,7 @@ import pytest
 
 from crbm import reference
 from crbm._core import _random
-from crbm._core._loops import conditional_probabilities
+from crbm._core._loops import conditional_means
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -90,7 +90,8 @@ def test_sigmoid_is_stable_and_accurate(dtype):
     # Through hidden_probabilities with W = 1 and c = 0, p = sigmoid(x).
     x = np.concatenate([np.linspace(-1e4, 1e4, 2001), [-745.0, -88.0, -30.0, 0.0, 30.0]])
     X = x.reshape(-1, 1).astype(dtype)
-    p = conditional_probabilities(X, np.ones((1, 1), dtype), np.zeros(1, dtype), True)[:, 0]
+    p = conditional_means(X, np.ones((1, 1), dtype), np.zeros(1, dtype), np.zeros(1, dtype),
+                          np.empty(0, dtype), 0, True)[:, 0]
     assert np.all(np.isfinite(p)) and np.all((p >= 0) & (p <= 1))
     assert p[x == 1e4][0] == 1 and p[x == -1e4][0] == 0
     assert p[x == 0][0] == 0.5

@@ -9,7 +9,7 @@ import pytest
 
 import crbm
 from crbm import reference
-from crbm._core import _kernels, _loops
+from crbm._core import _loops, _policy, _rows
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 ALWAYS_SPARSE, ALWAYS_DENSE = 1.0, -1.0
@@ -40,6 +40,23 @@ def start(N, M, dtype, n_chains):
     return W, b, c, chains
 
 
+def products_limit(max_density):
+    """The policy under which minibatch products skip zeros up to
+    ``max_density`` (>= 1: always; < 0: never, all BLAS; None: the default)."""
+    if max_density is None:
+        return _policy.override()
+    return _policy.override(sparse_max_density_small=max_density,
+                            sparse_max_density_large=max_density)
+
+
+def train_epoch(rng, data, W, b, c, B, settings, chains, velocity, offsets, max_density=None,
+                per_sample=False, binary=True):
+    none = np.empty(0, W.dtype)
+    with products_limit(max_density):
+        return _loops.train_epoch(rng, data, np.empty(0, np.intp), 0, len(data), W, b, c, none,
+                                  0, B, settings, per_sample, binary, chains, velocity, offsets)
+
+
 def run_kernel(data, M, B, dtype, max_density, n_chains=0, epochs=2, seed=7, **options):
     """``epochs`` passes of train_epoch; returns W, b, c, chains (and velocity,
     offsets when the options use them)."""
@@ -52,9 +69,8 @@ def run_kernel(data, M, B, dtype, max_density, n_chains=0, epochs=2, seed=7, **o
                if settings["centered"] else none)
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
-        _loops.train_epoch(rng, data, np.empty(0, np.intp), 0, len(data), W, b, c, B,
-                           settings, False, True, chains if n_chains else none.reshape(0, 1),
-                           velocity, offsets, max_density)
+        train_epoch(rng, data, W, b, c, B, settings, chains if n_chains else none.reshape(0, 1),
+                    velocity, offsets, max_density)
     return W, b, c, chains, velocity, offsets
 
 
@@ -131,23 +147,23 @@ def test_avx512_loops_give_the_bits_of_the_others(dtype, M):
     # The AVX-512 copies of the row sums and the row index must add the same
     # columns in the same order as the AVX2/baseline ones: results may not
     # depend on the CPU. Greyscale rows, so each picked row is scaled.
-    if not _kernels._use_avx512(True):
+    if not _rows._use_avx512(True):
         pytest.skip("this CPU has no AVX-512")
     rng = np.random.default_rng(6)
     data = np.where(rng.random((50, 70)) < 0.4, rng.random((50, 70)), 0).astype(dtype)
     try:
         wide = run_kernel(data, M, 10, dtype, ALWAYS_SPARSE, n_chains=10)
-        assert not _kernels._use_avx512(False)
+        assert not _rows._use_avx512(False)
         narrow = run_kernel(data, M, 10, dtype, ALWAYS_SPARSE, n_chains=10)
     finally:
-        _kernels._use_avx512(True)
+        _rows._use_avx512(True)
     for got, want in zip(wide, narrow):
         np.testing.assert_array_equal(got, want)
 
 
 def row_dots(A, X):
     out = np.empty((len(X), len(A)), A.dtype)
-    _kernels._row_dots(A, X, out)
+    _rows._row_dots(A, X, out)
     return out
 
 
@@ -162,18 +178,18 @@ def test_avx512_row_dots_give_the_bits_of_the_others(dtype, vectors, rows):
     # AVX2/baseline loop. p(v | h) for 5 rows of h takes crbm's dots of W's
     # rows (three past the last group of four) with each; h's width M and
     # W's row count are the parameters.
-    if not _kernels._use_avx512(True):
+    if not _rows._use_avx512(True):
         pytest.skip("this CPU has no AVX-512")
     M = int(vectors * 64 // np.dtype(dtype).itemsize)
     rng = np.random.default_rng(M)
     H, W = (rng.normal(0, 1, shape).astype(dtype) for shape in ((5, M), (rows, M)))
-    b = np.zeros(rows, dtype)
+    b, c, none = np.zeros(rows, dtype), np.zeros(M, dtype), np.empty(0, dtype)
     try:
-        wide = _loops.conditional_probabilities(H, W, b, False), row_dots(W, H)
-        assert not _kernels._use_avx512(False)
-        narrow = _loops.conditional_probabilities(H, W, b, False), row_dots(W, H)
+        wide = _loops.conditional_means(H, W, b, c, none, 0, False), row_dots(W, H)
+        assert not _rows._use_avx512(False)
+        narrow = _loops.conditional_means(H, W, b, c, none, 0, False), row_dots(W, H)
     finally:
-        _kernels._use_avx512(True)
+        _rows._use_avx512(True)
     np.testing.assert_allclose(wide[0], reference.sigmoid(H @ W.T), rtol=0, atol=RTOL[dtype])
     np.testing.assert_allclose(wide[1], H @ W.T, rtol=0, atol=100 * RTOL[dtype])
     for got, want in zip(wide, narrow):
@@ -188,18 +204,18 @@ def test_avx512_row_sums_of_0_1_products_give_the_bits_of_the_others(dtype, vect
     # the output in registers, with the last part vector under a lane mask,
     # in one copy per number of full vectors up to 16; each entry must get
     # the same sums as in the AVX2/baseline loop.
-    if not _kernels._use_avx512(True):
+    if not _rows._use_avx512(True):
         pytest.skip("this CPU has no AVX-512")
     M = int(vectors * 64 // np.dtype(dtype).itemsize)
     rng = np.random.default_rng(M + n_rows)
     A = rng.normal(0, 1, (9, M)).astype(dtype)
     rows = np.sort(rng.choice(9, n_rows, replace=False)).astype(np.intc)
     try:
-        wide = _kernels._sum_rows(A, rows)
-        assert not _kernels._use_avx512(False)
-        narrow = _kernels._sum_rows(A, rows)
+        wide = _rows._sum_rows(A, rows)
+        assert not _rows._use_avx512(False)
+        narrow = _rows._sum_rows(A, rows)
     finally:
-        _kernels._use_avx512(True)
+        _rows._use_avx512(True)
     np.testing.assert_allclose(wide, A[rows].sum(axis=0), rtol=0, atol=RTOL[dtype])
     np.testing.assert_array_equal(wide, narrow)
 
@@ -228,9 +244,8 @@ def test_sparse_kernel_keeps_learning_curve_and_held_out_quality(mnist_dir):
         rng, none = np.random.default_rng(0), np.empty(0)
         curve = []
         for _ in range(4):
-            _loops.train_epoch(rng, train, np.empty(0, np.intp), 0, len(train), W, b, c, 10,
-                               SETTINGS, False, True, none.reshape(0, 1), none, none,
-                               max_density)
+            train_epoch(rng, train, W, b, c, 10, SETTINGS, none.reshape(0, 1), none, none,
+                        max_density)
             curve.append((reference.reconstruction_error(W, b, c, train.astype(float)),
                           reference.reconstruction_error(W, b, c, held_out)))
         curves[max_density] = curve
@@ -266,7 +281,10 @@ def test_gibbs_chains_on_every_path_equal_the_reference(dtype, n_chains, max_den
     b = (b - 2).astype(dtype)
     V = (np.random.default_rng(3).random((n_chains, N)) < 0.5).astype(dtype)
     got = V.copy()
-    _loops.gibbs_chains(np.random.default_rng(5), got, W, b, c, steps, max_density)
+    policy = (_policy.override() if max_density is None else
+              _policy.override(binary_max_chains=0, sampling_max_density=max_density))
+    with policy:
+        _loops.gibbs_chains(np.random.default_rng(5), got, W, b, c, np.empty(0, dtype), 0, steps)
     rng, expected = np.random.default_rng(5), V
     for _ in range(steps):
         expected = reference.gibbs_sweep(rng, expected, W, b, c)

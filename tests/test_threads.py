@@ -80,17 +80,17 @@ def progress_during(call):
 def test_kernels_release_the_gil(dtype):
     model, data = trained_model(dtype)
     chains = np.zeros((200, 36), dtype=dtype)
+    empty = np.empty(0, dtype=dtype)
     assert progress_during(lambda: _loops.gibbs_chains(
         np.random.default_rng(1), chains, model.W, model.visible_bias,
-        model.hidden_bias, 300)) > 0
+        model.hidden_bias, empty, 0, 300)) > 0
     settings = {"k": 1, "learning_rate": 0.01, "momentum": 0.0, "weight_decay": 0.0,
                 "sparsity_target": 0.1, "sparsity_cost": 0.0, "centered": False,
                 "offset_rate": 0.0, "sampled_statistics": False}
     big = np.tile(data, (40, 1))
-    empty = np.empty(0, dtype=dtype)
     assert progress_during(lambda: _loops.train_epoch(
         np.random.default_rng(2), big, np.empty(0, dtype=np.intp), 0, len(big),
-        model.W, model.visible_bias, model.hidden_bias, 1, settings, True, True,
+        model.W, model.visible_bias, model.hidden_bias, empty, 0, 1, settings, True, True,
         empty.reshape(0, 1), empty, empty)) > 0
 
 

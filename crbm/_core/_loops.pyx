@@ -1,27 +1,28 @@
 # cython: language_level=3
 """Whole-epoch and whole-chain loops: one call from Python, GIL released.
 
-These are the only entry points the Python facade uses for heavy work. Each
-takes the model's arrays and a ``numpy.random.Generator``, holds the bit
-generator's lock, and runs every batch or sweep without the GIL.
+These are the entry points the Python facade uses for heavy work. Each takes
+the model's arrays and a ``numpy.random.Generator``, holds the bit
+generator's lock and runs every batch or sweep without the GIL, through
+crbm's public Cython API (``crbm/kernels.pxd``), which downstream Cython
+code calls the same way. Each returns the paths its kernels took
+(``crbm._core._policy.path_report`` names them).
 """
 import numpy as np
 
-from crbm._kernels import _get_num_threads
-
 from cython cimport floating
-
-from crbm._kernels cimport (
-    CDSettings, cd_batch_index_work_size, cd_batch_update, cd_batch_update_sparse,
-    cd_batch_work_size, cd_sample_index_work_size,
-    cd_sample_update, cd_sample_work_size, cd_samples_update_binary, cd_samples_work_size,
-    gibbs_index_work_size, gibbs_sweep, gibbs_sweep_sparse, gibbs_sweeps_binary,
-    gibbs_sweeps_work_size,
-    hidden_probabilities, visible_probabilities)
-from crbm._random cimport bernoulli, bitgen_of, bitgen_t
 from libc.math cimport INFINITY
 from libc.stdint cimport uint8_t, uint64_t
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
+
+from crbm._core._random cimport bitgen_of, bitgen_t, bernoulli, normal_stream
+from crbm._core._units cimport UNITS_GAUSSIAN, exp_scaled_d, exp_scaled_f
+from crbm._core._policy cimport PathCounts, policy
+from crbm.kernels cimport (
+    FLOAT32, FLOAT64, STATUS_OK, Clamp, Model, Settings, TrainingState, Workspace,
+    conditional_means as kernel_conditional_means, free_energy as kernel_free_energy,
+    sample, sampler_workspace_new, status_message, train, workspace_free, workspace_new,
+    workspace_paths)
 
 
 def _indices_checked() -> bool:
@@ -49,11 +50,29 @@ ctypedef fused data_t:
     double
 
 
-cdef extern from "_simd.h":
+cdef extern from "_data.h":
     void convert_u8_d "crbm_convert_u8_d"(const uint8_t *x, double *out, Py_ssize_t n) noexcept nogil
     void convert_u8_f "crbm_convert_u8_f"(const uint8_t *x, float *out, Py_ssize_t n) noexcept nogil
     void convert_f_d "crbm_convert_f_d"(const float *x, double *out, Py_ssize_t n) noexcept nogil
     void convert_d_f "crbm_convert_d_f"(const double *x, float *out, Py_ssize_t n) noexcept nogil
+    void value_range_d "crbm_value_range_d"(
+        const double *x, Py_ssize_t n, double *lo, double *hi,
+        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
+    void value_range_f "crbm_value_range_f"(
+        const float *x, Py_ssize_t n, float *lo, float *hi,
+        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
+    void value_range_u8 "crbm_value_range_u8"(
+        const uint8_t *x, Py_ssize_t n, uint8_t *lo, uint8_t *hi,
+        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
+
+
+class KernelError(RuntimeError):
+    """A kernel refused its arguments: a bug in the caller, which checks them first."""
+
+
+cdef inline void check(int status) except *:
+    if status != STATUS_OK:
+        raise KernelError(status_message(status).decode())
 
 
 cdef inline void convert_row(const data_t *x, floating *out, Py_ssize_t n) noexcept nogil:
@@ -93,178 +112,133 @@ cdef inline void load_rows(const data_t[:, :] data, const Py_ssize_t *order,
                 out[i * width + j] = <floating> data[row, j]
 
 
-# Minibatch products skip the zeros of visible rows with at most this
-# fraction of nonzero entries, denser ones go to gemm: gemm gains on the
-# sparse sums as the batch grows (crossover measured at ~0.8 nonzero for
-# 10-row batches, ~0.4 for 100-row ones; N=784, M=100..500).
-SPARSE_MAX_DENSITY_SMALL = 0.75
-SPARSE_MAX_DENSITY_LARGE = 0.4
-SMALL_BATCH = 32
-# Samples per call of per-sample CD on 0/1 data: enough that handing them
-# to crbm's threads costs little, few enough that their float rows take
-# little of L2 beside W (16 x 784 float64 = 100 KB).
-cdef Py_ssize_t ONLINE_CHUNK = 16
-# After a call whose two threads were slow to meet (the cores busy with
-# other work: two processes training per-sample CD at once on two cores
-# took 20.7 us a sample each on two threads, 4.9 on one), this many calls
-# run on one thread before two are tried again.
-cdef int CONTENDED_SOLO_CALLS = 64
+cdef inline Model model_of(const floating[:, ::1] W, const floating[::1] b,
+                           const floating[::1] c, const floating[::1] log_var,
+                           int visible) noexcept:
+    """The Model view of a model's arrays (``log_var`` empty unless Gaussian)."""
+    cdef Model m
+    memset(&m, 0, sizeof(Model))
+    m.precision = FLOAT64 if floating is double else FLOAT32
+    m.n_visible, m.n_hidden = <int> W.shape[0], <int> W.shape[1]
+    m.visible_units, m.hidden_units = visible, 0
+    m.W = <void *> &W[0, 0]
+    m.visible_bias = <void *> &b[0]
+    m.hidden_bias = <void *> &c[0]
+    m.visible_log_var = <void *> &log_var[0] if log_var.shape[0] > 0 else NULL
+    return m
 
 
-cdef inline int next_threads(bint contended, int threads, int *solo_calls) noexcept nogil:
-    """The threads for the next two-block call after one that was (or was
-    not) ``contended``, counting down ``solo_calls`` one-thread calls."""
-    if contended:
-        solo_calls[0] = CONTENDED_SOLO_CALLS
-    if solo_calls[0] > 0:
-        solo_calls[0] -= 1
-        return 1
-    return threads
+cdef inline Settings settings_of(dict d, bint per_sample):
+    cdef Settings s
+    memset(&s, 0, sizeof(Settings))
+    s.per_sample = per_sample
+    s.k = d["k"]
+    s.learning_rate = d["learning_rate"]
+    s.momentum = d.get("momentum", 0.0)
+    s.weight_decay = d.get("weight_decay", 0.0)
+    s.sparsity_target = d.get("sparsity_target", 0.0)
+    s.sparsity_cost = d.get("sparsity_cost", 0.0)
+    s.centered = d.get("centered", False)
+    s.offset_rate = d.get("offset_rate", 0.0)
+    s.sampled_statistics = d.get("sampled_statistics", False)
+    s.learn_variance = d.get("learn_variance", False)
+    s.min_log_var = d.get("min_log_var", -INFINITY)
+    return s
+
+
+cdef object path_counts(const PathCounts *paths):
+    return np.array([paths.counts[i] for i in range(16)], dtype=np.int64)
 
 
 def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
                 Py_ssize_t start, Py_ssize_t stop, floating[:, ::1] W,
-                floating[::1] b, floating[::1] c, Py_ssize_t batch_size, dict settings,
-                bint reference, bint binary, floating[:, ::1] chains,
-                floating[::1] velocity, floating[::1] offsets,
-                max_density=None):
+                floating[::1] b, floating[::1] c, floating[::1] log_var, int visible,
+                Py_ssize_t batch_size, dict settings, bint per_sample, bint binary,
+                floating[:, ::1] chains, floating[::1] velocity, floating[::1] offsets):
     """Train on rows ``start:stop`` of ``data`` (in ``order`` if it is not
-    empty), in place.
+    empty), in place; return the path counts.
 
-    ``reference`` runs the per-sample CD-k update (batch_size 1, the
-    reference algorithm for k = 1), on active units only when ``binary``
-    says every value in ``data`` is 0 or 1 (then 16 samples a call of
-    ``cd_samples_update_binary``, on up to two of crbm's threads, as many as
-    are set when this call starts). Otherwise each batch (the last
-    one possibly shorter) makes one ``cd_batch_update`` with ``settings``
-    (the fields of ``CDSettings``); ``chains`` (PCD), ``velocity``
-    (momentum) and ``offsets`` (centering) are used when they are not empty.
-    With ``max_density`` >= 0 batches go through ``cd_batch_update_sparse``
-    (products skip the zeros of visible rows no denser than that), with
-    ``max_density`` < 0 through ``cd_batch_update`` (all BLAS); None picks
-    the measured threshold for the batch size.
-    Arguments are validated by the caller.
+    ``per_sample`` runs the per-sample CD-k update (the reference algorithm
+    for k = 1), a chunk of 0/1 rows at a time when ``binary`` says every
+    value in ``data`` is 0 or 1. Otherwise each batch (the last one
+    possibly shorter) makes one minibatch update with ``settings`` (the
+    fields of ``Settings``); ``chains`` (PCD), ``velocity`` (momentum) and
+    ``offsets`` (centering) are used when they are not empty. ``log_var``
+    holds log sigma^2 of Gaussian visible units (``visible`` 1), else it is
+    empty. The arguments are validated by the caller.
     """
-    cdef int N = <int> W.shape[0], M = <int> W.shape[1]
-    cdef int n_chains = <int> chains.shape[0]
+    cdef Model m = model_of(W, b, c, log_var, visible)
+    cdef Settings s = settings_of(settings, per_sample)
+    cdef TrainingState state
+    cdef int N = m.n_visible, n_chains = <int> chains.shape[0]
     cdef bitgen_t *rng = bitgen_of(generator)
     cdef Py_ssize_t pos = start, n
-    cdef CDSettings s = settings
-    cdef double density_limit
-    if max_density is None:
-        density_limit = (SPARSE_MAX_DENSITY_SMALL
-                         if max(batch_size, n_chains) <= SMALL_BATCH else SPARSE_MAX_DENSITY_LARGE)
-    else:
-        density_limit = max_density
-    cdef floating lr = <floating> s.learning_rate
     cdef object dtype = np.float64 if floating is double else np.float32
-    # Per-sample CD on 0/1 data takes its samples a chunk at a time.
-    cdef Py_ssize_t step = ONLINE_CHUNK if reference and binary else batch_size
+    cdef Py_ssize_t step = policy().online_chunk if per_sample and binary else batch_size
     cdef floating[::1] batch = np.empty(step * N, dtype=dtype)
-    cdef int threads = _get_num_threads(), now_threads = threads, solo_calls = 0
-    # Keys for two threads only: on one, the kernel draws them as it goes.
-    cdef Py_ssize_t n_keys = (step * (1 + 2 * <Py_ssize_t> s.k)
-                              if reference and binary and threads >= 2 else 1)
-    cdef uint64_t[::1] keys = np.empty(n_keys, dtype=np.uint64)
-    cdef bint contended
-    cdef Py_ssize_t work_size = (
-        cd_samples_work_size(N, M) if reference and binary
-        else cd_sample_work_size(N, M) if reference
-        else cd_batch_work_size(<int> batch_size, n_chains, N, M, &s))
-    cdef floating[::1] work = np.empty(work_size, dtype=dtype)
-    cdef int[::1] index_work = np.empty(
-        cd_sample_index_work_size(N, M) if reference
-        else cd_batch_index_work_size(<int> batch_size, n_chains, N, M), dtype=np.intc)
-    # The kernel reads these buffers whenever the settings ask for them.
-    if not reference and s.momentum != 0 and velocity.shape[0] != <Py_ssize_t> N * M + N + M:
-        raise ValueError("momentum needs a velocity buffer of N*M + N + M values")
-    if not reference and s.centered and offsets.shape[0] != N + M:
-        raise ValueError("centering needs an offsets buffer of N + M values")
     cdef const Py_ssize_t *order_ptr = &order[0] if order.shape[0] > 0 else NULL
-    cdef floating *chains_ptr = &chains[0, 0] if n_chains > 0 else NULL
-    cdef floating *velocity_ptr = &velocity[0] if velocity.shape[0] > 0 else NULL
-    cdef floating *offsets_ptr = &offsets[0] if offsets.shape[0] > 0 else NULL
+    cdef Workspace *ws
+    cdef int status = STATUS_OK
+    memset(&state, 0, sizeof(TrainingState))
+    state.n_chains = n_chains
+    state.chains = &chains[0, 0] if n_chains > 0 else NULL
+    state.velocity = &velocity[0] if velocity.shape[0] > 0 else NULL
+    state.offsets = &offsets[0] if offsets.shape[0] > 0 else NULL
     if stop <= start:
-        return
-    with generator.bit_generator.lock, nogil:
-        while pos < stop:
-            n = min(step, stop - pos)
-            load_rows(data, order_ptr, pos, n, &batch[0])
-            if reference and binary:
-                contended = cd_samples_update_binary(
-                    rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0], N, M, s.k, lr,
-                    &work[0], &index_work[0], &keys[0] if threads >= 2 else NULL,
-                    now_threads)
-                now_threads = next_threads(contended, threads, &solo_calls)
-            elif reference:
-                cd_sample_update(rng, &batch[0], &W[0, 0], &b[0], &c[0],
-                                 N, M, s.k, lr, &work[0])
-            elif density_limit >= 0:
-                cd_batch_update_sparse(rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0], N, M,
-                                       &s, chains_ptr, n_chains, velocity_ptr, offsets_ptr,
-                                       &work[0], &index_work[0], density_limit)
-            else:
-                cd_batch_update(rng, &batch[0], <int> n, &W[0, 0], &b[0], &c[0], N, M,
-                                &s, chains_ptr, n_chains, velocity_ptr, offsets_ptr,
-                                &work[0])
-            pos += n
-
-
-# Up to this many chains, sampling sums active rows of W and of W.T instead
-# of calling gemm, in two blocks of W's rows (one a thread on two threads).
-cdef int BINARY_MAX_CHAINS = 16
-# Sweeps a call of gibbs_sweeps_binary: a hand-off to the second thread
-# (and a buffer of keys) every this many.
-cdef int SWEEPS_CHUNK = 64
+        return path_counts(workspace_paths(NULL)) if False else np.zeros(16, np.int64)
+    ws = workspace_new(&m, &s, <int> step, n_chains)
+    if ws == NULL:
+        raise MemoryError("cannot allocate the training workspace")
+    try:
+        with generator.bit_generator.lock, nogil:
+            while pos < stop and status == STATUS_OK:
+                n = min(step, stop - pos)
+                load_rows(data, order_ptr, pos, n, &batch[0])
+                status = train(ws, rng, &m, &s, &state, &batch[0], <int> n, binary)
+                pos += n
+        check(status)
+        return path_counts(workspace_paths(ws))
+    finally:
+        workspace_free(ws)
 
 
 def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
-                 const floating[::1] b, const floating[::1] c, int n_steps,
-                 max_density=None):
-    """Run ``n_steps`` Gibbs sweeps on the 0/1 chains in ``V`` (n x N), in place.
-
-    ``max_density`` None picks the kernel: sums of rows of W and W.T
-    (``gibbs_sweeps_binary``) for up to 16 chains, else ``gibbs_sweep`` (all
-    BLAS). A number >= 0 runs ``gibbs_sweep_sparse`` with that limit, < 0
-    ``gibbs_sweep``. Every choice draws the same numbers.
-    """
-    cdef int n = <int> V.shape[0], N = <int> W.shape[0], M = <int> W.shape[1]
+                 const floating[::1] b, const floating[::1] c, const floating[::1] log_var,
+                 int visible, int n_steps, double beta=1.0, clamp_mask=None,
+                 clamp_values=None):
+    """Run ``n_steps`` Gibbs sweeps on the chains in ``V`` (n x N), in place,
+    at inverse temperature ``beta``; where ``clamp_mask`` (uint8, n x N or
+    N) is nonzero the units keep ``clamp_values`` (the same shape, the
+    model's dtype). Returns the path counts."""
+    cdef Model m = model_of(W, b, c, log_var, visible)
+    cdef int n = <int> V.shape[0]
     cdef bitgen_t *rng = bitgen_of(generator)
-    cdef object dtype = np.float64 if floating is double else np.float32
-    cdef floating[::1] H = np.empty(<Py_ssize_t> n * M, dtype=dtype)
-    cdef bint binary = max_density is None and n <= BINARY_MAX_CHAINS
-    # Many chains: BLAS's threads beat the single-threaded sums of rows
-    # (1,000 chains, M=500: 0.076 s against 0.089 s on two cores, though
-    # 0.14 s against 0.12 s on one).
-    cdef double density_limit = -1 if max_density is None else max_density
-    cdef floating[:, ::1] WT = np.ascontiguousarray(np.asarray(W).T) if binary else W
-    cdef int[::1] index_work = np.empty(
-        2 * max(N, M) if binary else (gibbs_index_work_size(n, N) if density_limit >= 0 else 1),
-        dtype=np.intc)
-    cdef floating[::1] work = np.empty(gibbs_sweeps_work_size(n, N, M) if binary else 1,
-                                       dtype=dtype)
-    cdef uint64_t[::1] keys = np.empty(2 * SWEEPS_CHUNK, dtype=np.uint64)
-    cdef int step, sweeps, threads = _get_num_threads(), now_threads = threads, solo_calls = 0
-    cdef bint contended
+    cdef Clamp clamp
+    cdef const uint8_t[:, ::1] mask
+    cdef const floating[:, ::1] values
+    cdef Workspace *ws
+    cdef int status
+    memset(&clamp, 0, sizeof(Clamp))
+    if clamp_mask is not None:
+        mask = np.atleast_2d(clamp_mask)
+        values = np.atleast_2d(clamp_values)
+        clamp.mask = &mask[0, 0]
+        clamp.mask_stride = m.n_visible if mask.shape[0] > 1 else 0
+        clamp.values = &values[0, 0]
+        clamp.values_stride = m.n_visible if values.shape[0] > 1 else 0
     if n == 0 or n_steps == 0:
-        return
-    with generator.bit_generator.lock, nogil:
-        if binary:
-            step = 0
-            while step < n_steps:
-                sweeps = min(SWEEPS_CHUNK, n_steps - step)
-                contended = gibbs_sweeps_binary(
-                    rng, &V[0, 0], n, sweeps, &W[0, 0], &WT[0, 0], &b[0], &c[0], N, M,
-                    &H[0], &work[0], &index_work[0], &keys[0], now_threads)
-                now_threads = next_threads(contended, threads, &solo_calls)
-                step += sweeps
-        else:
-            for step in range(n_steps):
-                if density_limit >= 0:
-                    gibbs_sweep_sparse(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0],
-                                       &index_work[0], density_limit)
-                else:
-                    gibbs_sweep(rng, &V[0, 0], n, &W[0, 0], &b[0], &c[0], N, M, &H[0])
+        return np.zeros(16, np.int64)
+    ws = sampler_workspace_new(&m, n)
+    if ws == NULL:
+        raise MemoryError("cannot allocate the sampling workspace")
+    try:
+        with generator.bit_generator.lock, nogil:
+            status = sample(ws, rng, &m, &V[0, 0], n, n_steps, beta,
+                            &clamp if clamp.mask != NULL else NULL)
+        check(status)
+        return path_counts(workspace_paths(ws))
+    finally:
+        workspace_free(ws)
 
 
 def random_binary(generator, floating[:, ::1] out):
@@ -280,21 +254,60 @@ def random_binary(generator, floating[:, ::1] out):
         bernoulli(rng, p, p, size)
 
 
-def conditional_probabilities(const floating[:, ::1] X,
-                              const floating[:, ::1] W,
-                              const floating[::1] bias, bint hidden):
-    """p(h | v) for visible rows ``X`` if ``hidden`` else p(v | h)."""
-    cdef int n = <int> X.shape[0], N = <int> W.shape[0], M = <int> W.shape[1]
-    out = np.empty((n, M if hidden else N), 
+def random_gaussian(generator, floating[:, ::1] out, const floating[::1] mean,
+                    const floating[::1] log_var):
+    """Fill each row of ``out`` with independent draws of N(mean, exp(log_var)),
+    one key for all of them (positions r * N + j of its normal stream)."""
+    cdef Py_ssize_t i, j, rows = out.shape[0], N = out.shape[1]
+    if rows == 0 or N == 0:
+        return
+    cdef bitgen_t *rng = bitgen_of(generator)
+    cdef floating[::1] std = np.empty(N, dtype=np.float64 if floating is double else np.float32)
+    cdef uint64_t key
+    if floating is double:
+        exp_scaled_d(&log_var[0], 0.5, &std[0], N)
+    else:
+        exp_scaled_f(&log_var[0], 0.5, &std[0], N)
+    with generator.bit_generator.lock, nogil:
+        key = rng.next_uint64(rng.state)
+        normal_stream(key, 0, &out[0, 0], rows * N)
+        for i in range(rows):
+            for j in range(N):
+                out[i, j] = mean[j] + std[j] * out[i, j]
+
+
+def conditional_means(const floating[:, ::1] X, const floating[:, ::1] W,
+                      const floating[::1] b, const floating[::1] c,
+                      const floating[::1] log_var, int visible, bint hidden):
+    """p(h = 1 | v) for visible rows ``X`` if ``hidden``, else the visible
+    means E[v | h] for hidden rows ``X``."""
+    cdef Model m = model_of(W, b, c, log_var, visible)
+    cdef int n = <int> X.shape[0]
+    out = np.empty((n, m.n_hidden if hidden else m.n_visible),
                    dtype=np.float64 if floating is double else np.float32)
     cdef floating[:, ::1] P = out
+    cdef int status
     if n == 0:
         return out
     with nogil:
-        if hidden:
-            hidden_probabilities(&X[0, 0], n, &W[0, 0], &bias[0], &P[0, 0], N, M)
-        else:
-            visible_probabilities(&X[0, 0], n, &W[0, 0], &bias[0], &P[0, 0], N, M)
+        status = kernel_conditional_means(&m, &X[0, 0], n, &P[0, 0], hidden)
+    check(status)
+    return out
+
+
+def free_energy(const floating[:, ::1] V, const floating[:, ::1] W, const floating[::1] b,
+                const floating[::1] c, const floating[::1] log_var, int visible):
+    """``F(v)`` of each row of ``V``, in float64."""
+    cdef Model m = model_of(W, b, c, log_var, visible)
+    cdef int n = <int> V.shape[0]
+    out = np.empty(n, dtype=np.float64)
+    cdef double[::1] F = out
+    cdef int status
+    if n == 0:
+        return out
+    with nogil:
+        status = kernel_free_energy(&m, &V[0, 0], n, &F[0])
+    check(status)
     return out
 
 
@@ -308,16 +321,26 @@ def sample_in_place(generator, floating[:, ::1] P):
         bernoulli(rng, &P[0, 0], &P[0, 0], size)
 
 
-cdef extern from "_simd.h":
-    void value_range_d "crbm_value_range_d"(
-        const double *x, Py_ssize_t n, double *lo, double *hi,
-        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
-    void value_range_f "crbm_value_range_f"(
-        const float *x, Py_ssize_t n, float *lo, float *hi,
-        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
-    void value_range_u8 "crbm_value_range_u8"(
-        const uint8_t *x, Py_ssize_t n, uint8_t *lo, uint8_t *hi,
-        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
+def add_gaussian_noise(generator, floating[:, ::1] means, const floating[::1] log_var):
+    """Replace the means of Gaussian units by draws: ``means + sigma z``, as
+    the kernels draw them from means."""
+    cdef Py_ssize_t i, j, rows = means.shape[0], N = means.shape[1]
+    if rows == 0 or N == 0:
+        return
+    cdef bitgen_t *rng = bitgen_of(generator)
+    cdef floating[::1] std = np.empty(N, dtype=np.float64 if floating is double else np.float32)
+    cdef floating[::1] z = np.empty(rows * N, dtype=np.float64 if floating is double else np.float32)
+    cdef uint64_t key
+    if floating is double:
+        exp_scaled_d(&log_var[0], 0.5, &std[0], N)
+    else:
+        exp_scaled_f(&log_var[0], 0.5, &std[0], N)
+    with generator.bit_generator.lock, nogil:
+        key = rng.next_uint64(rng.state)
+        normal_stream(key, 0, &z[0], rows * N)
+        for i in range(rows):
+            for j in range(N):
+                means[i, j] = means[i, j] + std[j] * z[i * N + j]
 
 
 cdef inline void range_of_run(const data_t *x, Py_ssize_t n, data_t *lo, data_t *hi,

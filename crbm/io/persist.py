@@ -1,4 +1,6 @@
-"""Saving and loading models as ``.npz`` files, atomically and without pickle."""
+"""Model files: ``.npz`` archives of a JSON metadata record and arrays,
+written atomically and read without pickle, allocating no more than a file
+holds. The models (``crbm/models/_files.py``) say what goes in them."""
 from __future__ import annotations
 
 import json
@@ -15,12 +17,6 @@ from crbm.io._atomic import atomic_write
 from crbm.io._reading import read_at_most
 from crbm._validation import check_path
 
-FORMAT_NAME = "crbm.RBM"
-# 2: optional training state (chains, velocity, offsets) and history.
-FORMAT_VERSION = 2
-_ARRAYS = ("W", "visible_bias", "hidden_bias")
-# Optional training state: PCD chains, momentum velocity, centering offsets.
-_STATE = ("chains", "velocity", "offsets")
 # The bit generators a file may name: nothing else in np.random is called.
 _BIT_GENERATORS = {cls.__name__: cls for cls in (
     np.random.PCG64, np.random.PCG64DXSM, np.random.MT19937, np.random.Philox, np.random.SFC64)}
@@ -67,30 +63,69 @@ def _decode_state(state: Any, depth: int = 0) -> Any:
     return state
 
 
-def save_model(model: Any, path: Any) -> None:
-    """Write ``model`` to ``path`` (an ``.npz``); a crash never leaves half a file there."""
+def encode_generator(rng: np.random.Generator) -> dict:
+    """A generator's bit generator and state as JSON-compatible metadata."""
+    return {"bit_generator": type(rng.bit_generator).__name__,
+            "rng_state": _encode_state(rng.bit_generator.state)}
+
+
+def decode_generator(meta: dict, path: Path) -> np.random.BitGenerator:
+    """The bit generator :func:`encode_generator` described, or ModelFileError."""
+    try:
+        bit_generator = _BIT_GENERATORS[meta["bit_generator"]]
+        rng_state = _decode_state(meta["rng_state"])
+    # OverflowError: an int too large for a generator state array's dtype.
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise ModelFileError(f"{path}: corrupt metadata ({exc!r})") from exc
+    try:
+        generator = bit_generator()
+        generator.state = rng_state
+    # IndexError: a state array shorter than the generator's (MT19937, Philox, SFC64).
+    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
+        raise ModelFileError(f"{path}: corrupt generator state ({exc!r})") from exc
+    return generator
+
+
+def write_model_file(path: Any, meta: dict, arrays: dict) -> None:
+    """Write ``meta`` (JSON) and ``arrays`` to ``path`` as one ``.npz``; a
+    crash never leaves half a file there."""
     path = check_path("path", path)
-    for name in _ARRAYS:
-        if not np.all(np.isfinite(getattr(model, name))):
-            raise ValueError(f"cannot save: the model's {name} contains NaN or infinite values")
-    meta = {
-        "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
-        "dtype": model.dtype.name,
-        "n_visible": model.n_visible,
-        "n_hidden": model.n_hidden,
-        "init": model.init,
-        "visible_bias_from_data": model._visible_bias_from_data,
-        "epochs_trained": model.epochs_trained,
-        "history": model.history,
-        "bit_generator": type(model.random_state.bit_generator).__name__,
-        "rng_state": _encode_state(model.random_state.bit_generator.state),
-    }
-    state = {name: getattr(model, "_" + name) for name in _STATE
-             if getattr(model, "_" + name) is not None}
     with atomic_write(path) as f:
-        np.savez(f, meta=np.array(json.dumps(meta)), W=model.W,
-                 visible_bias=model.visible_bias, hidden_bias=model.hidden_bias, **state)
+        np.savez(f, meta=np.array(json.dumps(meta)), **arrays)
+
+
+def read_model_file(path: Any, format_name: str, max_version: int, required: tuple,
+                    optional: tuple) -> tuple[dict, dict, int]:
+    """Read a file :func:`write_model_file` wrote as format ``format_name``:
+    ``(meta, arrays, version)``. Every array in ``required`` must be there,
+    those in ``optional`` may be; nothing is unpickled, and nothing is
+    allocated beyond what the file holds. Any problem is a ModelFileError
+    naming the file (FileNotFoundError for a missing one)."""
+    path = check_path("path", path)
+    meta, arrays = _read(path, required, optional)
+    if meta.get("format") != format_name:
+        raise ModelFileError(f"{path}: not a crbm model file (format {meta.get('format')!r})")
+    version = meta.get("version")
+    if type(version) is not int or version < 1:
+        raise ModelFileError(f"{path}: invalid format version {version!r}")
+    if version > max_version:
+        raise ModelFileError(
+            f"{path}: written by a newer crbm (format version {version}, this crbm reads "
+            f"up to {max_version}); upgrade crbm to load it")
+    return meta, arrays, version
+
+
+def check_float_dtype(meta: dict, path: Path) -> np.dtype:
+    """The file's float32 or float64 dtype, or ModelFileError."""
+    try:
+        if not isinstance(meta["dtype"], str):
+            raise TypeError(f"dtype {meta['dtype']!r} is not a string")
+        dtype = np.dtype(meta["dtype"])
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:
+        raise ModelFileError(f"{path}: corrupt metadata ({exc!r})") from exc
+    if dtype not in _FLOAT_DTYPES:
+        raise ModelFileError(f"{path}: dtype {dtype} is not float32 or float64")
+    return dtype
 
 
 def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
@@ -132,14 +167,14 @@ def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
     return array.reshape(shape, order="F" if fortran_order else "C")
 
 
-def _read(path: Path) -> tuple[dict, dict]:
+def _read(path: Path, required: tuple, optional: tuple) -> tuple[dict, dict]:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
-            missing = [name for name in sorted(("meta", *_ARRAYS)) if f"{name}.npy" not in names]
+            missing = [name for name in sorted(("meta", *required)) if f"{name}.npy" not in names]
             if missing:
                 raise ModelFileError(f"{path}: not a crbm model file (missing {missing})")
-            arrays = {name: _read_array(archive, f"{name}.npy") for name in _ARRAYS + _STATE
+            arrays = {name: _read_array(archive, f"{name}.npy") for name in required + optional
                       if f"{name}.npy" in names}
             meta_raw = _read_array(archive, "meta.npy")
     except ModelFileError:
@@ -159,86 +194,3 @@ def _read(path: Path) -> tuple[dict, dict]:
     except (ValueError, TypeError, IndexError, RecursionError) as exc:
         raise ModelFileError(f"{path}: corrupt metadata ({exc})") from exc
     return meta, arrays
-
-
-def load_model(cls: type, path: Any) -> Any:
-    """Read a model written by :func:`save_model`, checking everything it reads."""
-    path = check_path("path", path)
-    meta, arrays = _read(path)
-    if meta.get("format") != FORMAT_NAME:
-        raise ModelFileError(f"{path}: not a crbm model file (format {meta.get('format')!r})")
-    version = meta.get("version")
-    if type(version) is not int or version < 1:
-        raise ModelFileError(f"{path}: invalid format version {version!r}")
-    if version > FORMAT_VERSION:
-        raise ModelFileError(
-            f"{path}: written by a newer crbm (format version {version}, this crbm reads "
-            f"up to {FORMAT_VERSION}); upgrade crbm to load it")
-    try:
-        if not isinstance(meta["dtype"], str):
-            raise TypeError(f"dtype {meta['dtype']!r} is not a string")
-        dtype = np.dtype(meta["dtype"])
-        n_visible, n_hidden = meta["n_visible"], meta["n_hidden"]
-        init = meta["init"]
-        bit_generator = _BIT_GENERATORS[meta["bit_generator"]]
-        rng_state = _decode_state(meta["rng_state"])
-        pending = meta["visible_bias_from_data"]
-    # OverflowError: an int too large for a generator state array's dtype.
-    except (KeyError, TypeError, ValueError, OverflowError) as exc:
-        raise ModelFileError(f"{path}: corrupt metadata ({exc!r})") from exc
-    if dtype not in _FLOAT_DTYPES:  # checked first: isfinite below needs a float
-        raise ModelFileError(f"{path}: dtype {dtype} is not float32 or float64")
-    if not (type(n_visible) is int and type(n_hidden) is int and type(pending) is bool):
-        raise ModelFileError(f"{path}: corrupt metadata (sizes must be ints, "
-                             "visible_bias_from_data a bool)")
-    expected = {"W": (n_visible, n_hidden), "visible_bias": (n_visible,),
-                "hidden_bias": (n_hidden,)}
-    for name, shape in expected.items():
-        arr = arrays[name]
-        if arr.shape != shape or arr.dtype != dtype:
-            raise ModelFileError(
-                f"{path}: {name} has shape {arr.shape} and dtype {arr.dtype}, "
-                f"expected {shape} and {dtype}")
-        if not np.all(np.isfinite(arr)):
-            raise ModelFileError(f"{path}: {name} contains NaN or infinite values")
-    try:
-        generator = bit_generator()
-        generator.state = rng_state
-    # IndexError: a state array shorter than the generator's (MT19937, Philox, SFC64).
-    except (TypeError, ValueError, KeyError, IndexError, OverflowError) as exc:
-        raise ModelFileError(f"{path}: corrupt generator state ({exc!r})") from exc
-    try:
-        model = cls(n_visible, n_hidden, dtype=dtype, init=init,
-                    random_state=np.random.Generator(generator))
-    except (TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path}: invalid settings ({exc})") from exc
-    # The constructor's "normal" draw advanced the generator: restore it after.
-    generator.state = rng_state
-    model.W = arrays["W"]
-    model.visible_bias = arrays["visible_bias"]
-    model.hidden_bias = arrays["hidden_bias"]
-    model._visible_bias_from_data = pending
-    epochs_trained, history = meta.get("epochs_trained", 0), meta.get("history", [])
-    keys = {"epoch", "reconstruction_error", "validation_reconstruction_error",
-            "pseudo_likelihood", "free_energy_gap"}
-    if (type(epochs_trained) is not int or epochs_trained < 0 or not isinstance(history, list)
-            or not all(isinstance(r, dict) and set(r) == keys
-                       and all(isinstance(v, (int, float)) for v in r.values())
-                       for r in history)):
-        raise ModelFileError(f"{path}: corrupt metadata (training history)")
-    model.epochs_trained, model.history = epochs_trained, history
-    state_shapes = {"chains": (None, n_visible),
-                    "velocity": (n_visible * n_hidden + n_visible + n_hidden,),
-                    "offsets": (n_visible + n_hidden,)}
-    for name, shape in state_shapes.items():
-        if name not in arrays:
-            continue
-        arr = arrays[name]
-        if (arr.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, arr.shape))
-                or arr.dtype != dtype or arr.size == 0 or not np.all(np.isfinite(arr))
-                or (name == "chains" and not np.all((arr == 0) | (arr == 1)))
-                or (name == "offsets" and not np.all((arr >= 0) & (arr <= 1)))):
-            raise ModelFileError(f"{path}: training state {name!r} is invalid (shape "
-                                 f"{arr.shape}, dtype {arr.dtype}, or values out of range)")
-        setattr(model, "_" + name, np.ascontiguousarray(arr))
-    return model

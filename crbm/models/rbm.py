@@ -1,44 +1,60 @@
-"""The ``RBM`` class: a Bernoulli-Bernoulli restricted Boltzmann machine."""
+"""The ``RBM`` class: a restricted Boltzmann machine with Bernoulli or Gaussian visible units."""
 from __future__ import annotations
 
+import logging
+import math
 import threading
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
 from crbm import evaluate
 from crbm._core import _loops
-from crbm.io.persist import load_model, save_model
-from crbm.models._rwlock import ReadWriteLock
+from crbm._core._policy import path_report
 from crbm._validation import (
     INT_MAX, RandomState, as_generator, as_unit_rows, check_bool, check_float_dtype, check_int,
     check_momentum, check_non_negative_float, check_positive_float, check_unit_float)
+from crbm.models import _files
+from crbm.models._rwlock import ReadWriteLock
+from crbm.models.units import Bernoulli, Units, as_units
 
 _INITS = ("zeros", "normal")
 # Samples (training) or chain-steps (sampling) per call into Cython: about a
 # tenth of a second of work, the longest a Ctrl-C waits.
 _CHUNK_SAMPLES = 4096
-
-
-class DivergenceError(FloatingPointError):
-    """Training made a parameter overflow; the model keeps its last finite state."""
 # Clip data marginals before the logit so that constant pixels get a large
 # but finite visible bias.
 _MARGINAL_CLIP = 1e-3
 
+log = logging.getLogger("crbm")
+
+
+class DivergenceError(FloatingPointError):
+    """Training made a parameter overflow; the model keeps its last finite state."""
+
 
 class RBM:
-    """Bernoulli-Bernoulli restricted Boltzmann machine.
+    """Restricted Boltzmann machine with binary hidden units and binary
+    (Bernoulli) or real-valued (Gaussian) visible units.
 
-    The energy of a visible vector ``v`` and hidden vector ``h`` (both 0/1) is
-    ``E(v, h) = -v @ W @ h - visible_bias @ v - hidden_bias @ h``, so
-    ``p(h_j = 1 | v) = sigmoid(v @ W[:, j] + hidden_bias[j])`` and
-    ``p(v_i = 1 | h) = sigmoid(W[i] @ h + visible_bias[i])``.
+    With Bernoulli visible units (the default) the energy of 0/1 vectors
+    ``v`` and ``h`` is ``E(v, h) = -v @ W @ h - visible_bias @ v -
+    hidden_bias @ h``, so ``p(h_j = 1 | v) = sigmoid(v @ W[:, j] +
+    hidden_bias[j])`` and ``p(v_i = 1 | h) = sigmoid(W[i] @ h +
+    visible_bias[i])``. With Gaussian visible units (Cho, Ilin & Raiko 2011)
+    ``E(v, h) = sum_i (v_i - b_i)^2 / 2 s_i^2 - (v / s^2) @ W @ h - c @ h``
+    with ``s = visible_std``, so ``v_i | h ~ N(b_i + W[i] @ h, s_i^2)`` and
+    ``p(h_j = 1 | v) = sigmoid(c_j + (v / s^2) @ W[:, j])``.
 
     Parameters
     ----------
     n_visible, n_hidden : int
         Number of visible and hidden units (>= 1).
+    visible : {"bernoulli", "gaussian"} or crbm.units.Units, default "bernoulli"
+        The visible units; :class:`crbm.units.Gaussian` takes options
+        (``learn_std``, ``min_std``).
+    hidden : {"bernoulli"} or crbm.units.Bernoulli, default "bernoulli"
+        The hidden units.
     dtype : float32 or float64, default float64
         Precision of the parameters and of all computation.
     random_state : None, int, SeedSequence or Generator
@@ -46,32 +62,41 @@ class RBM:
         same seed gives the same model and the same samples.
     init : {"zeros", "normal"}
         ``"zeros"`` (the reference) starts from zero weights and biases.
-        ``"normal"`` draws ``W ~ N(0, 0.01**2)`` now and sets the visible bias
-        to ``log(p / (1 - p))`` of the data's marginals at the first
-        :meth:`train`.
+        ``"normal"`` draws ``W ~ N(0, 0.01**2)`` now and, at the first
+        :meth:`train`, sets the visible bias from the data: to ``log(p / (1 -
+        p))`` of its marginals for Bernoulli units, to its mean for Gaussian
+        ones. Gaussian units start with ``visible_std`` 1 either way.
 
     Attributes
     ----------
     W : ndarray of shape (n_visible, n_hidden)
     visible_bias : ndarray of shape (n_visible,)
     hidden_bias : ndarray of shape (n_hidden,)
+    visible_std : ndarray of shape (n_visible,)
+        Gaussian visible units only: their standard deviations.
     """
 
-    # Whether train() requires its data in [0, 1]. crbm.sklearn turns this off
-    # on its private models: scikit-learn's BernoulliRBM takes any real data.
-    _unit_interval_data = True
-
-    def __init__(self, n_visible: int, n_hidden: int, *, dtype: Any = np.float64,
+    def __init__(self, n_visible: int, n_hidden: int, *,
+                 visible: Union[str, Units] = "bernoulli",
+                 hidden: Union[str, Units] = "bernoulli", dtype: Any = np.float64,
                  random_state: RandomState = None, init: str = "zeros") -> None:
         n_visible = check_int("n_visible", n_visible, 1, INT_MAX)
         n_hidden = check_int("n_hidden", n_hidden, 1, INT_MAX)
+        visible = as_units(visible, "visible")
+        hidden = as_units(hidden, "hidden")
+        if not isinstance(hidden, Bernoulli):
+            raise ValueError(f"hidden must be 'bernoulli' (the only hidden units so far), "
+                             f"got {hidden!r}")
         dtype = check_float_dtype(dtype)
         if init not in _INITS:
             raise ValueError(f"init must be one of {_INITS}, got {init!r}")
         self._rng = as_generator(random_state)
+        self._visible, self._hidden = visible, hidden
         self._W = np.zeros((n_visible, n_hidden), dtype=dtype)
         self._visible_bias = np.zeros(n_visible, dtype=dtype)
         self._hidden_bias = np.zeros(n_hidden, dtype=dtype)
+        # log sigma^2 of Gaussian visible units (sigma = 1 to start).
+        self._visible_log_var = np.zeros(n_visible, dtype=dtype) if visible.has_variance else None
         self.init = init
         # True until the first train() has set the visible bias from data.
         self._visible_bias_from_data = init == "normal"
@@ -92,6 +117,41 @@ class RBM:
         # a sampler never sees half a chunk's updates.
         self._parameters_lock = ReadWriteLock()
 
+    @classmethod
+    def from_parameters(cls, W: Any, visible_bias: Any, hidden_bias: Any, *,
+                        visible: Union[str, Units] = "bernoulli", visible_std: Any = None,
+                        random_state: RandomState = None, share: bool = False) -> "RBM":
+        """A model with the given parameters (and ``visible_std`` for
+        Gaussian units), in ``W``'s dtype (float32 or float64; others become
+        float64).
+
+        With ``share=True`` the model keeps the arrays themselves, which must
+        be C-contiguous, writable and all of one float dtype: training then
+        updates them in place (as ``crbm.sklearn`` does with its fitted
+        attributes). Otherwise they are copied.
+        """
+        share = check_bool("share", share)
+        W_arr = np.asarray(W)
+        dtype = W_arr.dtype if W_arr.dtype in (np.float32, np.float64) else np.dtype(np.float64)
+        if W_arr.ndim != 2:
+            raise ValueError(f"W must be 2-D, got shape {W_arr.shape}")
+        model = cls(W_arr.shape[0], W_arr.shape[1], visible=visible, dtype=dtype,
+                    random_state=random_state)
+        arrays = {"W": W, "visible_bias": visible_bias, "hidden_bias": hidden_bias}
+        if share:
+            for name, value in arrays.items():
+                if not (isinstance(value, np.ndarray) and value.dtype == dtype
+                        and value.flags.c_contiguous and value.flags.writeable):
+                    raise ValueError(f"share=True needs {name} as a C-contiguous, writable "
+                                     f"{dtype} array")
+                model._checked_parameter(name, value, getattr(model, name).shape)
+            model._W, model._visible_bias, model._hidden_bias = W, visible_bias, hidden_bias
+        else:
+            model.W, model.visible_bias, model.hidden_bias = W, visible_bias, hidden_bias
+        if visible_std is not None:
+            model.visible_std = visible_std
+        return model
+
     # -- parameters ---------------------------------------------------------
 
     @property
@@ -103,6 +163,16 @@ class RBM:
     def n_hidden(self) -> int:
         """Number of hidden units."""
         return self._W.shape[1]
+
+    @property
+    def visible(self) -> Units:
+        """The visible units (a :mod:`crbm.units` type)."""
+        return self._visible
+
+    @property
+    def hidden(self) -> Units:
+        """The hidden units (a :mod:`crbm.units` type)."""
+        return self._hidden
 
     @property
     def dtype(self) -> np.dtype:
@@ -148,6 +218,26 @@ class RBM:
         with self._train_lock:
             self._hidden_bias = value
 
+    @property
+    def visible_std(self) -> np.ndarray:
+        """Standard deviations of Gaussian visible units, shape ``(n_visible,)``
+        (a new array; training learns ``log sigma^2``). Assigning checks that
+        every value is at least the units' ``min_std``."""
+        if self._visible_log_var is None:
+            raise AttributeError(f"{self.visible.name} visible units have no visible_std")
+        return np.exp(0.5 * self._visible_log_var)
+
+    @visible_std.setter
+    def visible_std(self, value: Any) -> None:
+        if self._visible_log_var is None:
+            raise AttributeError(f"{self.visible.name} visible units have no visible_std")
+        std = self._checked_parameter("visible_std", value, self._visible_log_var.shape)
+        if not np.all(std >= self.visible.min_std):
+            raise ValueError(f"visible_std must be >= min_std = {self.visible.min_std:g}, "
+                             f"got {std.min():g}")
+        with self._train_lock:
+            self._visible_log_var = (2.0 * np.log(std.astype(np.float64))).astype(self.dtype)
+
     def _checked_parameter(self, name: str, value: Any, shape: tuple) -> np.ndarray:
         arr = np.asarray(value)
         if arr.dtype.kind not in "biuf":
@@ -158,6 +248,53 @@ class RBM:
             raise ValueError(f"{name} contains NaN or infinite values")
         return np.array(arr, dtype=self.dtype, order="C", copy=True)
 
+    def _log_var(self) -> np.ndarray:
+        """The kernels' view of log sigma^2: empty for Bernoulli units."""
+        if self._visible_log_var is None:
+            return np.empty(0, dtype=self.dtype)
+        return self._visible_log_var
+
+    @property
+    def training_state(self) -> dict:
+        """The training state beyond the parameters, by name, each an array
+        or None: ``chains`` (PCD's visible states), ``velocity`` (momentum's
+        steps) and ``offsets`` (centering's). Assigning a dict replaces the
+        entries it names after checking them."""
+        return {"chains": self._chains, "velocity": self._velocity, "offsets": self._offsets}
+
+    @training_state.setter
+    def training_state(self, state: dict) -> None:
+        if not isinstance(state, dict) or not set(state) <= {"chains", "velocity", "offsets"}:
+            raise ValueError("training_state must be a dict with keys among 'chains', "
+                             "'velocity' and 'offsets'")
+        checked = {name: None if value is None else self._checked_state(name, value)
+                   for name, value in state.items()}
+        with self._train_lock:
+            for name, value in checked.items():
+                setattr(self, "_" + name, value)
+
+    def _state_shape(self, name: str) -> tuple:
+        N, M = self.n_visible, self.n_hidden
+        return {"chains": (None, N),
+                "velocity": (N * M + N + M + (N if self.visible.has_variance else 0),),
+                "offsets": (N + M,)}[name]
+
+    def _checked_state(self, name: str, value: Any) -> np.ndarray:
+        """``value`` as the training state ``name``, or ``ValueError``."""
+        arr = np.asarray(value)
+        shape = self._state_shape(name)
+        if (arr.dtype.kind not in "biuf" or arr.ndim != len(shape) or arr.size == 0
+                or any(s is not None and s != d for s, d in zip(shape, arr.shape))
+                or not np.all(np.isfinite(arr))
+                or (name == "chains" and self.visible.binary and not np.all((arr == 0) | (arr == 1)))
+                or (name == "offsets" and not np.all((arr >= 0) & (arr <= 1)))):
+            raise ValueError(f"training state {name!r} is invalid (shape {arr.shape}, dtype "
+                             f"{arr.dtype}, or values out of range)")
+        if (isinstance(value, np.ndarray) and value.dtype == self.dtype
+                and value.flags.c_contiguous and value.flags.writeable):
+            return value  # kept, not copied: training updates it in place
+        return np.array(arr, dtype=self.dtype, order="C")
+
     # Pickling (copy.deepcopy, multiprocessing, Dask) carries everything but
     # the lock, which is process-local; a fresh one is made on unpickling.
     def __getstate__(self) -> dict:
@@ -167,17 +304,22 @@ class RBM:
         return state
 
     def __setstate__(self, state: dict) -> None:
+        # Models pickled before unit types were added are Bernoulli-Bernoulli.
+        state.setdefault("_visible", Bernoulli())
+        state.setdefault("_hidden", Bernoulli())
+        state.setdefault("_visible_log_var", None)
         self.__dict__.update(state)
         self._train_lock = threading.Lock()
         self._parameters_lock = ReadWriteLock()
 
     def __repr__(self) -> str:
-        return (f"RBM(n_visible={self.n_visible}, n_hidden={self.n_hidden}, "
+        units = "" if self.visible == Bernoulli() else f", visible={self.visible!r}"
+        return (f"RBM(n_visible={self.n_visible}, n_hidden={self.n_hidden}{units}, "
                 f"dtype={self.dtype.name}, init={self.init!r})")
 
     # -- training -----------------------------------------------------------
 
-    def train(self, samples: Any, learning_rate: float = 0.01, epochs: int = 3, *,
+    def train(self, samples: Any, learning_rate: Optional[float] = None, epochs: int = 3, *,
               batch_size: int = 1, k: int = 1, persistent: bool = False,
               n_chains: Optional[int] = None, momentum: Any = 0.0,
               weight_decay: float = 0.0, sparsity_target: float = 0.1,
@@ -189,26 +331,32 @@ class RBM:
               progress: Optional[Callable[[int], None]] = None) -> "RBM":
         """Train by contrastive divergence, in place.
 
-        With the defaults this is the reference algorithm: per-sample CD-1,
-        sample by sample in the given order, ``epochs`` passes. For each
-        sample ``v``: ``h ~ p(h|v)``, ``v1 ~ p(v|h)``, ``h1 ~ p(h|v1)`` (all
-        sampled), then ``W += lr (v h^T - v1 h1^T)``, ``visible_bias += lr
-        (v - v1)``, ``hidden_bias += lr (h - h1)``. ``k > 1`` runs ``k`` Gibbs
-        steps before the negative statistics.
+        With the defaults and Bernoulli units this is the reference
+        algorithm: per-sample CD-1, sample by sample in the given order,
+        ``epochs`` passes. For each sample ``v``: ``h ~ p(h|v)``, ``v1 ~
+        p(v|h)``, ``h1 ~ p(h|v1)`` (all sampled), then ``W += lr (v h^T - v1
+        h1^T)``, ``visible_bias += lr (v - v1)``, ``hidden_bias += lr (h -
+        h1)``. ``k > 1`` runs ``k`` Gibbs steps before the negative
+        statistics.
 
-        Otherwise (``batch_size > 1``, or any of persistent, momentum,
-        weight_decay, sparsity_cost, centering) each batch makes one
-        minibatch step: positive statistics from ``p(h|v0)``, negative from
-        ``p(h|vk)`` with sampled ``vk`` after ``k`` Gibbs steps, each averaged
-        over its rows (the last batch may be shorter).
+        Otherwise (``batch_size > 1``, Gaussian units, or any of persistent,
+        momentum, weight_decay, sparsity_cost, centering) each batch makes
+        one minibatch step: positive statistics from ``p(h|v0)``, negative
+        from ``p(h|vk)`` with sampled ``vk`` after ``k`` Gibbs steps, each
+        averaged over its rows (the last batch may be shorter). Gaussian
+        units with ``learn_std`` also step ``log sigma^2`` along its
+        gradient, never below ``2 log(min_std)``.
 
         Parameters
         ----------
         samples : array_like of shape (n_samples, n_visible), or list of 1-D arrays
-            Training data with values in [0, 1]. bool, uint8, float32 and
-            float64 arrays are used in place, never copied whole.
-        learning_rate : float
-            Step size, > 0.
+            Training data: values in [0, 1] for Bernoulli visible units, any
+            finite values for Gaussian ones (standardise them first, see
+            :class:`crbm.preprocessing.Standardizer`). bool, uint8, float32
+            and float64 arrays are used in place, never copied whole.
+        learning_rate : float, optional
+            Step size, > 0; by default the visible units' own (0.01 for
+            Bernoulli units, 0.001 for Gaussian ones).
         epochs : int
             Passes over the data, >= 1.
         batch_size : int
@@ -230,8 +378,10 @@ class RBM:
             statistics become ``(1 - cost) p(h|v) + cost * target``.
         centering : bool
             Centered gradient (Melchior, Fischer & Wiskott, JMLR 2016):
-            visible and hidden offsets start at the data mean and 0.5 and
-            follow the batch means at ``offset_rate`` (default 0.01).
+            hidden offsets start at 0.5 and, for Bernoulli visible units,
+            visible offsets at the data mean; they follow the batch means at
+            ``offset_rate`` (default 0.01). Gaussian visible units have no
+            visible offsets: standardised data is already centered.
         learning_rate_decay : float
             Epoch ``e`` (from 0) of this call uses
             ``learning_rate / (1 + learning_rate_decay * e)``.
@@ -243,8 +393,9 @@ class RBM:
         validation : array_like, optional
             Held-out rows: after every epoch, :func:`crbm.evaluate.monitor`
             figures (reconstruction error on training and validation data,
-            validation pseudo-likelihood, free-energy gap) are appended to
-            :attr:`history`, with the epoch's number.
+            the free-energy gap and, for Bernoulli units, the validation
+            pseudo-likelihood) are appended to :attr:`history`, with the
+            epoch's number.
         on_epoch : callable, optional
             Called with each new :attr:`history` record.
         progress : callable, optional
@@ -256,7 +407,9 @@ class RBM:
         self : RBM
         """
         data, binary = as_unit_rows(samples, "samples", self.n_visible, allow_1d=False,
-                                    unit_interval=self._unit_interval_data)
+                                    unit_interval=self.visible.data_in_unit_interval)
+        if learning_rate is None:
+            learning_rate = self.visible.default_learning_rate
         learning_rate = check_positive_float("learning_rate", learning_rate, self.dtype)
         epochs = check_int("epochs", epochs, 1, INT_MAX)
         k = check_int("k", k, 1, INT_MAX)
@@ -284,9 +437,10 @@ class RBM:
             offset_rate = 0.0
         learning_rate_decay = check_non_negative_float("learning_rate_decay", learning_rate_decay)
         if validation is not None:
-            validation, binary_validation = as_unit_rows(validation, "validation",
-                                                         self.n_visible, allow_1d=False)
-            if not binary_validation:
+            validation, binary_validation = as_unit_rows(
+                validation, "validation", self.n_visible, allow_1d=False,
+                unit_interval=self.visible.data_in_unit_interval)
+            if self.visible.binary and not binary_validation:
                 raise ValueError("validation must be binary (0/1): its pseudo-likelihood is "
                                  "recorded every epoch")
             validation = np.asarray(validation, dtype=np.float64)
@@ -297,13 +451,16 @@ class RBM:
             n_chains = check_int("n_chains", batch_size if n_chains is None else n_chains, 1, INT_MAX)
         elif n_chains is not None:
             raise ValueError("n_chains is only used with persistent=True")
-        reference = (batch_size == 1 and not persistent and not any(momenta)
-                     and weight_decay == 0 and sparsity_cost == 0 and not centering
-                     and statistics == "probabilities")
+        # The reference algorithm's sampled-state update is for 0/1 visible
+        # units; Gaussian ones take minibatch steps even of one sample.
+        per_sample = (batch_size == 1 and not persistent and not any(momenta)
+                      and weight_decay == 0 and sparsity_cost == 0 and not centering
+                      and statistics == "probabilities" and self.visible.binary)
         # Chunks of whole batches (batch boundaries, hence results, unchanged):
         # between them Python sees Ctrl-C and the parameters are checked.
         chunk = batch_size * max(1, _CHUNK_SAMPLES // batch_size)
         empty = np.empty(0, dtype=self.dtype)
+        paths = np.zeros(16, np.int64)
         with self._train_lock:
             if self._visible_bias_from_data:
                 self._set_visible_bias_from(data)
@@ -316,7 +473,10 @@ class RBM:
                     "momentum": momenta[epoch], "weight_decay": weight_decay,
                     "sparsity_target": sparsity_target, "sparsity_cost": sparsity_cost,
                     "centered": centering, "offset_rate": offset_rate,
-                    "sampled_statistics": statistics == "states"}
+                    "sampled_statistics": statistics == "states",
+                    "learn_variance": self.visible.has_variance and self.visible.learn_std,
+                    "min_log_var": (self.visible.min_log_var if self.visible.has_variance
+                                    else -math.inf)}
                 order = (self._rng.permutation(n).astype(np.intp) if shuffle
                          else np.empty(0, dtype=np.intp))
                 for start in range(0, n, chunk):
@@ -324,9 +484,10 @@ class RBM:
                     with self._parameters_lock.writing():
                         before = [array.copy() for array in self._training_arrays()]
                         rng_before = self._rng.bit_generator.state
-                        _loops.train_epoch(self._rng, data, order, start, stop, self._W,
-                                           self._visible_bias, self._hidden_bias, batch_size,
-                                           settings, reference, binary, chains, velocity, offsets)
+                        paths += _loops.train_epoch(
+                            self._rng, data, order, start, stop, self._W, self._visible_bias,
+                            self._hidden_bias, self._log_var(), self.visible.kind, batch_size,
+                            settings, per_sample, binary, chains, velocity, offsets)
                         if not all(np.all(np.isfinite(a)) for a in self._training_arrays()):
                             for array, saved in zip(self._training_arrays(), before):
                                 np.copyto(array, saved)
@@ -344,82 +505,120 @@ class RBM:
                     self.history.append(record)
                     if on_epoch is not None:
                         on_epoch(record)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("train: %s", path_report(paths))
         return self
 
     def _training_arrays(self) -> list:
         """Everything a training step changes in place."""
-        state = [self._chains, self._velocity, self._offsets]
+        state = [self._visible_log_var, self._chains, self._velocity, self._offsets]
         return [self._W, self._visible_bias, self._hidden_bias] + [a for a in state if a is not None]
 
+    def _initial_states(self, rng: np.random.Generator, out: np.ndarray) -> None:
+        """Chains' starting visible states: fair coin flips for Bernoulli
+        units, draws of N(visible_bias, visible_std^2) for Gaussian ones."""
+        if self.visible.has_variance:
+            _loops.random_gaussian(rng, out, self._visible_bias, self._visible_log_var)
+        else:
+            _loops.random_binary(rng, out)
+
     def _persistent_chains(self, n_chains: int) -> np.ndarray:
-        """The PCD chains, started from fair coin flips when there are none
-        yet or their number changed."""
+        """The PCD chains, started afresh when there are none yet or their
+        number changed."""
         if self._chains is None or self._chains.shape[0] != n_chains:
             self._chains = np.empty((n_chains, self.n_visible), dtype=self.dtype)
-            _loops.random_binary(self._rng, self._chains)
+            self._initial_states(self._rng, self._chains)
         return self._chains
 
     def _momentum_velocity(self) -> np.ndarray:
-        """The momentum buffer: weight, visible-bias and hidden-bias steps."""
-        size = self.n_visible * self.n_hidden + self.n_visible + self.n_hidden
+        """The momentum buffer: weight, visible-bias, hidden-bias (and
+        log-variance) steps."""
         if self._velocity is None:
-            self._velocity = np.zeros(size, dtype=self.dtype)
+            self._velocity = np.zeros(self._state_shape("velocity"), dtype=self.dtype)
         return self._velocity
 
     def _centering_offsets(self, data: np.ndarray) -> np.ndarray:
-        """Visible offsets (from the data mean) then hidden offsets (0.5)."""
+        """Visible offsets (from the data mean; 0 for Gaussian units) then
+        hidden offsets (0.5)."""
         if self._offsets is None:
-            self._offsets = np.concatenate([
-                data.mean(axis=0, dtype=np.float64),
-                np.full(self.n_hidden, 0.5)]).astype(self.dtype)
+            visible = (np.zeros(self.n_visible) if self.visible.has_variance
+                       else data.mean(axis=0, dtype=np.float64))
+            self._offsets = np.concatenate([visible, np.full(self.n_hidden, 0.5)]).astype(self.dtype)
         return self._offsets
 
     def _set_visible_bias_from(self, data: np.ndarray) -> None:
         # mean() with a float dtype reduces in chunks: no float copy of data.
-        p = np.clip(data.mean(axis=0, dtype=np.float64), _MARGINAL_CLIP, 1 - _MARGINAL_CLIP)
-        self._visible_bias[...] = np.log(p / (1 - p))
+        mean = data.mean(axis=0, dtype=np.float64)
+        if self.visible.has_variance:
+            self._visible_bias[...] = mean
+        else:
+            p = np.clip(mean, _MARGINAL_CLIP, 1 - _MARGINAL_CLIP)
+            self._visible_bias[...] = np.log(p / (1 - p))
         self._visible_bias_from_data = False
 
     # -- inference and sampling ---------------------------------------------
 
-    def _conditional(self, x: Any, name: str, hidden: bool) -> np.ndarray:
+    def _rows(self, x: Any, name: str, hidden: bool) -> np.ndarray:
+        """Rows for a conditional: visible rows as the visible units take
+        them, hidden rows in [0, 1]."""
         width = self.n_visible if hidden else self.n_hidden
-        rows, _ = as_unit_rows(x, name, width, allow_1d=True)
+        unit_interval = self.visible.data_in_unit_interval if hidden else True
+        rows, _ = as_unit_rows(x, name, width, allow_1d=True, unit_interval=unit_interval)
         if rows.shape[0] > INT_MAX:
             raise ValueError(f"{name} has {rows.shape[0]} rows; at most {INT_MAX} per call")
-        rows = np.ascontiguousarray(rows, dtype=self.dtype)
-        bias = self._hidden_bias if hidden else self._visible_bias
+        return np.ascontiguousarray(rows, dtype=self.dtype)
+
+    def _conditional(self, x: Any, name: str, hidden: bool) -> np.ndarray:
+        rows = self._rows(x, name, hidden)
         with self._parameters_lock.reading():
-            out = _loops.conditional_probabilities(rows, self._W, bias, hidden)
+            out = _loops.conditional_means(rows, self._W, self._visible_bias, self._hidden_bias,
+                                           self._log_var(), self.visible.kind, hidden)
         return out[0] if np.ndim(x) == 1 else out
 
     def hidden_probabilities(self, v: Any) -> np.ndarray:
         """``p(h = 1 | v)`` for visible rows ``v`` of shape (n, n_visible) or (n_visible,)."""
         return self._conditional(v, "v", hidden=True)
 
+    def visible_means(self, h: Any) -> np.ndarray:
+        """``E[v | h]`` for hidden rows ``h`` of shape (n, n_hidden) or
+        (n_hidden,): ``p(v = 1 | h)`` for Bernoulli units, ``visible_bias + W
+        h`` for Gaussian ones."""
+        return self._conditional(h, "h", hidden=False)
+
     def visible_probabilities(self, h: Any) -> np.ndarray:
-        """``p(v = 1 | h)`` for hidden rows ``h`` of shape (n, n_hidden) or (n_hidden,)."""
+        """``p(v = 1 | h)`` for hidden rows ``h`` of shape (n, n_hidden) or
+        (n_hidden,); Bernoulli visible units only (see :meth:`visible_means`)."""
+        if not self.visible.binary:
+            raise ValueError(f"{self.visible.name} visible units have means, not "
+                             "probabilities: use visible_means")
         return self._conditional(h, "h", hidden=False)
 
     def sample_hidden(self, v: Any, *, random_state: RandomState = None) -> np.ndarray:
         """Draw ``h ~ p(h | v)`` (0/1 in the model's dtype), one half Gibbs step."""
-        return self._sample(self.hidden_probabilities(v), random_state)
-
-    def sample_visible(self, h: Any, *, random_state: RandomState = None) -> np.ndarray:
-        """Draw ``v ~ p(v | h)`` (0/1 in the model's dtype), one half Gibbs step."""
-        return self._sample(self.visible_probabilities(h), random_state)
-
-    def _sample(self, p: np.ndarray, random_state: RandomState) -> np.ndarray:
         rng = self._rng if random_state is None else as_generator(random_state)
+        p = self.hidden_probabilities(v)
         _loops.sample_in_place(rng, p.reshape(-1, p.shape[-1]))
         return p
+
+    def sample_visible(self, h: Any, *, random_state: RandomState = None) -> np.ndarray:
+        """Draw ``v ~ p(v | h)`` in the model's dtype, one half Gibbs step:
+        0/1 for Bernoulli units, normal draws for Gaussian ones."""
+        rng = self._rng if random_state is None else as_generator(random_state)
+        means = self.visible_means(h)
+        rows = means.reshape(-1, means.shape[-1])
+        if self.visible.has_variance:
+            _loops.add_gaussian_noise(rng, rows, self._visible_log_var)
+        else:
+            _loops.sample_in_place(rng, rows)
+        return means
 
     def generate(self, n_samples: Optional[int] = None, *, n_steps: int = 1000,
                  random_state: RandomState = None,
                  progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
         """Draw samples by block Gibbs sampling.
 
-        Each chain starts from uniformly random 0/1 visible states and runs
+        Each chain starts from uniformly random 0/1 visible states (Gaussian
+        units: draws of ``N(visible_bias, visible_std^2)``) and runs
         ``n_steps`` sweeps ``v -> h -> v``; the final sampled visible states
         are returned.
 
@@ -438,24 +637,30 @@ class RBM:
         Returns
         -------
         ndarray of shape (n_visible,) or (n_samples, n_visible)
-            0/1 values in the model's dtype.
+            Visible states in the model's dtype.
         """
         n = 1 if n_samples is None else check_int("n_samples", n_samples, 0, INT_MAX)
         n_steps = check_int("n_steps", n_steps, 0, INT_MAX)
         rng = self._rng if random_state is None else as_generator(random_state)
         v = np.empty((n, self.n_visible), dtype=self.dtype)
-        _loops.random_binary(rng, v)
+        with self._parameters_lock.reading():
+            self._initial_states(rng, v)
         # Sweeps are sequential, so running them in chunks draws the same
         # numbers; between chunks Python sees Ctrl-C.
         chunk = max(1, _CHUNK_SAMPLES // max(n, 1))
         if progress is not None:
             chunk = min(chunk, max(1, n_steps // 50))
+        paths = np.zeros(16, np.int64)
         for done in range(0, n_steps, max(chunk, 1)):
             steps = min(chunk, n_steps - done)
             with self._parameters_lock.reading():
-                _loops.gibbs_chains(rng, v, self._W, self._visible_bias, self._hidden_bias, steps)
+                paths += _loops.gibbs_chains(rng, v, self._W, self._visible_bias,
+                                             self._hidden_bias, self._log_var(),
+                                             self.visible.kind, steps)
             if progress is not None:
                 progress(steps)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("generate: %s", path_report(paths))
         return v[0] if n_samples is None else v
 
     # -- evaluation (see crbm.evaluate) ---------------------------------------
@@ -469,7 +674,7 @@ class RBM:
         return evaluate.reconstruction_error(self, v)
 
     def pseudo_likelihood(self, v: Any, *, random_state: RandomState = None) -> float:
-        """Stochastic pseudo-log-likelihood per visible unit (seedable)."""
+        """Stochastic pseudo-log-likelihood per visible unit (seedable; Bernoulli units)."""
         return evaluate.pseudo_likelihood(self, v, random_state=random_state)
 
     def log_partition(self, method: str = "exact", **kwargs: Any) -> Any:
@@ -485,15 +690,16 @@ class RBM:
     def save(self, path: Any) -> None:
         """Write the model to one ``.npz`` file, atomically.
 
-        The file holds the parameters, the format version, the dtype, the
-        settings and the generator's state, so :meth:`load` restores a model
-        that trains and samples exactly as this one would. A save during
-        another thread's :meth:`train` waits for it to finish.
+        The file holds the parameters, the unit types, the format version,
+        the dtype, the settings, the training state and the generator's
+        state, so :meth:`load` restores a model that trains and samples
+        exactly as this one would. A save during another thread's
+        :meth:`train` waits for it to finish.
         """
         with self._train_lock:
-            save_model(self, path)
+            _files.save_model(self, path)
 
     @classmethod
     def load(cls, path: Any) -> "RBM":
-        """Read a model written by :meth:`save`; see :class:`crbm.ModelFileError`."""
-        return load_model(cls, path)
+        """Read a model written by :meth:`save` (any crbm's); see :class:`crbm.ModelFileError`."""
+        return _files.load_model(cls, path)

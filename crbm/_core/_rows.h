@@ -1,51 +1,19 @@
-/* crbm's element-wise loops in plain C, written so that the compiler
- * vectorises them: no calls, no branches (with -fno-trapping-math).
- * On x86-64 Linux with GCC each loop also gets an AVX2 clone (and, with GCC
- * 12 or later, an x86-64-v4 = AVX-512 one), picked at load time for the CPU
- * it runs on (function multiversioning), and a few have a separate AVX-512
- * source (CRBM_V4); a build for a CPU with AVX-512 (CFLAGS=-march=...)
- * compiles each loop once, for it; elsewhere the baseline build is used.
- * Included by _kernels.pyx, _loops.pyx and _random.pyx.
+/* Products that read rows of a weight matrix: sums of picked rows (a 0/1
+ * or sparse vector times W), dense row dots (W times a vector) and the
+ * index of a vector's nonzero entries. They run at the speed of the cache
+ * W lives in, and several have a second source for AVX-512 (CRBM_V4),
+ * picked when the module loads; each adds the same terms in the same order
+ * as the other copies, so results do not depend on the CPU.
+ *
+ * Included by crbm/_core/_rows.pyx only: crbm_cpu_v4 is that module's, and
+ * the others call these loops through it.
  */
-#ifndef CRBM_SIMD_H
-#define CRBM_SIMD_H
+#ifndef CRBM_ROWS_H
+#define CRBM_ROWS_H
 
-#include <math.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
+#include "_dispatch.h"
 
-/* MSVC's C compiler spells C99's restrict __restrict. */
-#if defined(_MSC_VER)
-#define CRBM_RESTRICT __restrict
-#else
-#define CRBM_RESTRICT restrict
-#endif
-
-/* Multiversioning, unless the build already targets a CPU with AVX-512
-   (below). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && !(defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512DQ__)         \
-         && defined(__AVX512VL__))
-#if __GNUC__ >= 12
-/* x86-64-v4 (AVX-512 F/BW/DQ/VL): native 64-bit lane multiplies for the
-   counter-based uniforms, four times faster than AVX2's emulation. setup.py
-   builds with -ffp-contract=off so that this clone, which has FMA, rounds
-   exactly like the others. */
-#define CRBM_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-/* Loops that want a different source for AVX-512 (wider vector types, see
-   crbm_add_scaled_rows) are compiled for it with CRBM_V4 and picked by
-   crbm_cpu_v4, which is set when the module loads. CRBM_V4 adds the
-   features of x86-64-v4 to those the build targets instead of naming the
-   architecture: under a -march with features x86-64-v4 lacks (AES, SHA,
-   ...), a function for "arch=x86-64-v4" could not inline the AVX-512
-   intrinsics, which carry the build's features ("target specific option
-   mismatch"). */
-#define CRBM_V4                                                                          \
-    __attribute__((target("avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,avx,bmi,"   \
-                          "bmi2,f16c,fma,lzcnt,movbe,popcnt,sse4.2")))
-#include <immintrin.h>
-#define CRBM_BELOW_V4_CLONES __attribute__((target_clones("avx2", "default")))
+#if CRBM_V4_SOURCES == 1
 static int crbm_cpu_v4;
 __attribute__((constructor)) static void crbm_detect_v4(void) {
     __builtin_cpu_init();
@@ -57,121 +25,15 @@ static int crbm_use_v4(int on) {
     crbm_cpu_v4 = on && __builtin_cpu_supports("x86-64-v4");
     return crbm_cpu_v4;
 }
-#else
-#define CRBM_SIMD_CLONES __attribute__((target_clones("avx2", "default")))
-#endif
-#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
-    && __GNUC__ >= 12
-/* Built for a CPU with AVX-512 (CFLAGS=-march=native on one, say): each
-   loop is compiled once, for it. Clones for "arch=x86-64-v4" would lack
-   that CPU's other features, which the inline helpers carry, and GCC would
-   not inline those into them (sampling 30 times slower). */
-#define CRBM_SIMD_CLONES
-#define CRBM_V4
-#define CRBM_BELOW_V4_CLONES
-#include <immintrin.h>
+#elif CRBM_V4_SOURCES == 2
 static int crbm_cpu_v4 = 1;
 static int crbm_use_v4(int on) {
     crbm_cpu_v4 = on != 0;
     return crbm_cpu_v4;
 }
 #else
-#define CRBM_SIMD_CLONES
-#endif
-#ifndef CRBM_V4
 static int crbm_use_v4(int on) { (void)on; return 0; }
 #endif
-
-/* exp(x) for x <= 0 in branch-free arithmetic the compiler vectorises
-   (libm's exp is an opaque call that it cannot). Cody-Waite reduction
-   x = n ln2 + r, |r| <= ln2/2, a Taylor polynomial for e^r (degree 13
-   for double, 7 for float: truncation below half an ulp), and 2^n built
-   in the exponent bits. Results below the smallest normal number are
-   flushed to zero. */
-static inline double crbm_exp_nonpositive(double x) {
-    const double log2e = 1.4426950408889634, ln2_hi = 6.93147180369123816490e-01,
-                 ln2_lo = 1.90821492927058770002e-10, shifter = 6755399441055744.0;
-    double t, n, r, p, scale, xc = x < -708.0 ? -708.0 : x;
-    uint64_t bits;
-    t = xc * log2e + shifter;         /* round(x log2 e) in the low bits */
-    n = t - shifter;
-    r = (xc - n * ln2_hi) - n * ln2_lo;
-    /* e^r = 1 + r (1 + r P(r)), P's 12 terms by Estrin's scheme: the pairs
-       c_k + c_k+1 r side by side, joined by r^2, r^4 and r^8. The chain of
-       dependent steps is 6 multiply-adds long instead of Horner's 13
-       (double sampling 20% faster); the last two steps are Horner's, which keep
-       the rounding error of the terms that matter most as small. */
-    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-    const double q0 = 0.5 + r * (1.0 / 6.0), q1 = 1.0 / 24.0 + r * (1.0 / 120.0),
-                 q2 = 1.0 / 720.0 + r * (1.0 / 5040.0),
-                 q3 = 1.0 / 40320.0 + r * (1.0 / 362880.0),
-                 q4 = 1.0 / 3628800.0 + r * (1.0 / 39916800.0),
-                 q5 = 1.0 / 479001600.0 + r * (1.0 / 6227020800.0);
-    p = ((q0 + q1 * r2) + (q2 + q3 * r2) * r4) + (q4 + q5 * r2) * r8;
-    p = p * r + 1.0;
-    p = p * r + 1.0;
-    memcpy(&bits, &t, sizeof bits);
-    bits = (bits + 1023u) << 52;      /* 2^n: n sits in t's low bits */
-    memcpy(&scale, &bits, sizeof scale);
-    return x < -708.0 ? 0.0 : p * scale;
-}
-static inline float crbm_expf_nonpositive(float x) {
-    const float log2e = 1.44269504f, ln2_hi = 0.693145752f,
-                ln2_lo = 1.42860677e-06f, shifter = 12582912.0f;
-    float t, n, r, p, scale, xc = x < -87.0f ? -87.0f : x;
-    uint32_t bits;
-    t = xc * log2e + shifter;
-    n = t - shifter;
-    r = (xc - n * ln2_hi) - n * ln2_lo;
-    p = 1.0f / 5040.0f;
-    p = p * r + 1.0f / 720.0f;
-    p = p * r + 1.0f / 120.0f;
-    p = p * r + 1.0f / 24.0f;
-    p = p * r + 1.0f / 6.0f;
-    p = p * r + 0.5f;
-    p = p * r + 1.0f;
-    p = p * r + 1.0f;
-    memcpy(&bits, &t, sizeof bits);
-    bits = (bits + 127u) << 23;
-    memcpy(&scale, &bits, sizeof scale);
-    return x < -87.0f ? 0.0f : p * scale;
-}
-/* The logistic function in place. exp only sees -|x|, so it cannot
-   overflow; for x < 0 the result is e / (1 + e), not 1 - 1 / (1 + e),
-   which keeps full relative precision for small probabilities. */
-static inline double crbm_sigmoid1_d(double a) {
-    double e = crbm_exp_nonpositive(-fabs(a)), r = 1.0 / (1.0 + e);
-    return a >= 0.0 ? r : e * r;
-}
-static inline float crbm_sigmoid1_f(float a) {
-    float e = crbm_expf_nonpositive(-fabsf(a)), r = 1.0f / (1.0f + e);
-    return a >= 0.0f ? r : e * r;
-}
-
-CRBM_SIMD_CLONES static void crbm_sigmoid_d(double *x, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i++) x[i] = crbm_sigmoid1_d(x[i]);
-}
-CRBM_SIMD_CLONES static void crbm_sigmoid_f(float *x, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i++) x[i] = crbm_sigmoid1_f(x[i]);
-}
-
-/* x[r, j] = sigmoid(x[r, j] + bias[j]) for a row-major rows x width x: the
-   bias is added in the same pass, so a product can be computed with
-   beta = 0 instead of over a copy of the bias in every row. */
-CRBM_SIMD_CLONES static void crbm_sigmoid_bias_d(double *x, const double *bias,
-                                                 ptrdiff_t rows, ptrdiff_t width) {
-    for (ptrdiff_t r = 0; r < rows; r++) {
-        double *row = x + r * width;
-        for (ptrdiff_t j = 0; j < width; j++) row[j] = crbm_sigmoid1_d(row[j] + bias[j]);
-    }
-}
-CRBM_SIMD_CLONES static void crbm_sigmoid_bias_f(float *x, const float *bias,
-                                                 ptrdiff_t rows, ptrdiff_t width) {
-    for (ptrdiff_t r = 0; r < rows; r++) {
-        float *row = x + r * width;
-        for (ptrdiff_t j = 0; j < width; j++) row[j] = crbm_sigmoid1_f(row[j] + bias[j]);
-    }
-}
 
 /* out[:width] += sum_t x[rows[t] * x_stride] * A[rows[t], :width] for a
    row-major A whose rows are `stride` apart: a product that skips the zero
@@ -528,12 +390,11 @@ CRBM_V4 static inline void crbm_hsum4_double(crbm_vd64 a0, crbm_vd64 a1, crbm_vd
    1.25): the rows of CRBM_ROW_DOTS_VECTORS summed the same way, in a copy
    for each count F of full vectors, whose loops over them are unrolled.
    An A of more than CRBM_STREAMED_BYTES (above L1: it comes from L2) with
-   rows of 4 or more vectors is read one row at a time, front to back: that
-   streams it 25-45% faster (Zen 5, M = 100 to 256) than four rows side by
-   side, which stay for the rest.
-   There the four rows' end vectors are loaded first (the empty asm keeps
-   GCC from moving the loads to their use): with short rows that is 10-25%
-   faster than loading them last. */
+   rows of 4 or more vectors is read one row at a time, front to back, the
+   order the hardware prefetcher streams fastest from L2; smaller ones take
+   four rows side by side. There the four rows' end vectors are loaded
+   first (the empty asm keeps GCC from moving the loads to their use), so
+   that short rows do not wait on them at the end. */
 #define CRBM_STREAMED_BYTES 65536
 #define CRBM_ROW_DOT_HELD(V, a, r, F)                                                     \
     {                                                                                     \
@@ -611,49 +472,6 @@ CRBM_V4 static inline void crbm_hsum4_double(crbm_vd64 a0, crbm_vd64 a1, crbm_vd
 CRBM_ROW_DOTS(crbm_row_dots_d, double, crbm_vd, crbm_hsum_d)
 CRBM_ROW_DOTS(crbm_row_dots_f, float, crbm_vf, crbm_hsum_f)
 
-/* The parameter step of per-sample CD on 0/1 states v, h0 (positive) and
-   vk, hk (negative): W += lr (v h0^T - vk hk^T), b += lr (v - vk),
-   c += lr (h0 - hk), on W (N x M, row-major). Only the rows of W whose unit
-   is on in v or vk change; each gets one of three step rows, lr h0 (v
-   only), -lr hk (vk only) or lr (h0 - hk) (both), built in `steps` (3 x M),
-   so every entry moves by exactly +lr, -lr or 0 (entries where both terms
-   are 1 are left alone instead of getting +lr - lr). The rows come from the
-   active lists of v and vk (v_active, vk_active, as crbm_nonzero_indices
-   makes them); `rows` has room for n_vk ints, for the units on in vk only,
-   listed branch-free. */
-#define CRBM_BINARY_CD_STEP(NAME, T)                                                       \
-    CRBM_SIMD_CLONES static void NAME(T *CRBM_RESTRICT W, T *CRBM_RESTRICT b,             \
-                                      T *CRBM_RESTRICT c, const T *v, const T *vk,        \
-                                      const T *h0, const T *hk, T lr, ptrdiff_t N,        \
-                                      ptrdiff_t M, const int *v_active, int n_v,          \
-                                      const int *vk_active, int n_vk,                     \
-                                      T *CRBM_RESTRICT steps, int *CRBM_RESTRICT rows) {  \
-        int n_rows = 0;                                                                   \
-        for (ptrdiff_t j = 0; j < M; j++) {                                               \
-            steps[j] = lr * h0[j];                                                        \
-            steps[M + j] = -lr * hk[j];                                                   \
-            steps[2 * M + j] = lr * (h0[j] - hk[j]);                                      \
-            c[j] += steps[2 * M + j];                                                     \
-        }                                                                                 \
-        for (ptrdiff_t i = 0; i < N; i++) b[i] += lr * (v[i] - vk[i]);                    \
-        for (int t = 0; t < n_v; t++) { /* step 0 or, if on in vk too, 2 */               \
-            const ptrdiff_t i = v_active[t];                                              \
-            T *CRBM_RESTRICT row = W + i * M;                                             \
-            const T *CRBM_RESTRICT step = steps + 2 * (ptrdiff_t)vk[i] * M;               \
-            for (ptrdiff_t j = 0; j < M; j++) row[j] += step[j];                          \
-        }                                                                                 \
-        for (int t = 0; t < n_vk; t++) {                                                  \
-            rows[n_rows] = vk_active[t];                                                  \
-            n_rows += v[vk_active[t]] == 0;                                               \
-        }                                                                                 \
-        for (int t = 0; t < n_rows; t++) { /* step 1 */                                   \
-            T *CRBM_RESTRICT row = W + (ptrdiff_t)rows[t] * M;                            \
-            for (ptrdiff_t j = 0; j < M; j++) row[j] += steps[M + j];                     \
-        }                                                                                 \
-    }
-CRBM_BINARY_CD_STEP(crbm_binary_cd_step_d, double)
-CRBM_BINARY_CD_STEP(crbm_binary_cd_step_f, float)
-
 /* Write the indices i < n with x[i * stride] != 0 to out, in increasing
    order, and return how many there are. Branch-free (every index is stored,
    the count only moves past the nonzero ones), so random 0/1 patterns cost
@@ -718,108 +536,4 @@ CRBM_NONZERO_INDICES(crbm_nonzero_indices_d, double)
 CRBM_NONZERO_INDICES(crbm_nonzero_indices_f, float)
 #endif
 
-/* One pass of statistics over x[0:n]: the smallest and largest finite
-   values into *lo and *hi (which hold the running values on entry), and
-   the counts of non-finite values and of finite values other than 0 and 1
-   added to *nonfinite and *nonbinary. Branch-free, so it vectorises: x - x
-   is 0 exactly for finite x. */
-#define CRBM_VALUE_RANGE(NAME, T, INF, NEG_INF)                                           \
-    CRBM_SIMD_CLONES static void NAME(const T *x, ptrdiff_t n, T *lo, T *hi,              \
-                                      ptrdiff_t *nonfinite, ptrdiff_t *nonbinary) {       \
-        T l = *lo, h = *hi;                                                               \
-        ptrdiff_t bad = 0, other = 0;                                                     \
-        for (ptrdiff_t i = 0; i < n; i++) {                                               \
-            const T v = x[i];                                                             \
-            const int finite = v - v == 0;                                                \
-            const T low = finite ? v : INF, high = finite ? v : NEG_INF;                  \
-            l = low < l ? low : l;                                                        \
-            h = high > h ? high : h;                                                      \
-            bad += !finite;                                                               \
-            other += finite & (v != 0) & (v != 1);                                        \
-        }                                                                                 \
-        *lo = l;                                                                          \
-        *hi = h;                                                                          \
-        *nonfinite += bad;                                                                \
-        *nonbinary += other;                                                              \
-    }
-CRBM_VALUE_RANGE(crbm_value_range_d, double, (double)INFINITY, -(double)INFINITY)
-CRBM_VALUE_RANGE(crbm_value_range_f, float, INFINITY, -INFINITY)
-CRBM_VALUE_RANGE(crbm_value_range_u8, uint8_t, 255, 0)
-
-/* out[i] = x[i] for i < n, converted to the model's precision: a row of
-   training data (uint8, float32 or float64) into the minibatch buffer. */
-#define CRBM_CONVERT(NAME, S, T)                                                           \
-    CRBM_SIMD_CLONES static void NAME(const S *CRBM_RESTRICT x, T *CRBM_RESTRICT out,     \
-                                      ptrdiff_t n) {                                      \
-        for (ptrdiff_t i = 0; i < n; i++) out[i] = (T)x[i];                               \
-    }
-CRBM_CONVERT(crbm_convert_u8_d, uint8_t, double)
-CRBM_CONVERT(crbm_convert_u8_f, uint8_t, float)
-CRBM_CONVERT(crbm_convert_f_d, float, double)
-CRBM_CONVERT(crbm_convert_d_f, double, float)
-
-/* Counter-based uniforms: the i-th uniform of the stream with 64-bit key k
-   is built from SplitMix64's output number i (Steele, Lea & Flood 2014):
-   z = k + (i + 1) * golden, then two xor-shift-multiply rounds. Any element
-   can be computed on its own, so a stream can be split across threads or
-   SIMD lanes and still give the same numbers, and the loops vectorise. Float
-   uniforms are the top 24 bits times 2^-24 (as numpy makes them); double
-   uniforms put the top 52 bits in the mantissa of a number in [1, 2) and
-   subtract 1, which needs no int64-to-double conversion (none in AVX2). */
-static inline uint64_t crbm_splitmix64(uint64_t key, uint64_t i) {
-    uint64_t z = key + (i + 1) * UINT64_C(0x9E3779B97F4A7C15);
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
-static inline double crbm_uniform_d(uint64_t key, uint64_t i) {
-    uint64_t bits = (crbm_splitmix64(key, i) >> 12) | UINT64_C(0x3FF0000000000000);
-    double u;
-    memcpy(&u, &bits, sizeof u);
-    return u - 1.0;
-}
-static inline float crbm_uniform_f(uint64_t key, uint64_t i) {
-    return (float)(int32_t)(crbm_splitmix64(key, i) >> 40) * (1.0f / 16777216.0f);
-}
-
-/* out[i] = 1 if u(key, offset + i) < p[i] else 0; out may alias p. */
-CRBM_SIMD_CLONES static void crbm_bernoulli_d(uint64_t key, uint64_t offset, const double *p,
-                                              double *out, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i++)
-        out[i] = crbm_uniform_d(key, offset + (uint64_t)i) < p[i] ? 1.0 : 0.0;
-}
-
-CRBM_SIMD_CLONES static void crbm_bernoulli_f(uint64_t key, uint64_t offset, const float *p,
-                                              float *out, ptrdiff_t n) {
-    for (ptrdiff_t i = 0; i < n; i++)
-        out[i] = crbm_uniform_f(key, offset + (uint64_t)i) < p[i] ? 1.0f : 0.0f;
-}
-
-/* x[r, j] = 1 if u(key, offset + r * width + j) < sigmoid(x[r, j] + bias[j])
-   else 0: crbm_sigmoid_bias followed by crbm_bernoulli with that offset, in
-   one pass and with exactly the same result. */
-CRBM_SIMD_CLONES static void crbm_sample_logits_d(uint64_t key, uint64_t offset, double *x,
-                                                  const double *bias, ptrdiff_t rows,
-                                                  ptrdiff_t width) {
-    for (ptrdiff_t r = 0; r < rows; r++) {
-        double *row = x + r * width;
-        uint64_t base = offset + (uint64_t)(r * width);
-        for (ptrdiff_t j = 0; j < width; j++)
-            row[j] = crbm_uniform_d(key, base + (uint64_t)j) < crbm_sigmoid1_d(row[j] + bias[j])
-                     ? 1.0 : 0.0;
-    }
-}
-CRBM_SIMD_CLONES static void crbm_sample_logits_f(uint64_t key, uint64_t offset, float *x,
-                                                  const float *bias, ptrdiff_t rows,
-                                                  ptrdiff_t width) {
-    for (ptrdiff_t r = 0; r < rows; r++) {
-        float *row = x + r * width;
-        uint64_t base = offset + (uint64_t)(r * width);
-        for (ptrdiff_t j = 0; j < width; j++)
-            row[j] = crbm_uniform_f(key, base + (uint64_t)j) < crbm_sigmoid1_f(row[j] + bias[j])
-                     ? 1.0f : 0.0f;
-    }
-}
-
-#endif /* CRBM_SIMD_H */
+#endif /* CRBM_ROWS_H */

@@ -1,0 +1,231 @@
+/* The element loops of crbm's unit types, for float (_f) and double (_d).
+ *
+ * A layer's "field" is what the other layer sends it, the product with W
+ * before the layer's own bias. Each unit type turns a field into means and
+ * samples, at an inverse temperature beta (the whole energy times beta),
+ * and some feed a transformed state back into the products (Gaussian units
+ * send v / sigma^2). Element (r, j) of a sample takes the stream position
+ * offset + r * width + j, so rows, columns and threads can be split freely.
+ *
+ * Bernoulli: mean sigmoid(beta (x + b)), state 1 if u < mean.
+ * Gaussian (Cho, Ilin & Raiko 2011): mean b + x, state mean + sigma z / sqrt(beta).
+ */
+#ifndef CRBM_UNITS_H
+#define CRBM_UNITS_H
+
+#include "_dispatch.h"
+#include "_math.h"
+#include "_stream.h"
+
+/* Bernoulli units ---------------------------------------------------------- */
+
+CRBM_SIMD_CLONES static void crbm_sigmoid_d(double *x, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = crbm_sigmoid1_d(x[i]);
+}
+CRBM_SIMD_CLONES static void crbm_sigmoid_f(float *x, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) x[i] = crbm_sigmoid1_f(x[i]);
+}
+
+/* x[r, j] = sigmoid(x[r, j] + bias[j]) for a row-major rows x width x: the
+   bias is added in the same pass, so a product can be computed with
+   beta = 0 instead of over a copy of the bias in every row. */
+CRBM_SIMD_CLONES static void crbm_sigmoid_bias_d(double *x, const double *bias,
+                                                 ptrdiff_t rows, ptrdiff_t width) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        double *row = x + r * width;
+        for (ptrdiff_t j = 0; j < width; j++) row[j] = crbm_sigmoid1_d(row[j] + bias[j]);
+    }
+}
+CRBM_SIMD_CLONES static void crbm_sigmoid_bias_f(float *x, const float *bias,
+                                                 ptrdiff_t rows, ptrdiff_t width) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float *row = x + r * width;
+        for (ptrdiff_t j = 0; j < width; j++) row[j] = crbm_sigmoid1_f(row[j] + bias[j]);
+    }
+}
+
+/* x[r, j] = 1 if u(key, offset + r * width + j) < sigmoid(x[r, j] + bias[j])
+   else 0: crbm_sigmoid_bias followed by crbm_bernoulli with that offset, in
+   one pass and with exactly the same result. */
+CRBM_SIMD_CLONES static void crbm_sample_logits_d(uint64_t key, uint64_t offset, double *x,
+                                                  const double *bias, ptrdiff_t rows,
+                                                  ptrdiff_t width) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        double *row = x + r * width;
+        uint64_t base = offset + (uint64_t)(r * width);
+        for (ptrdiff_t j = 0; j < width; j++)
+            row[j] = crbm_uniform_d(key, base + (uint64_t)j) < crbm_sigmoid1_d(row[j] + bias[j])
+                     ? 1.0 : 0.0;
+    }
+}
+CRBM_SIMD_CLONES static void crbm_sample_logits_f(uint64_t key, uint64_t offset, float *x,
+                                                  const float *bias, ptrdiff_t rows,
+                                                  ptrdiff_t width) {
+    for (ptrdiff_t r = 0; r < rows; r++) {
+        float *row = x + r * width;
+        uint64_t base = offset + (uint64_t)(r * width);
+        for (ptrdiff_t j = 0; j < width; j++)
+            row[j] = crbm_uniform_f(key, base + (uint64_t)j) < crbm_sigmoid1_f(row[j] + bias[j])
+                     ? 1.0f : 0.0f;
+    }
+}
+
+#define CRBM_BERNOULLI_BETA(S, T)                                                          \
+    /* x = sigmoid(beta (x + bias)), row by row */                                        \
+    CRBM_SIMD_CLONES static void crbm_sigmoid_bias_beta_##S(T *x, const T *bias, T beta,   \
+                                                           ptrdiff_t rows, ptrdiff_t width) { \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            T *row = x + r * width;                                                        \
+            for (ptrdiff_t j = 0; j < width; j++)                                          \
+                row[j] = crbm_sigmoid1_##S(beta * (row[j] + bias[j]));                     \
+        }                                                                                  \
+    }                                                                                      \
+    /* x = 1 if u(key, offset + r * width + j) < sigmoid(beta (x + bias)) else 0 */        \
+    CRBM_SIMD_CLONES static void crbm_sample_logits_beta_##S(                              \
+        uint64_t key, uint64_t offset, T *x, const T *bias, T beta, ptrdiff_t rows,        \
+        ptrdiff_t width) {                                                                 \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            T *row = x + r * width;                                                        \
+            uint64_t base = offset + (uint64_t)(r * width);                                \
+            for (ptrdiff_t j = 0; j < width; j++)                                          \
+                row[j] = crbm_uniform_##S(key, base + (uint64_t)j)                         \
+                         < crbm_sigmoid1_##S(beta * (row[j] + bias[j])) ? (T)1 : (T)0;     \
+        }                                                                                  \
+    }
+CRBM_BERNOULLI_BETA(d, double)
+CRBM_BERNOULLI_BETA(f, float)
+
+/* Gaussian units ----------------------------------------------------------- */
+
+#define CRBM_GAUSSIAN(S, T)                                                                \
+    /* means: x = x + bias */                                                              \
+    CRBM_SIMD_CLONES static void crbm_add_bias_##S(T *x, const T *bias, ptrdiff_t rows,    \
+                                                   ptrdiff_t width) {                      \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            T *row = x + r * width;                                                        \
+            for (ptrdiff_t j = 0; j < width; j++) row[j] += bias[j];                       \
+        }                                                                                  \
+    }                                                                                      \
+    /* states from means: out = mean + (std scale) z(offset + r * width + j); out may   \
+       be mean */                                                                          \
+    CRBM_SIMD_CLONES static void crbm_gaussian_draw_##S(uint64_t key, uint64_t offset,     \
+                                                        const T *mean, T *out,             \
+                                                        const T *std, T scale,             \
+                                                        ptrdiff_t rows, ptrdiff_t width) { \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            const T *m = mean + r * width;                                                 \
+            T *row = out + r * width;                                                      \
+            uint64_t base = offset + (uint64_t)(r * width);                                \
+            for (ptrdiff_t j = 0; j < width; j++)                                          \
+                row[j] = m[j] + (std[j] * scale) * crbm_normal_##S(key, base + (uint64_t)j); \
+        }                                                                                  \
+    }                                                                                      \
+    /* states from fields in one pass: x = (x + bias) + (std scale) z */                   \
+    CRBM_SIMD_CLONES static void crbm_gaussian_sample_##S(uint64_t key, uint64_t offset,   \
+                                                          T *x, const T *bias, const T *std, \
+                                                          T scale, ptrdiff_t rows,         \
+                                                          ptrdiff_t width) {               \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            T *row = x + r * width;                                                        \
+            uint64_t base = offset + (uint64_t)(r * width);                                \
+            for (ptrdiff_t j = 0; j < width; j++)                                          \
+                row[j] = (row[j] + bias[j])                                                \
+                         + (std[j] * scale) * crbm_normal_##S(key, base + (uint64_t)j);    \
+        }                                                                                  \
+    }                                                                                      \
+    /* out = x * s column by column: the states v / sigma^2 the products take */           \
+    CRBM_SIMD_CLONES static void crbm_scale_columns_##S(const T *CRBM_RESTRICT x,          \
+                                                        const T *CRBM_RESTRICT s,          \
+                                                        T *CRBM_RESTRICT out,              \
+                                                        ptrdiff_t rows, ptrdiff_t width) { \
+        for (ptrdiff_t r = 0; r < rows; r++)                                               \
+            for (ptrdiff_t j = 0; j < width; j++)                                          \
+                out[r * width + j] = x[r * width + j] * s[j];                              \
+    }                                                                                      \
+    /* out[j] += sum over rows of (x - bias)^2: the variance's statistics */               \
+    CRBM_SIMD_CLONES static void crbm_square_deviations_##S(const T *CRBM_RESTRICT x,      \
+                                                            const T *CRBM_RESTRICT bias,   \
+                                                            ptrdiff_t rows, ptrdiff_t width, \
+                                                            T *CRBM_RESTRICT out) {        \
+        for (ptrdiff_t r = 0; r < rows; r++)                                               \
+            for (ptrdiff_t j = 0; j < width; j++) {                                        \
+                const T d = x[r * width + j] - bias[j];                                    \
+                out[j] += d * d;                                                           \
+            }                                                                              \
+    }                                                                                      \
+    /* out[i] = exp(scale z[i]): 1 / sigma^2 (scale -1) or sigma (scale 1/2) from log sigma^2 */ \
+    CRBM_SIMD_CLONES static void crbm_exp_scaled_##S(const T *CRBM_RESTRICT z, T scale,    \
+                                                     T *CRBM_RESTRICT out, ptrdiff_t n) {  \
+        for (ptrdiff_t i = 0; i < n; i++) out[i] = crbm_exp_##S(scale * z[i]);             \
+    }
+CRBM_GAUSSIAN(d, double)
+CRBM_GAUSSIAN(f, float)
+
+/* Any unit type ------------------------------------------------------------ */
+
+#define CRBM_ANY_UNITS(S, T)                                                               \
+    /* x[r, j] = values[r, j] where mask[r, j]: clamped units keep given values. A        \
+       stride of 0 gives every row the same mask or values. */                            \
+    CRBM_SIMD_CLONES static void crbm_clamp_##S(T *x, const uint8_t *mask,                 \
+                                                ptrdiff_t mask_stride, const T *values,    \
+                                                ptrdiff_t values_stride, ptrdiff_t rows,   \
+                                                ptrdiff_t width) {                         \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            T *row = x + r * width;                                                        \
+            const uint8_t *m = mask + r * mask_stride;                                     \
+            const T *v = values + r * values_stride;                                       \
+            for (ptrdiff_t j = 0; j < width; j++) row[j] = m[j] ? v[j] : row[j];           \
+        }                                                                                  \
+    }                                                                                      \
+    /* out[i] = sum_j A[i, j] B[i, j] for row-major rows x width A and B */                \
+    CRBM_SIMD_CLONES static void crbm_row_products_##S(const T *A, const T *B,             \
+                                                       ptrdiff_t rows, ptrdiff_t width,    \
+                                                       T *out) {                           \
+        for (ptrdiff_t i = 0; i < rows; i++) {                                             \
+            T s = 0;                                                                       \
+            for (ptrdiff_t j = 0; j < width; j++) s += A[i * width + j] * B[i * width + j]; \
+            out[i] = s;                                                                    \
+        }                                                                                  \
+    }                                                                                      \
+    /* out[r] = sum_j softplus(x[r, j] + bias[j]): Bernoulli units summed out */            \
+    CRBM_SIMD_CLONES static void crbm_softplus_rows_##S(const T *x, const T *bias,          \
+                                                        ptrdiff_t rows, ptrdiff_t width,   \
+                                                        double *out) {                     \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            double s = 0;                                                                  \
+            for (ptrdiff_t j = 0; j < width; j++)                                          \
+                s += (double)crbm_softplus_##S(x[r * width + j] + bias[j]);                \
+            out[r] = s;                                                                    \
+        }                                                                                  \
+    }                                                                                      \
+    /* out[r] = sum_j (x[r, j] - bias[j])^2 p[j] / 2: Gaussian units' energy */            \
+    CRBM_SIMD_CLONES static void crbm_quadratic_rows_##S(const T *x, const T *bias,         \
+                                                         const T *p, ptrdiff_t rows,       \
+                                                         ptrdiff_t width, double *out) {   \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            double s = 0;                                                                  \
+            for (ptrdiff_t j = 0; j < width; j++) {                                        \
+                const double d = (double)x[r * width + j] - (double)bias[j];               \
+                s += d * d * (double)p[j];                                                 \
+            }                                                                              \
+            out[r] = 0.5 * s;                                                              \
+        }                                                                                  \
+    }                                                                                      \
+    /* out[r] = sum_j ((a + bias)^2 - bias^2) p[j] / 2 for fields a: the log of the       \
+       Gaussian integral over v, without its constant */                                   \
+    CRBM_SIMD_CLONES static void crbm_gaussian_partition_rows_##S(                         \
+        const T *a, const T *bias, const T *p, ptrdiff_t rows, ptrdiff_t width,            \
+        double *out) {                                                                     \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            double s = 0;                                                                  \
+            for (ptrdiff_t j = 0; j < width; j++) {                                        \
+                const double m = (double)a[r * width + j] + (double)bias[j];               \
+                s += (m * m - (double)bias[j] * (double)bias[j]) * (double)p[j];           \
+            }                                                                              \
+            out[r] = 0.5 * s;                                                              \
+        }                                                                                  \
+    }
+CRBM_ANY_UNITS(d, double)
+CRBM_ANY_UNITS(f, float)
+
+#endif /* CRBM_UNITS_H */

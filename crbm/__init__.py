@@ -1,13 +1,15 @@
 """crbm: fast restricted Boltzmann machines for the CPU.
 
-A Bernoulli-Bernoulli RBM trained by contrastive divergence, with its hot
-loops in Cython (BLAS through ``scipy.linalg.cython_blas``, random numbers
-from numpy's C API, the GIL released), plus an MNIST idx reader and
-downloader (``crbm.io.datasets``, loaded on first use).
+RBMs with binary hidden units and binary or Gaussian visible units
+(:mod:`crbm.units`), trained by contrastive divergence, with their hot loops
+in Cython (BLAS through ``scipy.linalg.cython_blas``, random numbers from
+numpy's C API, the GIL released), plus an MNIST idx reader and downloader
+(``crbm.io.datasets``, loaded on first use).
 """
 from pathlib import Path
 
 from crbm import evaluate, recipes
+from crbm.models import units
 from crbm.threads import get_num_threads, num_threads, set_num_threads
 from crbm.io.persist import ModelFileError
 from crbm.io.idx import IdxFormatError, binarize, load_mnist, read_idx, write_idx
@@ -16,7 +18,7 @@ from crbm.models.rbm import RBM, DivergenceError
 __version__ = "0.1.0"
 
 __all__ = [
-    "RBM", "DivergenceError", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
+    "RBM", "DivergenceError", "units", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
     "load_mnist", "binarize", "get_include", "evaluate", "recipes", "datasets", "__version__",
     "get_num_threads", "set_num_threads", "num_threads",
 ]

@@ -3,20 +3,27 @@
 This is the specification the Cython kernels are tested against and the
 baseline the benchmarks compare with. Each function draws from a
 ``numpy.random.Generator`` exactly as the matching kernel does (see
-``crbm/_kernels.pyx``): every sampling step takes one 64-bit key and uses
-that key's counter-based uniforms (:func:`stream_uniforms`), in the precision
-of the arrays, so that both give the same samples.
+``crbm/_core/_minibatch.pyx`` and the other kernels): every sampling step
+takes one 64-bit key and uses that key's counter-based stream
+(:func:`stream_uniforms`, computed by crbm's one SplitMix64 in
+``crbm._core._random``), in the precision of the arrays, so that both give
+the same samples; normal draws are Box-Muller on the stream's uniforms,
+here with numpy's own log and cos.
 
 All updates are in place on ``W`` (n_visible x n_hidden), ``b`` (visible
-bias) and ``c`` (hidden bias). Every function takes ``sampler``, the
-Bernoulli sampler: :func:`bernoulli` (crbm's draws, the default) or
-:func:`numpy_bernoulli` (numpy's own stream, for timing baselines).
+bias) and ``c`` (hidden bias), and for Gaussian visible units ``log_var``
+(log sigma^2 per visible unit; ``None`` means Bernoulli visible units).
+Functions take ``sampler``, the Bernoulli sampler: :func:`bernoulli`
+(crbm's draws, the default) or :func:`numpy_bernoulli` (numpy's own stream,
+for timing baselines), and likewise ``gaussian_sampler``.
 """
 from __future__ import annotations
 
 from typing import Optional
 
 import numpy as np
+
+from crbm._core import _random
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -33,25 +40,23 @@ def reconstruction_error(W: np.ndarray, b: np.ndarray, c: np.ndarray, V: np.ndar
     return float(np.mean((V - sigmoid(H @ W.T + b)) ** 2))
 
 
-_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-def stream_uniforms(key: int, n: int, dtype) -> np.ndarray:
-    """The first ``n`` uniforms of crbm's counter-based stream ``key``.
+def stream_uniforms(key: int, n: int, dtype, offset: int = 0) -> np.ndarray:
+    """Uniforms ``offset`` to ``offset + n - 1`` of crbm's counter-based stream ``key``.
 
     Element ``i`` comes from SplitMix64 output ``i`` of seed ``key``: float32
     uniforms are its top 24 bits times 2**-24, float64 uniforms its top 52
-    bits times 2**-52 (crbm/_simd.h). uint64 arithmetic wraps, as in C.
+    bits times 2**-52 (crbm/_core/_stream.h).
     """
-    z = np.uint64(key) + np.arange(1, n + 1, dtype=np.uint64) * _GOLDEN
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    z ^= z >> np.uint64(31)
-    if np.dtype(dtype) == np.float32:
-        return (z >> np.uint64(40)).astype(np.float32) * np.float32(2.0**-24)
-    return (z >> np.uint64(12)).astype(np.float64) * 2.0**-52
+    return _random.stream_uniforms(key, offset, n, np.dtype(dtype))
+
+
+def stream_normals(key: int, n: int, dtype, offset: int = 0) -> np.ndarray:
+    """Standard normals ``offset`` to ``offset + n - 1`` of stream ``key``:
+    number ``i`` is ``sqrt(-2 log(1 - u[2 i])) cos(2 pi u[2 i + 1])`` of the
+    stream's uniforms ``u``, computed in float64 and rounded to ``dtype``."""
+    u = stream_uniforms(key, 2 * n, dtype, 2 * offset).astype(np.float64)
+    z = np.sqrt(-2.0 * np.log1p(-u[0::2])) * np.cos(2.0 * np.pi * u[1::2])
+    return z.astype(dtype)
 
 
 def bernoulli(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
@@ -60,6 +65,20 @@ def bernoulli(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
     key = int(rng.bit_generator.random_raw())
     u = stream_uniforms(key, p.size, p.dtype).reshape(p.shape)
     return (u < p).astype(p.dtype)
+
+
+def gaussian(rng: np.random.Generator, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """Draws of ``N(mean, std^2)`` in ``mean``'s dtype, as crbm's kernels
+    draw them: one 64-bit key, then one stream normal per element."""
+    key = int(rng.bit_generator.random_raw())
+    z = stream_normals(key, mean.size, mean.dtype).reshape(mean.shape)
+    return (mean + std * z).astype(mean.dtype)
+
+
+def numpy_gaussian(rng: np.random.Generator, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """Draws of ``N(mean, std^2)`` from numpy's own normal stream: the
+    benchmarks' baseline sampler, not draw-for-draw crbm's."""
+    return (mean + std * rng.standard_normal(mean.shape, dtype=mean.dtype)).astype(mean.dtype)
 
 
 def numpy_bernoulli(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
@@ -87,31 +106,61 @@ def cd_sample_update(rng: np.random.Generator, v: np.ndarray, W: np.ndarray,
     c += lr * (h0 - h)
 
 
+class _Visible:
+    """The visible layer's formulas: Bernoulli units (``log_var`` None) or
+    Gaussian ones with log sigma^2 ``log_var``."""
+
+    def __init__(self, b: np.ndarray, log_var: Optional[np.ndarray], sampler, gaussian_sampler):
+        self.b, self.log_var = b, log_var
+        self.sampler, self.gaussian_sampler = sampler, gaussian_sampler
+        if log_var is not None:
+            dt = b.dtype
+            self.precision = np.exp(-log_var.astype(np.float64)).astype(dt)
+            self.std = np.exp(0.5 * log_var.astype(np.float64)).astype(dt)
+
+    def inputs(self, V: np.ndarray) -> np.ndarray:
+        """What the states send into the products with W: v, or v / sigma^2."""
+        return V if self.log_var is None else V * self.precision
+
+    def sample(self, rng: np.random.Generator, field: np.ndarray) -> np.ndarray:
+        """States given the field H W^T."""
+        if self.log_var is None:
+            return self.sampler(rng, sigmoid(field + self.b))
+        return self.gaussian_sampler(rng, field + self.b, self.std)
+
+
 def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
                     b: np.ndarray, c: np.ndarray, learning_rate: float,
                     k: int = 1, sampler=bernoulli, *, chains: Optional[np.ndarray] = None,
                     velocity: Optional[list] = None, offsets: Optional[list] = None,
                     momentum: float = 0.0, weight_decay: float = 0.0,
                     sparsity_target: float = 0.0, sparsity_cost: float = 0.0,
-                    offset_rate: float = 0.0, sampled_statistics: bool = False) -> None:
+                    offset_rate: float = 0.0, sampled_statistics: bool = False,
+                    log_var: Optional[np.ndarray] = None, learn_variance: bool = False,
+                    min_log_var: float = -np.inf, gaussian_sampler=gaussian) -> None:
     """Minibatch CD-k (``chains`` None) or PCD-k (``chains``: the persistent
     visible states, updated in place); p(h|v0) positive and p(h|vk) negative
     statistics, each averaged over its rows. Options as in the kernel:
     sparsity target, L2 weight decay, momentum (``velocity = [vW, vb, vc]``,
-    updated in place), centering (``offsets = [mu, lambda]``, in place),
-    hidden statistics from sampled states (``sampled_statistics``).
+    or ``[vW, vb, vc, vz]`` with a learned variance, updated in place),
+    centering (``offsets = [mu, lambda]``, in place; ``mu`` is unused by
+    Gaussian units), hidden statistics from sampled states
+    (``sampled_statistics``), and for Gaussian visible units (``log_var``)
+    the step of log sigma^2 (``learn_variance``, floored at ``min_log_var``).
     """
     dt = W.dtype.type
     lr = dt(learning_rate)
-    PH0 = sigmoid(V0 @ W + c)
+    visible = _Visible(b, log_var, sampler, gaussian_sampler)
+    VI0 = visible.inputs(V0)
+    PH0 = sigmoid(VI0 @ W + c)
     mean_h0 = PH0.mean(axis=0)
     if chains is None:
         H = sampler(rng, PH0)
         if sampled_statistics:
             PH0 = H
         for step in range(k):
-            V = sampler(rng, sigmoid(H @ W.T + b))
-            PH = sigmoid(V @ W + c)
+            V = visible.sample(rng, H @ W.T)
+            PH = sigmoid(visible.inputs(V) @ W + c)
             if step + 1 < k:
                 H = sampler(rng, PH)
     else:
@@ -119,63 +168,122 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
             PH0 = sampler(rng, PH0)
         V = chains.copy()
         for _ in range(k):
-            H = sampler(rng, sigmoid(V @ W + c))
-            V = sampler(rng, sigmoid(H @ W.T + b))
+            H = sampler(rng, sigmoid(visible.inputs(V) @ W + c))
+            V = visible.sample(rng, H @ W.T)
         chains[...] = V
-        PH = sigmoid(V @ W + c)
+        PH = sigmoid(visible.inputs(V) @ W + c)
     if sampled_statistics:
         PH = sampler(rng, PH)
-    mean_v0 = V0.mean(axis=0)
+    VI = visible.inputs(V)
+    mean_v0 = VI0.mean(axis=0)
     positive = PH0 + dt(sparsity_cost) * (dt(sparsity_target) - PH0)
-    G = V0.T @ positive / dt(len(V0)) - V.T @ PH / dt(len(V))
-    dv = mean_v0 - V.mean(axis=0)
+    G = VI0.T @ positive / dt(len(V0)) - VI.T @ PH / dt(len(V))
+    dv = mean_v0 - VI.mean(axis=0)
     dh = positive.mean(axis=0) - PH.mean(axis=0)
+    step_z = None
+    if log_var is not None and learn_variance:
+        # d/d(log sigma^2): the data's minus the chains' mean squared
+        # deviation from b over 2 sigma^2, minus sum_j W_ij G_ij.
+        squares = ((V0 - b) ** 2).mean(axis=0) - ((V - b) ** 2).mean(axis=0)
+        step_z = lr * (dt(0.5) * visible.precision * squares) - (W * (lr * G)).sum(axis=1)
     if offsets is not None:
         mu, lam = offsets
-        G = G - np.outer(mu, dh) - np.outer(dv, lam)
+        if log_var is None:
+            G = G - np.outer(mu, dh)
+        G = G - np.outer(dv, lam)
     step_W = lr * (G - dt(weight_decay) * W)
     step_b, step_c = lr * dv, lr * dh
     if velocity is not None:
-        vW, vb, vc = velocity
+        vW, vb, vc = velocity[:3]
         vW[...] = dt(momentum) * vW + step_W
         vb[...] = dt(momentum) * vb + step_b
         vc[...] = dt(momentum) * vc + step_c
         step_W, step_b, step_c = vW, vb, vc
+        if step_z is not None:
+            vz = velocity[3]
+            vz[...] = dt(momentum) * vz + step_z
+            step_z = vz
     W += step_W
     b += step_b
     c += step_c
+    if step_z is not None:
+        log_var[...] = np.maximum(log_var + step_z, dt(min_log_var))
     if offsets is not None:
         b -= step_W @ lam
-        c -= step_W.T @ mu
-        mu += dt(offset_rate) * (mean_v0 - mu)
+        if log_var is None:
+            c -= step_W.T @ mu
+            mu += dt(offset_rate) * (mean_v0 - mu)
         lam += dt(offset_rate) * (mean_h0 - lam)
 
 
 def train(rng: np.random.Generator, data: np.ndarray, W: np.ndarray,
           b: np.ndarray, c: np.ndarray, learning_rate: float, epochs: int,
-          batch_size: int = 1, k: int = 1, sampler=bernoulli) -> None:
-    """``epochs`` ordered passes over ``data`` (rows), as ``RBM.train`` does."""
+          batch_size: int = 1, k: int = 1, sampler=bernoulli, *,
+          log_var: Optional[np.ndarray] = None, **options) -> None:
+    """``epochs`` ordered passes over ``data`` (rows), as ``RBM.train`` does:
+    per-sample CD for Bernoulli units at ``batch_size`` 1, else minibatch
+    steps with ``options`` (those of :func:`cd_batch_update`)."""
     data = np.asarray(data)
     for _ in range(epochs):
         for start in range(0, len(data), batch_size):
             batch = data[start:start + batch_size].astype(W.dtype)
-            if batch_size == 1:
+            if batch_size == 1 and log_var is None and not options:
                 cd_sample_update(rng, batch[0], W, b, c, learning_rate, k, sampler)
             else:
-                cd_batch_update(rng, batch, W, b, c, learning_rate, k, sampler)
+                cd_batch_update(rng, batch, W, b, c, learning_rate, k, sampler,
+                                log_var=log_var, **options)
 
 
 def gibbs_sweep(rng: np.random.Generator, V: np.ndarray, W: np.ndarray,
-                b: np.ndarray, c: np.ndarray, sampler=bernoulli) -> np.ndarray:
+                b: np.ndarray, c: np.ndarray, sampler=bernoulli, *,
+                log_var: Optional[np.ndarray] = None, gaussian_sampler=gaussian) -> np.ndarray:
     """One sweep v -> h -> v over the chains in the rows of ``V``."""
-    H = sampler(rng, sigmoid(V @ W + c))
-    return sampler(rng, sigmoid(H @ W.T + b))
+    visible = _Visible(b, log_var, sampler, gaussian_sampler)
+    H = sampler(rng, sigmoid(visible.inputs(V) @ W + c))
+    return visible.sample(rng, H @ W.T)
+
+
+def initial_states(rng: np.random.Generator, n_samples: int, b: np.ndarray,
+                   log_var: Optional[np.ndarray] = None, sampler=bernoulli,
+                   gaussian_sampler=gaussian) -> np.ndarray:
+    """Chains' starting states, as ``RBM.generate`` and PCD draw them: fair
+    coin flips, or for Gaussian units ``N(b, sigma^2)``."""
+    if log_var is None:
+        return sampler(rng, np.full((n_samples, len(b)), 0.5, dtype=b.dtype))
+    std = np.exp(0.5 * log_var.astype(np.float64)).astype(b.dtype)
+    return gaussian_sampler(rng, np.tile(b, (n_samples, 1)), std)
 
 
 def generate(rng: np.random.Generator, W: np.ndarray, b: np.ndarray,
-             c: np.ndarray, n_samples: int, n_steps: int, sampler=bernoulli) -> np.ndarray:
-    """Chains from fair coin flips, ``n_steps`` sweeps, as ``RBM.generate`` does."""
-    V = sampler(rng, np.full((n_samples, W.shape[0]), 0.5, dtype=W.dtype))
+             c: np.ndarray, n_samples: int, n_steps: int, sampler=bernoulli, *,
+             log_var: Optional[np.ndarray] = None, gaussian_sampler=gaussian) -> np.ndarray:
+    """Chains from :func:`initial_states`, ``n_steps`` sweeps, as ``RBM.generate`` does."""
+    V = initial_states(rng, n_samples, b, log_var, sampler, gaussian_sampler)
     for _ in range(n_steps):
-        V = gibbs_sweep(rng, V, W, b, c, sampler)
+        V = gibbs_sweep(rng, V, W, b, c, sampler, log_var=log_var,
+                        gaussian_sampler=gaussian_sampler)
     return V
+
+
+def units_sample(kind: str, key: int, offset: int, field: np.ndarray, bias: np.ndarray,
+                 std: Optional[np.ndarray] = None, beta: float = 1.0,
+                 mask: Optional[np.ndarray] = None,
+                 values: Optional[np.ndarray] = None) -> np.ndarray:
+    """States of a block of a layer's units from their fields (rows x width),
+    drawing from stream ``key`` at position ``offset + r * width + j`` for
+    state (r, j), at inverse temperature ``beta`` (the whole energy times
+    beta); where ``mask`` is true the state is ``values`` (both broadcast to
+    the block). ``kind`` is ``"bernoulli"`` or ``"gaussian"``."""
+    rows, width = field.shape
+    dt = field.dtype.type
+    if kind == "bernoulli":
+        u = stream_uniforms(key, rows * width, field.dtype, offset).reshape(rows, width)
+        states = (u < sigmoid(dt(beta) * (field + bias))).astype(field.dtype)
+    else:
+        z = stream_normals(key, rows * width, field.dtype, offset).reshape(rows, width)
+        scale = 1.0 if beta == 1 else 1.0 / np.sqrt(beta)
+        states = ((field + bias) + (std * dt(scale)) * z).astype(field.dtype)
+    if mask is not None:
+        states = np.where(np.broadcast_to(mask, states.shape) != 0,
+                          np.broadcast_to(values, states.shape), states).astype(field.dtype)
+    return states

@@ -31,7 +31,7 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6
     def validate_data(estimator: Any, X: Any, **kwargs: Any) -> Any:
         return estimator._validate_data(X, **kwargs)
 
-from crbm._core import _loops
+from crbm._core import _loops, _random
 from crbm.models.rbm import RBM
 from crbm.models.units import Bernoulli
 
@@ -46,17 +46,10 @@ _INPUT_DTYPES = [np.float64, np.float32, np.uint8, np.bool_]
 # kernels): 2**22 values are 32 MB in float64.
 _BLOCK_VALUES = 1 << 22
 
-# SplitMix64 constants, for the row hashes of score_samples.
+# SplitMix64's increment, for the row hashes of score_samples; the mixing is
+# crbm's one SplitMix64 (crbm._core._random).
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
-_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
-_MIX2 = np.uint64(0x94D049BB133111EB)
-
-
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser on a uint64 array (wrapping arithmetic)."""
-    z = (z ^ (z >> np.uint64(30))) * _MIX1
-    z = (z ^ (z >> np.uint64(27))) * _MIX2
-    return z ^ (z >> np.uint64(31))
+_mix = _random.mix64_array
 
 
 def _generator(random_state: Any) -> np.random.Generator:

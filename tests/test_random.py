@@ -101,3 +101,54 @@ def test_sigmoid_is_stable_and_accurate(dtype):
     # Results below the smallest normal number are flushed to zero.
     np.testing.assert_allclose(reference.sigmoid(X[:, 0]), p, rtol=8 * np.finfo(dtype).eps,
                                atol=np.finfo(dtype).tiny)
+
+
+def splitmix64(key: int, i: int) -> int:
+    """SplitMix64 output i of seed ``key`` (Steele, Lea & Flood 2014), in Python ints."""
+    mask = (1 << 64) - 1
+    z = (key + (i + 1) * 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    return z ^ (z >> 31)
+
+
+def test_streams_are_splitmix64():
+    # The published first output of SplitMix64 seeded with 0.
+    assert splitmix64(0, 0) == 0xE220A8397B1DCDAF
+    for key in (0, 1, 2**63 + 12345, 2**64 - 1):
+        raw = [splitmix64(key, i) for i in range(50)]
+        np.testing.assert_array_equal(_random.stream_uniforms(key, 0, 50, np.float64),
+                                      [(z >> 12) * 2.0**-52 for z in raw])
+        np.testing.assert_array_equal(_random.stream_uniforms(key, 0, 50, np.float32),
+                                      np.array([(z >> 40) * 2.0**-24 for z in raw], np.float32))
+        np.testing.assert_array_equal(_random.stream_uniforms(key, 20, 30, np.float64),
+                                      [(z >> 12) * 2.0**-52 for z in raw[20:]])
+    # The finaliser alone, as crbm.sklearn hashes rows with it.
+    values = np.array([0, 1, 2**40 + 7, 2**64 - 1], dtype=np.uint64)
+    golden = 0x9E3779B97F4A7C15
+    expected = [splitmix64((int(v) - golden) % 2**64, 0) for v in values]
+    np.testing.assert_array_equal(_random.mix64_array(values), np.array(expected, np.uint64))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stream_normals_are_box_muller_of_the_uniforms(dtype):
+    z = _random.stream_normals(777, 3, 20000, dtype)
+    u = _random.stream_uniforms(777, 6, 40000, dtype).astype(np.float64)
+    exact = np.sqrt(-2 * np.log1p(-u[0::2])) * np.cos(2 * np.pi * u[1::2])
+    # crbm's own log and cos, in the dtype's precision: a few ulps of |z| <= 9.
+    assert np.max(np.abs(z - exact)) < 16 * np.finfo(dtype).eps * 4
+    np.testing.assert_allclose(reference.stream_normals(777, 20000, dtype, offset=3), z,
+                               rtol=0, atol=16 * np.finfo(dtype).eps * 4)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_stream_normals_are_standard_normal_and_split_anywhere(dtype):
+    from scipy import stats
+    z = _random.stream_normals(4242, 0, 200_000, dtype).astype(np.float64)
+    assert abs(z.mean()) < 5 / np.sqrt(z.size)
+    assert abs(z.var() - 1) < 5 * np.sqrt(2 / z.size)
+    assert stats.kstest(z, "norm").pvalue > 1e-4
+    assert abs(np.corrcoef(z[:-1], z[1:])[0, 1]) < 5 / np.sqrt(z.size)
+    parts = np.concatenate([_random.stream_normals(4242, start, stop - start, dtype)
+                            for start, stop in [(0, 7), (7, 1000), (1000, 200_000)]])
+    np.testing.assert_array_equal(parts, z.astype(dtype))

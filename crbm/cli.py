@@ -18,6 +18,7 @@ from crbm.io import atomic_write
 from crbm.io.idx import binarize, load_mnist
 from crbm.io.images import save_each, save_png, tile_images
 from crbm.models.rbm import RBM
+from crbm.models.units import Units, as_units
 from crbm.recipes import RECIPES
 from crbm.recipes import split as split_recipe
 from crbm.synthetic import glyph_digits
@@ -93,9 +94,11 @@ def train_with_progress(model: RBM, data: np.ndarray, *, epochs: int, show: bool
             bar = update.__self__
 
             def on_epoch(record: dict) -> None:
-                bar.set_postfix(recon=f"{record['validation_reconstruction_error']:.4f}",
-                                pl=f"{record['pseudo_likelihood']:.4f}",
-                                gap=f"{record['free_energy_gap']:.2f}")
+                figures = {"recon": f"{record['validation_reconstruction_error']:.4f}",
+                           "gap": f"{record['free_energy_gap']:.2f}"}
+                if "pseudo_likelihood" in record:  # binary visible units
+                    figures["pl"] = f"{record['pseudo_likelihood']:.4f}"
+                bar.set_postfix(figures)
         model.train(data, epochs=epochs, progress=update, on_epoch=on_epoch, **kwargs)
     return time.perf_counter() - start
 
@@ -115,15 +118,17 @@ def plot_history(history: list, path: "str | Path") -> None:
     """Draw the learning curves recorded by ``RBM.train(validation=...)``."""
     plt = import_pyplot()
     epochs = [r["epoch"] for r in history]
-    figure, axes = plt.subplots(1, 3, figsize=(13, 3.6), constrained_layout=True)
+    panels = 3 if history and "pseudo_likelihood" in history[0] else 2
+    figure, axes = plt.subplots(1, panels, figsize=(4.3 * panels, 3.6), constrained_layout=True)
     axes[0].plot(epochs, [r["reconstruction_error"] for r in history], label="training")
     axes[0].plot(epochs, [r["validation_reconstruction_error"] for r in history], label="validation")
     axes[0].set(title="reconstruction error", xlabel="epoch")
     axes[0].legend()
-    axes[1].plot(epochs, [r["pseudo_likelihood"] for r in history])
-    axes[1].set(title="validation pseudo-log-likelihood per unit", xlabel="epoch")
-    axes[2].plot(epochs, [r["free_energy_gap"] for r in history])
-    axes[2].set(title="free energy gap (validation - training)", xlabel="epoch")
+    if panels == 3:
+        axes[1].plot(epochs, [r["pseudo_likelihood"] for r in history])
+        axes[1].set(title="validation pseudo-log-likelihood per unit", xlabel="epoch")
+    axes[-1].plot(epochs, [r["free_energy_gap"] for r in history])
+    axes[-1].set(title="free energy gap (validation - training)", xlabel="epoch")
     with atomic_write(path) as f:
         figure.savefig(f, format="png", dpi=100)
     plt.close(figure)
@@ -148,16 +153,42 @@ RECIPE_FLAGS = {
 
 
 def recipe_settings(args: argparse.Namespace) -> dict:
-    """The chosen recipe with every flag the user gave laid over it."""
+    """The chosen recipe (by default "gaussian" for --visible gaussian, else
+    "default") with every flag the user gave laid over it."""
+    if args.recipe is None:
+        args.recipe = "gaussian" if args.visible == "gaussian" else "default"
     settings = dict(RECIPES[args.recipe])
     for flag, key in RECIPE_FLAGS.items():
         value = getattr(args, flag)
         if value is not None:
             settings[key] = value
+    current = settings.get("visible", "bernoulli")
+    visible = args.visible or (current["type"] if isinstance(current, dict) else current)
+    if visible == "gaussian":
+        spec = dict(current) if isinstance(current, dict) else dict(RECIPES["gaussian"]["visible"])
+        if args.min_std is not None:
+            spec["min_std"] = args.min_std
+        if args.fixed_std:
+            spec["learn_std"] = False
+        settings["visible"] = spec
+    elif args.min_std is not None or args.fixed_std:
+        raise ValueError("--min-std and --fixed-std are for --visible gaussian")
+    else:
+        settings["visible"] = "bernoulli"
     if settings.get("n_chains") is not None and not settings.get("persistent"):
         raise ValueError(f"--chains needs PCD: the {args.recipe} recipe does not use it; "
                          "add --persistent")
     return settings
+
+
+def pixels_for(model_or_units: "RBM | Units", images: np.ndarray) -> np.ndarray:
+    """The visible rows of MNIST images: binarised (pixel > 0 -> 1) for
+    Bernoulli units, greyscale scaled to [0, 1] (pixel / 255, float32) for
+    Gaussian ones."""
+    units = model_or_units.visible if isinstance(model_or_units, RBM) else model_or_units
+    if units.binary:
+        return binarize(images)
+    return images.reshape(len(images), -1).astype(np.float32) / 255
 
 
 def load_mnist_arg(mnist: str, split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -177,7 +208,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         import_pyplot()  # fail now, not after the training
     model_settings, train_settings = split_recipe(recipe_settings(args))
     images, _ = load_mnist_arg(args.mnist, args.split)
-    data = binarize(images[: args.limit])
+    data = pixels_for(as_units(model_settings.get("visible", "bernoulli"), "visible"),
+                      images[: args.limit])
     if args.validation and args.validation >= len(data):
         raise ValueError(f"--validation {args.validation} leaves no training images "
                          f"out of {len(data)}")
@@ -215,6 +247,11 @@ def cmd_generate(args: argparse.Namespace) -> None:
     with progress_bar(args.steps, "sampling", not args.quiet, unit="sweep") as update:
         samples = model.generate(args.n, n_steps=args.steps, random_state=args.seed,
                                  progress=update)
+    if not model.visible.binary:
+        # Pictures of Gaussian units show the means E[v | h] of one more
+        # half-step (the states carry their noise), in the [0, 1] pixels
+        # pixels_for trains on.
+        samples = np.clip(model.visible_means(model.sample_hidden(samples)), 0, 1)
     write_samples(samples, args)
 
 
@@ -242,26 +279,30 @@ def cmd_demo(args: argparse.Namespace) -> None:
 def cmd_evaluate(args: argparse.Namespace) -> None:
     model = RBM.load(args.model)
     images, _ = load_mnist_arg(args.mnist, args.split)
-    data = binarize(images[: args.limit])
+    data = pixels_for(model, images[: args.limit])
     if data.shape[1] != model.n_visible:
         raise ValueError(f"the model has {model.n_visible} visible units but the images "
                          f"have {data.shape[1]} pixels")
     print(f"{model} on {len(data)} {args.split} images")
     print(f"reconstruction error   {model.reconstruction_error(data):.5f} (mean squared, per pixel)")
-    print(f"pseudo-log-likelihood  {model.pseudo_likelihood(data, random_state=args.seed):.5f} "
-          "(per visible unit)")
-    exact = min(model.n_visible, model.n_hidden) <= 20
+    if model.visible.binary:
+        print(f"pseudo-log-likelihood  {model.pseudo_likelihood(data, random_state=args.seed):.5f} "
+              "(per visible unit)")
+    binary_layers = [model.n_hidden] + ([model.n_visible] if model.visible.binary else [])
+    exact = min(binary_layers) <= 20
     start = time.perf_counter()
     if exact:
         log_z, (low, high) = model.log_partition("exact", return_interval=True)
     else:
+        base = {"base_rate": data.mean(axis=0)} if model.visible.binary else {}
         log_z, (low, high) = model.log_partition(
-            "ais", n_runs=args.ais_runs, n_betas=args.ais_betas, base_rate=data.mean(axis=0),
-            random_state=args.seed, return_interval=True)
+            "ais", n_runs=args.ais_runs, n_betas=args.ais_betas, random_state=args.seed,
+            return_interval=True, **base)
     mean_neg_f = model.log_likelihood(data, log_z=log_z) + log_z
     how = "exact" if exact else f"AIS, {args.ais_runs} runs x {args.ais_betas} temperatures"
     print(f"log Z                  {log_z:.2f} ({how}; {time.perf_counter() - start:.1f} s)")
-    print(f"log-likelihood         {mean_neg_f - log_z:.2f} nats per image "
+    density = "" if model.visible.binary else ", a density of pixels in [0, 1]"
+    print(f"log-likelihood         {mean_neg_f - log_z:.2f} nats per image{density} "
           f"(+-3 s.e. of Z: [{mean_neg_f - high:.2f}, {mean_neg_f - low:.2f}])")
 
 
@@ -273,8 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     train = commands.add_parser(
-        "train", parents=[common], help="train an RBM on binarised MNIST (pixel > 0 -> 1)",
-        description="Train an RBM on binarised MNIST images (pixel > 0 -> 1) and save it.")
+        "train", parents=[common], help="train an RBM on MNIST (binarised, or greyscale)",
+        description="Train an RBM on MNIST images and save it: binarised (pixel > 0 -> 1) for "
+                    "Bernoulli visible units, greyscale scaled to [0, 1] (pixel / 255) for "
+                    "Gaussian ones.")
     train.add_argument("--mnist", required=True, metavar="DIR",
                        help="directory holding the MNIST idx files (.gz or plain), or "
                             "'auto': download them once into the cache ($CRBM_DATA, "
@@ -285,11 +328,14 @@ def build_parser() -> argparse.ArgumentParser:
                        help="use only the first N images")
     train.add_argument("--hidden", type=_positive_int, required=True, metavar="M",
                        help="number of hidden units")
-    train.add_argument("--recipe", choices=sorted(RECIPES), default="default",
+    train.add_argument("--visible", choices=("bernoulli", "gaussian"),
+                       help="visible units (default: the recipe's; bernoulli)")
+    train.add_argument("--recipe", choices=sorted(RECIPES),
                        help="settings to start from: 'default' (CD-10, lr 0.05, batch 100, "
-                            "100 epochs, float32; see crbm.recipes) or 'reference' (per-sample "
-                            "CD-1, lr 0.01, 3 epochs, the reference experiment); the flags "
-                            "below override single settings")
+                            "100 epochs, float32; see crbm.recipes), 'reference' (per-sample "
+                            "CD-1, lr 0.01, 3 epochs, the reference experiment) or 'gaussian' "
+                            "(the default with --visible gaussian: PCD, lr 0.001, 20 epochs); "
+                            "the flags below override single settings")
     tuning = train.add_argument_group("tuning (defaults come from the recipe)")
     tuning.add_argument("--epochs", type=_positive_int, help="passes over the data")
     tuning.add_argument("--batch-size", type=_positive_int,
@@ -314,6 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="new sample order every epoch")
     tuning.add_argument("--statistics", choices=("probabilities", "states"),
                         help="hidden statistics: p(h|v) or sampled states")
+    tuning.add_argument("--min-std", type=_positive_float,
+                        help="Gaussian visible units: the smallest standard deviation")
+    tuning.add_argument("--fixed-std", action="store_true",
+                        help="Gaussian visible units: keep each standard deviation at 1")
     train.add_argument("--validation", type=_positive_int, metavar="N",
                        help="hold the last N images out and record learning curves on them")
     train.add_argument("--plot", metavar="FILE.png",
@@ -338,9 +388,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser(
         "evaluate", parents=[common], help="reconstruction error, pseudo- and log-likelihood on MNIST",
-        description="Print a model's reconstruction error, pseudo-log-likelihood and the "
-                    "log-likelihood of binarised MNIST images (log Z exactly when the smaller "
-                    "layer has at most 20 units, else by annealed importance sampling).")
+        description="Print a model's reconstruction error, pseudo-log-likelihood (Bernoulli "
+                    "units) and the log-likelihood of MNIST images, as the model was trained "
+                    "on them (log Z exactly when a binary layer has at most 20 units, else by "
+                    "annealed importance sampling).")
     evaluate.add_argument("--model", required=True, metavar="MODEL.npz", help="a saved model")
     evaluate.add_argument("--mnist", required=True, metavar="DIR",
                           help="MNIST idx directory, or 'auto' (downloaded into the cache)")

@@ -38,9 +38,7 @@ def _parameters_only(model: Any) -> RBM:
     velocity, history or generator state): what the workers need."""
     if not isinstance(model, RBM):
         raise TypeError(f"model must be a crbm.RBM, got {type(model).__name__}")
-    return RBM.from_parameters(
-        model.W, model.visible_bias, model.hidden_bias, visible=model.visible,
-        visible_std=model.visible_std if model.visible.has_variance else None, random_state=0)
+    return model.copy(parameters_only=True)
 
 
 def _rows(X: Any, width: int) -> da.Array:

@@ -4,14 +4,18 @@
 CD-1 from zero weights). ``RECIPES["default"]``, what ``crbm train`` runs
 without tuning flags, is the best recipe measured on MNIST so far (see
 ``benchmarks/bench_quality.py`` and the README's quality table).
+``RECIPES["gaussian"]`` trains Gaussian visible units on greyscale MNIST
+(``crbm train --visible gaussian``; ``benchmarks/bench_gaussian.py``).
 """
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
-# "init" and "dtype" go to the RBM constructor; the rest to RBM.train.
-MODEL_KEYS = ("init", "dtype")
+from crbm.models.units import from_spec
+
+# "visible", "init" and "dtype" go to the RBM constructor; the rest to RBM.train.
+MODEL_KEYS = ("visible", "init", "dtype")
 
 RECIPES: dict[str, dict[str, Any]] = {
     "reference": dict(init="zeros", dtype="float64", epochs=3, batch_size=1,
@@ -20,6 +24,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     # centering) and weight decay in this project's MNIST runs (README).
     "default": dict(init="normal", dtype="float32", epochs=100, batch_size=100,
                     learning_rate=0.05, k=10),
+    # Greyscale pixels in [0, 1] on Gaussian visible units (README, "Real-valued
+    # data"): PCD with momentum; sigma learned, at least 0.1 (a smaller sigma
+    # makes 1 / sigma^2 amplify the steps of pixels that hardly vary).
+    "gaussian": dict(visible={"type": "gaussian", "learn_std": True, "min_std": 0.1},
+                     init="normal", dtype="float32", epochs=20, batch_size=100,
+                     learning_rate=0.001, persistent=True, momentum=[0.5] * 5 + [0.9]),
 }
 
 
@@ -29,4 +39,6 @@ def split(recipe: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         raise TypeError(f"recipe must be a dict of settings, got {type(recipe).__name__}")
     model = {key: value for key, value in recipe.items() if key in MODEL_KEYS}
     train = {key: value for key, value in recipe.items() if key not in MODEL_KEYS}
+    if isinstance(model.get("visible"), dict):
+        model["visible"] = from_spec(model["visible"])
     return model, train

@@ -33,9 +33,9 @@ except ImportError:  # pragma: no cover - scikit-learn < 1.6
 
 from crbm._core import _loops, _random
 from crbm.models.rbm import RBM
-from crbm.models.units import Bernoulli
+from crbm.models.units import Bernoulli, Gaussian, Units
 
-__all__ = ["BernoulliRBM"]
+__all__ = ["BernoulliRBM", "GaussianBernoulliRBM"]
 
 # Input dtypes used as they are: crbm's kernels read uint8 (and bool, as
 # uint8) a batch at a time, so an image dataset is never converted whole.
@@ -245,7 +245,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             for iteration in range(1, self.n_iter + 1):
                 self._train(X, 1, self.batch_size)
                 end = time.time()
-                print(f"[{type(self).__name__}] Iteration {iteration}, pseudo-likelihood = "
+                print(f"[{type(self).__name__}] Iteration {iteration}, {self._score_name} = "
                       f"{self.score_samples(X).mean():.2f}, time = {end - begin:.2f}s")
                 begin = end
         elif self.n_iter:
@@ -296,6 +296,19 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         # Keys the per-row choice of the unit score_samples flips.
         self._score_key = np.uint64(generator.integers(0, 2**63))
 
+    # What score_samples computes, for the verbose output.
+    _score_name = "pseudo-likelihood"
+
+    def _units(self) -> Units:
+        """The visible units: any real data, as in scikit-learn."""
+        return Bernoulli(strict=False)
+
+    def _after_training(self, rbm: RBM) -> None:
+        """Copy back what training changed beyond the shared arrays."""
+
+    def _log_var(self) -> np.ndarray:
+        return np.empty(0, dtype=self._dtype())
+
     def _dtype(self) -> np.dtype:
         dtype = np.asarray(self.components_).dtype
         return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
@@ -320,9 +333,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         W = own(np.asarray(self.components_).T)
         b, c = own(self.intercept_visible_), own(self.intercept_hidden_)
         self.components_, self.intercept_visible_, self.intercept_hidden_ = W.T, b, c
-        # Any real data, as in scikit-learn (Bernoulli(strict=False)).
-        rbm = RBM.from_parameters(W, b, c, visible=Bernoulli(strict=False),
-                                  random_state=self._generator, share=True)
+        rbm = RBM.from_parameters(W, b, c, visible=self._units(), random_state=self._generator,
+                                  share=True)
         rbm.training_state = {
             "chains": None if self._chains is None else own(self._chains),
             "velocity": None if self._velocity is None else own(self._velocity)}
@@ -349,6 +361,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             # be new arrays.
             state = rbm.training_state
             self._chains, self._velocity = state["chains"], state["velocity"]
+            self._after_training(rbm)
         if self._chains is not None:
             self.h_samples_ = rbm.sample_hidden(self._chains)
 
@@ -386,11 +399,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return out
 
     def _conditional(self, rows: np.ndarray, hidden: bool) -> np.ndarray:
-        """p(h | rows) or p(v | rows) for C-contiguous rows in the model's dtype."""
-        dtype = self._dtype()
+        """p(h | rows) or E[v | rows] for C-contiguous rows in the model's dtype."""
         return _loops.conditional_means(rows, self._weights(), self._bias("intercept_visible_"),
-                                        self._bias("intercept_hidden_"), np.empty(0, dtype),
-                                        Bernoulli.kind, hidden)
+                                        self._bias("intercept_hidden_"), self._log_var(),
+                                        self._units().kind, hidden)
 
     def gibbs(self, v: Any) -> np.ndarray:
         """Perform one Gibbs sampling step, ``h ~ p(h | v)`` then ``v ~ p(v | h)``.
@@ -498,3 +510,147 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
 
     def _more_tags(self) -> dict:  # scikit-learn < 1.6
         return {"preserves_dtype": [np.float64, np.float32]}
+
+
+class GaussianBernoulliRBM(BernoulliRBM):
+    """Gaussian-Bernoulli RBM for scikit-learn: real-valued visible units
+    with a learned standard deviation each (Cho, Ilin & Raiko 2011), binary
+    hidden units, trained by crbm's kernels.
+
+    The same estimator as :class:`BernoulliRBM` (persistent contrastive
+    divergence, ``batch_size`` chains, the data in order) for data that is
+    not binary: ``v | h ~ N(intercept_visible_ + h @ components_,
+    visible_std_**2)`` and ``p(h | v) = sigmoid(intercept_hidden_ + (v /
+    visible_std_**2) @ components_.T)``. Standardise the data first (for
+    example with :class:`sklearn.preprocessing.StandardScaler` in a
+    ``Pipeline``): the model starts at ``visible_std_ = 1``.
+
+    Parameters
+    ----------
+    n_components : int, default=256
+        Number of binary hidden units.
+    learning_rate : float, default=0.001
+        Learning rate; real-valued data wants a smaller one than binary data.
+    batch_size : int, default=10
+        Number of examples per minibatch, and of persistent chains.
+    n_iter : int, default=10
+        Number of passes over the training data in :meth:`fit`.
+    verbose : int, default=0
+        If not zero, print the mean score and time after every pass.
+    random_state : int, RandomState instance or None, default=None
+        Seeds crbm's generator. Pass an int for reproducible results.
+    k : int, default=1
+        Gibbs sweeps of the persistent chains per update (PCD-k).
+    momentum : float, default=0.0
+        Momentum in [0, 1) of the parameter updates.
+    weight_decay : float, default=0.0
+        L2 penalty on the weights.
+    learn_std : bool, default=True
+        Learn the visible standard deviations; False keeps them at 1.
+    min_std : float, default=0.01
+        The smallest standard deviation training may reach.
+
+    Attributes
+    ----------
+    components_, intercept_hidden_, intercept_visible_, h_samples_, n_features_in_,
+    feature_names_in_
+        As for :class:`BernoulliRBM`.
+    visible_std_ : ndarray of shape (n_features,)
+        Standard deviations of the visible units.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from crbm.sklearn import GaussianBernoulliRBM
+    >>> X = np.random.default_rng(0).normal(size=(100, 4))
+    >>> model = GaussianBernoulliRBM(n_components=3, n_iter=2, random_state=0).fit(X)
+    >>> model.transform(X).shape, model.visible_std_.shape
+    ((100, 3), (4,))
+    """
+
+    _parameter_constraints: dict = {
+        **BernoulliRBM._parameter_constraints,
+        "learn_std": ["boolean"],
+        "min_std": [Interval(Real, 0, None, closed="neither")],
+    }
+
+    def __init__(self, n_components: int = 256, *, learning_rate: float = 0.001,
+                 batch_size: int = 10, n_iter: int = 10, verbose: int = 0,
+                 random_state: Any = None, k: int = 1, momentum: float = 0.0,
+                 weight_decay: float = 0.0, learn_std: bool = True,
+                 min_std: float = 0.01) -> None:
+        super().__init__(n_components, learning_rate=learning_rate, batch_size=batch_size,
+                         n_iter=n_iter, verbose=verbose, random_state=random_state, k=k,
+                         momentum=momentum, weight_decay=weight_decay)
+        self.learn_std = learn_std
+        self.min_std = min_std
+
+    _score_name = "negative free energy"
+
+    def _units(self) -> Gaussian:
+        return Gaussian(learn_std=bool(self.learn_std), min_std=float(self.min_std))
+
+    def _initialize(self, n_features: int, dtype: np.dtype,
+                    generator: np.random.Generator) -> None:
+        super()._initialize(n_features, dtype, generator)
+        self.visible_std_ = np.ones(n_features, dtype=dtype)
+
+    def _rbm(self) -> RBM:
+        rbm = super()._rbm()
+        rbm.visible_std = np.maximum(np.asarray(self.visible_std_, dtype=self._dtype()),
+                                     self.min_std)
+        return rbm
+
+    def _after_training(self, rbm: RBM) -> None:
+        self.visible_std_ = rbm.visible_std
+
+    def _log_var(self) -> np.ndarray:
+        return (2 * np.log(np.asarray(self.visible_std_, dtype=np.float64))).astype(self._dtype())
+
+    def _mean_hiddens(self, X: Any) -> np.ndarray:
+        if sp.issparse(X):
+            X = X.toarray()
+        return super()._mean_hiddens(np.asarray(X))
+
+    def gibbs(self, v: Any) -> np.ndarray:
+        """One Gibbs step, ``h ~ p(h | v)`` then ``v ~ p(v | h)``.
+
+        Returns
+        -------
+        v_new : ndarray of shape (n_samples, n_features)
+            Real-valued visible states, in the model's dtype.
+        """
+        check_is_fitted(self)
+        v = validate_data(self, v, accept_sparse="csr", reset=False, dtype=_INPUT_DTYPES)
+        h = self._mean_hiddens(v)
+        _loops.sample_in_place(self._generator, h)
+        means = self._conditional(h, hidden=False)
+        _loops.add_gaussian_noise(self._generator, means, self._log_var())
+        return means
+
+    def score_samples(self, X: Any) -> np.ndarray:
+        """The negative free energy of each row: ``log p(v)`` up to the
+        model's log partition function, a constant (so rows compare, and
+        the mean tracks the log-likelihood).
+
+        Returns
+        -------
+        score : ndarray of shape (n_samples,), float64
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False, dtype=_INPUT_DTYPES)
+        if sp.issparse(X):
+            X = X.toarray()
+        W = np.asarray(self.components_, dtype=np.float64).T
+        b = np.asarray(self.intercept_visible_, dtype=np.float64)
+        c = np.asarray(self.intercept_hidden_, dtype=np.float64)
+        log_var = 2 * np.log(np.asarray(self.visible_std_, dtype=np.float64))
+        units = self._units()
+        out = np.empty(X.shape[0])
+        starts = _row_blocks(X.shape[0], max(X.shape[1], W.shape[1]))
+        for start in starts:
+            rows = np.asarray(X[start:start + starts.step], dtype=np.float64)
+            field = units.inputs(rows, log_var) @ W
+            out[start:start + len(rows)] = (Bernoulli().log_partition(field, c, None)
+                                            - units.energy(rows, b, log_var))
+        return out

@@ -56,6 +56,31 @@ def test_train_recipes_and_flags_match_the_python_api(tmp_path, mnist_dir):
     assert np.array_equal(tuned.W, expected.W) and tuned._chains.shape == (7, 784)
 
 
+def test_gaussian_visible_units_train_generate_and_evaluate(tmp_path, mnist_dir):
+    images, _ = crbm.load_mnist(mnist_dir, split="t10k")
+    data = images[:200].reshape(200, -1).astype(np.float32) / 255  # greyscale in [0, 1]
+    run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--hidden", 8,
+        "--visible", "gaussian", "--epochs", 2, "--min-std", 0.2, "--validation", 50,
+        "--plot", "curves.png", "--seed", 5, "--out", "g.npz", cwd=tmp_path)
+    model_settings, train_settings = crbm.recipes.split(crbm.recipes.RECIPES["gaussian"])
+    model_settings["visible"] = crbm.units.Gaussian(min_std=0.2)
+    train_settings.update(epochs=2)
+    expected = crbm.RBM(784, 8, random_state=5, **model_settings).train(
+        data[:150], validation=data[150:], **train_settings)
+    model = crbm.RBM.load(tmp_path / "g.npz")
+    assert model.visible == crbm.units.Gaussian(min_std=0.2)
+    np.testing.assert_array_equal(model.W, expected.W)
+    np.testing.assert_array_equal(model.visible_std, expected.visible_std)
+    run("generate", "--model", "g.npz", "-n", 16, "--steps", 5, "--out", "g.png", cwd=tmp_path)
+    assert Image.open(tmp_path / "g.png").size == (4 * 29 - 1, 4 * 29 - 1)
+    result = run("evaluate", "--model", "g.npz", "--mnist", mnist_dir, "--limit", 100,
+                 cwd=tmp_path)
+    assert "density" in result.stdout and "pseudo" not in result.stdout
+    result = run("train", "--mnist", mnist_dir, "--hidden", 4, "--fixed-std", "--out", "m.npz",
+                 cwd=tmp_path, expect=1)
+    assert "--visible gaussian" in result.stderr
+
+
 def test_train_with_validation_plots_learning_curves(tmp_path, mnist_dir):
     run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 600, "--hidden", 16,
         "--epochs", 3, "--validation", 100, "--plot", "curves.png", "--out", "m.npz", cwd=tmp_path)

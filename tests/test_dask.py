@@ -73,6 +73,18 @@ def test_synchronous_results_equal_the_single_machine_loops(model, rows):
                                np.float32 else 1e-12)
 
 
+def test_gaussian_models_work_partition_by_partition():
+    rng = np.random.default_rng(3)
+    data = rng.normal(size=(200, N))
+    gaussian = crbm.RBM(N, M, visible="gaussian", random_state=0, init="normal")
+    gaussian.train(data, 0.01, 2, batch_size=10, persistent=True)
+    rows = rng.normal(size=(230, N))
+    lazy = lazy_results(gaussian, rows)
+    results = dict(zip(lazy, dask.compute(*lazy.values(), scheduler="synchronous")))
+    assert_same(results, expected_results(gaussian, rows), gaussian)
+    assert len(np.unique(results["generate"])) == results["generate"].size  # real-valued
+
+
 def test_a_process_cluster_gives_the_same_results(model, rows):
     expected = expected_results(model, rows)
     for n_workers in (1, 2):

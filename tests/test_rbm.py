@@ -439,3 +439,21 @@ def test_load_rejects_hostile_files(tmp_path, name):
     with contextlib.suppress(Exception), zipfile.ZipFile(path) as archive:  # some do not open
         held += sum(info.file_size for info in archive.infolist())
     assert peak < 2**19 + 4 * held
+
+
+@pytest.mark.parametrize("visible", ["bernoulli", "gaussian"])
+def test_copies_are_independent_and_exact(visible):
+    data = (np.random.default_rng(0).random((40, 8)) < 0.4).astype(float)
+    model = crbm.RBM(8, 3, visible=visible, random_state=1, init="normal")
+    model.train(data, 0.05, 2, batch_size=10, persistent=True, validation=data[:5])
+    full, bare = model.copy(), model.copy(parameters_only=True)
+    for copy in (full, bare):
+        np.testing.assert_array_equal(copy.W, model.W)
+        assert copy.visible == model.visible and copy.W is not model.W
+        if visible == "gaussian":
+            np.testing.assert_array_equal(copy.visible_std, model.visible_std)
+    assert full.history == model.history and full.training_state["chains"] is not None
+    assert bare.history == [] and bare.training_state["chains"] is None
+    np.testing.assert_array_equal(full.generate(3, n_steps=5), model.copy().generate(3, n_steps=5))
+    full.train(data, 0.01, 1, batch_size=10)
+    assert not np.array_equal(full.W, model.W)

@@ -27,7 +27,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import crbm  # noqa: E402
 from crbm import reference  # noqa: E402
-from crbm.sklearn import BernoulliRBM  # noqa: E402
+from crbm.sklearn import BernoulliRBM, GaussianBernoulliRBM  # noqa: E402
 
 
 def binary_data(n=60, width=12, seed=0):
@@ -39,7 +39,7 @@ def binary_data(n=60, width=12, seed=0):
 
 # -- scikit-learn's estimator checks -----------------------------------------
 
-@parametrize_with_checks([BernoulliRBM()])
+@parametrize_with_checks([BernoulliRBM(), GaussianBernoulliRBM()])
 def test_sklearn_estimator_checks(estimator, check):
     """Every check of check_estimator passes: none is expected to fail
     (scikit-learn's own BernoulliRBM fails the sample-order and subset
@@ -56,10 +56,11 @@ PANDAS_CHECKS = ["check_dataframe_column_names_consistency",
 
 
 @pytest.mark.parametrize("name", EXTRA_CHECKS + PANDAS_CHECKS)
-def test_sklearn_extra_checks(name):
+@pytest.mark.parametrize("cls", [BernoulliRBM, GaussianBernoulliRBM])
+def test_sklearn_extra_checks(name, cls):
     if name in PANDAS_CHECKS:
         pytest.importorskip("pandas")
-    getattr(estimator_checks, name)("BernoulliRBM", BernoulliRBM(n_iter=2, random_state=0))
+    getattr(estimator_checks, name)(cls.__name__, cls(n_iter=2, random_state=0))
 
 
 def test_array_api_dispatch_with_numpy_inputs(tmp_path):
@@ -439,3 +440,54 @@ def test_digits_example_accuracy_matches_sklearn():
     theirs = [digits_accuracy(SklearnRBM, seed, data) for seed in range(3)]
     assert np.mean(ours) > 0.9, ours
     assert abs(np.mean(ours) - np.mean(theirs)) < 0.03, (ours, theirs)
+
+
+# -- GaussianBernoulliRBM ---------------------------------------------------
+
+def test_gaussian_fit_is_crbms_gaussian_pcd():
+    # The estimator trains crbm.RBM(visible="gaussian") with PCD: the same
+    # parameters, and visible_std_ from the learned log-variances.
+    X = np.random.default_rng(0).normal(size=(80, 6)) * np.linspace(0.5, 2, 6)
+    model = GaussianBernoulliRBM(n_components=4, learning_rate=0.01, batch_size=10, n_iter=4,
+                                 momentum=0.5, random_state=3).fit(X)
+    generator = np.random.default_rng(3)
+    components = generator.normal(0.0, 0.01, (4, 6))
+    generator.integers(0, 2**63)  # the key of score_samples' row hashes
+    rbm = crbm.RBM.from_parameters(components.T, np.zeros(6), np.zeros(4),
+                                   visible=crbm.units.Gaussian(), random_state=generator)
+    rbm.train(X, 0.01, 4, batch_size=10, persistent=True, n_chains=10, momentum=0.5)
+    np.testing.assert_array_equal(model.components_, rbm.W.T)
+    np.testing.assert_array_equal(model.visible_std_, rbm.visible_std)
+    assert not np.allclose(model.visible_std_, 1)
+    np.testing.assert_allclose(model.transform(X), rbm.hidden_probabilities(X), rtol=1e-12)
+    np.testing.assert_allclose(model.score_samples(X), -rbm.free_energy(X), rtol=1e-12)
+    assert model.gibbs(X[:5]).dtype == np.float64 and model.gibbs(X[:5]).shape == (5, 6)
+
+
+def test_gaussian_in_a_standardising_pipeline_and_pickled():
+    from sklearn.preprocessing import StandardScaler
+    X, y = datasets.load_digits(return_X_y=True)
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("rbm", GaussianBernoulliRBM(n_components=64, learning_rate=0.005,
+                                                  n_iter=10, random_state=0, min_std=0.3)),
+                     ("logistic", LogisticRegression(max_iter=1000))])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pipe.fit(X[:1200], y[:1200])
+    assert pipe.score(X[1200:], y[1200:]) > 0.8  # chance is 0.1
+    rbm = pipe.named_steps["rbm"]
+    assert rbm.visible_std_.min() >= 0.3
+    restored = pickle.loads(pickle.dumps(rbm))
+    Z = StandardScaler().fit_transform(X[:50])
+    np.testing.assert_array_equal(restored.transform(Z), rbm.transform(Z))
+    restored.partial_fit(Z[:10])
+    rbm.partial_fit(Z[:10])
+    np.testing.assert_array_equal(restored.visible_std_, rbm.visible_std_)
+
+
+def test_gaussian_fixed_std_and_bad_parameters():
+    X = np.random.default_rng(1).normal(size=(40, 3))
+    model = GaussianBernoulliRBM(n_components=2, learn_std=False, n_iter=3, random_state=0).fit(X)
+    assert np.all(model.visible_std_ == 1)
+    with pytest.raises(ValueError, match="min_std"):
+        GaussianBernoulliRBM(min_std=0).fit(X)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import math
+import pickle
 import threading
 from typing import Any, Callable, Optional, Union
 
@@ -17,6 +18,7 @@ from crbm._validation import (
 from crbm.models import _files
 from crbm.models._rwlock import ReadWriteLock
 from crbm.models.units import Bernoulli, Units, as_units
+from crbm.preprocessing import column_moments
 
 _INITS = ("zeros", "normal")
 # Samples (training) or chain-steps (sampling) per call into Cython: about a
@@ -151,6 +153,23 @@ class RBM:
         if visible_std is not None:
             model.visible_std = visible_std
         return model
+
+    def copy(self, *, parameters_only: bool = False) -> "RBM":
+        """An independent copy. With ``parameters_only`` it holds the
+        parameters and unit types alone: no training state, history or
+        generator state (its generator is seeded with 0), which is what a
+        worker that only evaluates or samples needs."""
+        if not parameters_only:
+            return pickle.loads(pickle.dumps(self))  # __getstate__ takes the lock
+        with self._train_lock:
+            copy = type(self)(self.n_visible, self.n_hidden, visible=self.visible,
+                              hidden=self.hidden, dtype=self.dtype, random_state=0)
+            copy._W[...] = self._W
+            copy._visible_bias[...] = self._visible_bias
+            copy._hidden_bias[...] = self._hidden_bias
+            if self._visible_log_var is not None:
+                copy._visible_log_var[...] = self._visible_log_var
+            return copy
 
     # -- parameters ---------------------------------------------------------
 
@@ -547,12 +566,15 @@ class RBM:
         return self._offsets
 
     def _set_visible_bias_from(self, data: np.ndarray) -> None:
-        # mean() with a float dtype reduces in chunks: no float copy of data.
-        mean = data.mean(axis=0, dtype=np.float64)
+        """init="normal"'s start from the data: Bernoulli units' biases at the
+        logits of its marginals, Gaussian units' at its means. (Gaussian
+        units keep sigma = 1: a sigma as small as a nearly constant
+        feature's makes 1 / sigma^2 amplify every step on it.)"""
         if self.visible.has_variance:
-            self._visible_bias[...] = mean
+            self._visible_bias[...] = column_moments(data)[0]
         else:
-            p = np.clip(mean, _MARGINAL_CLIP, 1 - _MARGINAL_CLIP)
+            # mean() with a float dtype reduces in chunks: no float copy of data.
+            p = np.clip(data.mean(axis=0, dtype=np.float64), _MARGINAL_CLIP, 1 - _MARGINAL_CLIP)
             self._visible_bias[...] = np.log(p / (1 - p))
         self._visible_bias_from_data = False
 

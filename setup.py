@@ -11,6 +11,7 @@ and a build whose configuration differs from the last one in the tree
 compiles every extension again, so a debug build never compiles a release
 build's C or links its objects, nor the other way round.
 """
+import glob
 import json
 import os
 
@@ -52,11 +53,16 @@ MODULES = ["crbm._core._loops", "crbm._core._units", "crbm._core._products",
            "crbm._core._minibatch", "crbm._core._policy", "crbm._core._blas",
            "crbm._core._gibbs", "crbm._core._online", "crbm._core._threads"]
 
+# Every module may include any header (they include each other), and Cython
+# tracks only the headers a .pyx names itself: a changed header rebuilds all.
+HEADERS = sorted(glob.glob("crbm/_core/*.h"))
+
 extensions = [
     Extension(
         name,
         [name.replace(".", "/") + ".pyx"],
         include_dirs=[numpy.get_include(), "crbm/_core"],
+        depends=HEADERS,
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=compile_args,
         extra_link_args=link_args,

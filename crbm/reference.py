@@ -52,11 +52,20 @@ def stream_uniforms(key: int, n: int, dtype, offset: int = 0) -> np.ndarray:
 
 def stream_normals(key: int, n: int, dtype, offset: int = 0) -> np.ndarray:
     """Standard normals ``offset`` to ``offset + n - 1`` of stream ``key``:
-    number ``i`` is ``sqrt(-2 log(1 - u[2 i])) cos(2 pi u[2 i + 1])`` of the
-    stream's uniforms ``u``, computed in float64 and rounded to ``dtype``."""
-    u = stream_uniforms(key, 2 * n, dtype, 2 * offset).astype(np.float64)
-    z = np.sqrt(-2.0 * np.log1p(-u[0::2])) * np.cos(2.0 * np.pi * u[1::2])
-    return z.astype(dtype)
+    number ``i`` is ``sqrt(-2 log(1 - u1)) cos(2 pi u2)``, computed in float64
+    and rounded to ``dtype``. For float64, ``u1, u2`` are the stream's
+    uniforms ``2 i`` and ``2 i + 1``; for float32, the top 24 bits of
+    SplitMix64 output ``i`` and the 24 bits below them, times 2**-24."""
+    if np.dtype(dtype) == np.float32:
+        index = np.arange(offset, offset + n, dtype=np.uint64)
+        golden = np.uint64(0x9E3779B97F4A7C15)
+        z = _random.mix64_array(np.uint64(key) + (index + np.uint64(1)) * golden)
+        u1 = (z >> np.uint64(40)).astype(np.float64) * 2.0**-24
+        u2 = ((z >> np.uint64(16)) & np.uint64(0xFFFFFF)).astype(np.float64) * 2.0**-24
+    else:
+        u = stream_uniforms(key, 2 * n, dtype, 2 * offset).astype(np.float64)
+        u1, u2 = u[0::2], u[1::2]
+    return (np.sqrt(-2.0 * np.log1p(-u1)) * np.cos(2.0 * np.pi * u2)).astype(dtype)
 
 
 def bernoulli(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:

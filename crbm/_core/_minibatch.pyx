@@ -26,13 +26,18 @@ from libc.string cimport memcpy
 
 from crbm._core._blas cimport NoTrans, Trans, axpy, gemv, ger
 from crbm._core._policy cimport PATH_STEP_OWN_THREADS, own_threads, took
+
+
+cdef inline bint sparse_enough(Py_ssize_t count, Py_ssize_t size,
+                               double max_density) noexcept nogil:
+    return count <= max_density * size
 from crbm._core._products cimport (
-    column_means, draw_rows, hidden_products, visible_means, weight_step)
-from crbm._core._rows cimport index_rows, indexed_values_are_one
+    column_means, draw_rows, hidden_products, row_products, visible_states, weight_step)
+from crbm._core._rows cimport count_nonzero, index_rows, indexed_values_are_one
 from crbm._core._threads cimport num_threads, rest
 from crbm._core._units cimport (
-    Units, exp_scaled_d, exp_scaled_f, row_products_d, row_products_f, square_deviations_d,
-    square_deviations_f, units_binary, units_input)
+    Units, exp_scaled_d, exp_scaled_f, square_deviations_d, square_deviations_f, units_binary,
+    units_input)
 from crbm.kernels cimport (
     UNITS_BERNOULLI, UNITS_GAUSSIAN, Model, PathCounts, Settings, TrainingState)
 
@@ -62,7 +67,7 @@ cdef struct Step:
     Py_ssize_t nonzero       # nonzero inputs of the data (-1: not counted)
     bint binary              # the data is all 0/1 (the chains are, for Bernoulli units)
     bint own                 # every product in crbm's threads
-    int threads
+    int threads              # for crbm's products and draws
     PathCounts *paths
 
 
@@ -159,6 +164,12 @@ cdef inline void plan(Step *step, const floating *VI0, double max_density,
     step.own, step.threads, step.paths = False, 1, paths
     if step.count == NULL:
         return
+    if not units_binary(&step.visible) and not sparse_enough(
+            count_nonzero(VI0, nN), nN, max_density):
+        # Real-valued data is often dense: count before building an index
+        # that only the sparse products use.
+        step.count = NULL
+        return
     step.nonzero = index_rows(VI0, step.n, step.N, step.count, step.idx)
     step.binary = indexed_values_are_one(VI0, step.n, step.N, step.count, step.idx)
     if units_binary(&step.visible) and own_threads(
@@ -222,8 +233,8 @@ cdef inline void negative_phase(Step *step, bitgen_t *rng, const floating *W,
             hidden_products(VI, C, W, &step.hidden, H, N, M, counts, idx, step.max_density, -1,
                             True, step.threads, step.paths)
             draw_rows(rng, &step.hidden, H, H, C, M, step.threads)
-            visible_means(H, C, W, &step.visible, V, N, M, step.own, step.threads, step.paths)
-            draw_rows(rng, &step.visible, V, V, C, N, step.threads)
+            visible_states(rng, H, C, W, &step.visible, V, N, M, step.own, step.threads,
+                           step.paths)
         memcpy(chains, V, <Py_ssize_t> C * N * sizeof(floating))
         VI = chain_inputs(step, V)
         hidden_products(VI, C, W, &step.hidden, PH, N, M, counts, idx, step.max_density, -1,
@@ -233,8 +244,8 @@ cdef inline void negative_phase(Step *step, bitgen_t *rng, const floating *W,
         if s.sampled_statistics:
             memcpy(PH0, H, <Py_ssize_t> n * M * sizeof(floating))
         for k in range(s.k):
-            visible_means(H, n, W, &step.visible, V, N, M, step.own, step.threads, step.paths)
-            draw_rows(rng, &step.visible, V, V, n, N, step.threads)
+            visible_states(rng, H, n, W, &step.visible, V, N, M, step.own, step.threads,
+                           step.paths)
             VI = chain_inputs(step, V)
             hidden_products(VI, n, W, &step.hidden, PH, N, M, counts, idx, step.max_density, -1,
                             True, step.threads, step.paths)
@@ -296,25 +307,20 @@ cdef inline void gradient(Step *step, const floating *V0, const Settings *s) noe
 
 
 cdef inline void log_variance_step(Step *step, const Model *m, const Settings *s,
-                                   floating *velocity) noexcept nogil:
+                                   floating *velocity, const floating *sums) noexcept nogil:
     """The step of log sigma^2 (Cho, Ilin & Raiko 2011): the energy's
     derivative is (v - b)^2 / 2 sigma^2 - v (W h) / sigma^2, so the gradient
     is the data's minus the chains' mean squared deviation from b over
-    2 sigma^2, minus sum_j W_ij G_ij with G the weight gradient. Reads the
-    gradient kept apart (lr G) and W before their update. Centering leaves
-    it alone: its change of variables fixes b - W lambda, not sigma."""
+    2 sigma^2, minus sum_j W_ij G_ij with G the weight gradient: ``sums``
+    holds sum_j W_ij lr G_ij, of W before its update. Centering leaves it
+    alone: its change of variables fixes b - W lambda, not sigma."""
     cdef int N = step.N, M = step.M, j
     cdef floating lr = <floating> s.learning_rate
     cdef floating *precision = <floating *> step.gaussian
     cdef floating *squares = precision + 2 * N
     cdef floating *dz = precision + 4 * N
-    cdef floating *sums = precision + 5 * N
     cdef floating *z = <floating *> m.visible_log_var
     cdef floating floor = <floating> s.min_log_var
-    if floating is double:
-        row_products_d(<const double *> m.W, <const double *> step.gradient, N, M, sums)
-    else:
-        row_products_f(<const float *> m.W, <const float *> step.gradient, N, M, sums)
     for j in range(N):
         dz[j] = lr * (<floating> 0.5 * precision[j] * squares[j]) - sums[j]
     if velocity != NULL:
@@ -351,6 +357,8 @@ cdef inline void update(Step *step, floating *W, const Model *m, const Settings 
     cdef floating *mu = offsets
     cdef floating *lam = offsets + N if s.centered else NULL
     cdef bint learn_variance = step.gaussian != NULL and s.learn_variance
+    cdef floating *sums
+    cdef bint applied = False
     cdef int *count = step.count if chain_count(step) != NULL else NULL
     # step_W = beta * step_W + lr * G, where step_W is W itself (plain
     # gradient), the velocity (momentum) or a separate buffer; a learned
@@ -365,12 +373,17 @@ cdef inline void update(Step *step, floating *W, const Model *m, const Settings 
                 count, step.idx, step.tptr, step.tidx, step.max_density, step.binary,
                 step.threads, step.paths)
     if learn_variance:
-        log_variance_step(step, m, s, velocity)
+        # With nothing but the gradient acting on W, the sums of W * lr G
+        # and W += lr G share one pass.
+        applied = velocity == NULL and s.weight_decay == 0 and not s.centered
+        sums = <floating *> step.gaussian + 5 * N
+        row_products(W, step_W, N, M, sums, applied, step.threads)
+        log_variance_step(step, m, s, velocity, sums)
         if velocity != NULL:
             for i in range(NM):
                 velocity[i] = momentum * velocity[i] + step_W[i]
             step_W = velocity
-    if step_W == W:
+    if step_W == W or applied:
         axpy(N, lr, dv, 1, b, 1)
         axpy(M, lr, dh, 1, c, 1)
         return

@@ -26,6 +26,13 @@ cdef void visible_means(const floating *H, int n, const floating *W, const Units
                         floating *PV, int N, int M, bint own, int threads,
                         PathCounts *paths) noexcept nogil
 
+# V = states of the visible units u drawn for hidden rows H, with one key
+# from rng: visible_means then draw_rows in one pass (the same draws and
+# results), split across up to `threads` threads.
+cdef void visible_states(bitgen_t *rng, const floating *H, int n, const floating *W,
+                         const Units *u, floating *V, int N, int M, bint own, int threads,
+                         PathCounts *paths) noexcept nogil
+
 # PH = VI @ W and, unless u is NULL, the hidden means of it. With a row index
 # (count not NULL), VI's rows are first indexed there (nonzero >= 0 says
 # they already are, with that many nonzero entries) and, when at most
@@ -45,6 +52,11 @@ cdef void weight_step(const floating *VV, int rows, floating *PP, int N, int M,
                       const int *count, const int *idx, int *tptr, int *tidx,
                       double max_density, bint binary, int threads,
                       PathCounts *paths) noexcept nogil
+
+# sums[i] = sum_j A[i, j] B[i, j] over rows x width A and B; with `add` also
+# A += B in the same pass; split by rows across up to `threads` threads.
+cdef void row_products(floating *A, const floating *B, int rows, int width, floating *sums,
+                       bint add, int threads) noexcept nogil
 
 # out = scale * X.sum(axis=0) for a row-major n x width X.
 cdef void column_means(const floating *X, int n, int width, floating scale,

@@ -20,7 +20,9 @@ from crbm._core._policy cimport (
     visible_dots)
 from crbm._core._rows cimport add_scaled_rows, index_rows, row_dots, transpose_index
 from crbm._core._threads cimport num_threads, rest, run_parts
-from crbm._core._units cimport units_draw, units_mean
+from crbm._core._units cimport (
+    row_products_add_d, row_products_add_f, row_products_d, row_products_f, units_draw,
+    units_draw_cost, units_mean, units_sample)
 
 
 cdef enum:
@@ -30,6 +32,9 @@ cdef enum:
                          # positions r * width on
     JOB_WEIGHT_ROWS      # out[i] += sum of X[t, i] * A[t] over column i's rows t
     JOB_DOTS_MEAN        # out[r] = the means of units for X[r] @ A.T
+    JOB_DOTS_SAMPLE      # out[r] = states of units for X[r] @ A.T, at stream positions r * width on
+    JOB_SAMPLE           # out[r] = states of units for the fields out[r]
+    JOB_ROW_PRODUCTS     # bias[r] = sum_j out[r, j] X[r, j]; with `binary` also out[r] += X[r]
 
 
 cdef struct RowsJob:
@@ -41,6 +46,7 @@ cdef struct RowsJob:
     const void *X
     const void *A
     const Units *units
+    void *bias           # JOB_ROW_PRODUCTS's sums
     void *out
     const int *count     # row index of X (JOB_PRODUCT)
     const int *idx
@@ -69,7 +75,7 @@ cdef inline void rows_part(floating *of_type, const RowsJob *job, int r0,
                             job.out_width, out_width, NULL if job.binary else X + r * width, 1)
         if job.units != NULL:
             units_mean(job.units, 0, out + r0 * out_width, r1 - r0, job.out_width, 1.0)
-    elif job.kind == JOB_DOTS_MEAN:
+    elif job.kind == JOB_DOTS_MEAN or job.kind == JOB_DOTS_SAMPLE:
         # A (out_width x width) in blocks of rows that stay in L1 while each
         # row of X is dotted with them: A is read from L2 or memory once.
         block = dots_block_rows(job.width, sizeof(floating))
@@ -79,7 +85,29 @@ cdef inline void rows_part(floating *of_type, const RowsJob *job, int r0,
                 row_dots(out + r * out_width + i, A + i * width, X + r * width,
                          min(block, job.out_width - i), job.width)
             i += block
-        units_mean(job.units, 0, out + r0 * out_width, r1 - r0, job.out_width, 1.0)
+        if job.kind == JOB_DOTS_MEAN:
+            units_mean(job.units, 0, out + r0 * out_width, r1 - r0, job.out_width, 1.0)
+        else:
+            units_sample(job.units, 0, job.key, r0 * out_width, out + r0 * out_width, r1 - r0,
+                         job.out_width, 1.0, NULL)
+    elif job.kind == JOB_ROW_PRODUCTS:
+        if floating is double:
+            if job.binary:
+                row_products_add_d(out + r0 * width, X + r0 * width, r1 - r0, width,
+                                   <double *> job.bias + r0)
+            else:
+                row_products_d(out + r0 * width, X + r0 * width, r1 - r0, width,
+                               <double *> job.bias + r0)
+        else:
+            if job.binary:
+                row_products_add_f(out + r0 * width, X + r0 * width, r1 - r0, width,
+                                   <float *> job.bias + r0)
+            else:
+                row_products_f(out + r0 * width, X + r0 * width, r1 - r0, width,
+                               <float *> job.bias + r0)
+    elif job.kind == JOB_SAMPLE:
+        units_sample(job.units, 0, job.key, r0 * out_width, out + r0 * out_width, r1 - r0,
+                     job.out_width, 1.0, NULL)
     elif job.kind == JOB_DRAW:
         units_draw(job.units, 0, job.key, r0 * width, X + r0 * width, out + r0 * width,
                    r1 - r0, job.width, 1.0, NULL)
@@ -129,7 +157,7 @@ cdef void draw_rows(bitgen_t *rng, const Units *u, const floating *means, floati
                     int n, int width, int threads) noexcept nogil:
     cdef RowsJob job = rows_job(out, JOB_DRAW, n, width, width, means, NULL, u, out)
     job.key = rng.next_uint64(rng.state)
-    run_rows(&job, 4 * <Py_ssize_t> n * width, threads)
+    run_rows(&job, units_draw_cost(u) * n * width, threads)
 
 
 cdef inline void blas_hidden_field(const floating *VI, int n, const floating *W,
@@ -164,6 +192,28 @@ cdef void visible_means(const floating *H, int n, const floating *W, const Units
         rest()
         gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, PV, N)
         units_mean(u, 0, PV, n, N, 1.0)
+
+
+cdef void visible_states(bitgen_t *rng, const floating *H, int n, const floating *W,
+                         const Units *u, floating *V, int N, int M, bint own, int threads,
+                         PathCounts *paths) noexcept nogil:
+    cdef RowsJob job
+    cdef uint64_t key = rng.next_uint64(rng.state)
+    if n > 1 and (own or visible_dots(n, N, M, sizeof(floating))):
+        took(paths, PATH_VISIBLE_DOTS, 1)
+        job = rows_job(V, JOB_DOTS_SAMPLE, n, M, N, H, W, u, V)
+        job.key = key
+        run_rows(&job, <Py_ssize_t> n * N * M, threads)
+        return
+    took(paths, PATH_VISIBLE_BLAS, 1)
+    if n == 1:
+        gemv(NoTrans, N, M, 1, W, M, H, 1, 0, V, 1)
+    else:
+        rest()
+        gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, V, N)
+    job = rows_job(V, JOB_SAMPLE, n, N, N, NULL, NULL, u, V)
+    job.key = key
+    run_rows(&job, units_draw_cost(u) * n * N, threads)
 
 
 cdef void hidden_products(const floating *VI, int n, const floating *W, const Units *u,
@@ -217,6 +267,15 @@ cdef void weight_step(const floating *VV, int rows, floating *PP, int N, int M,
     job = rows_job(step_W, JOB_WEIGHT_ROWS, N, N, M, VV, PP, NULL, step_W)
     job.tptr, job.tidx, job.binary = tptr, tidx, binary
     run_rows(&job, nonzero * M, threads)
+
+
+cdef void row_products(floating *A, const floating *B, int rows, int width, floating *sums,
+                       bint add, int threads) noexcept nogil:
+    # A pass that reads (and writes) arrays costs about as much per entry as
+    # a few multiply-adds of a product.
+    cdef RowsJob job = rows_job(A, JOB_ROW_PRODUCTS, rows, width, width, B, NULL, NULL, A)
+    job.bias, job.binary = sums, add
+    run_rows(&job, 3 * <Py_ssize_t> rows * width, threads)
 
 
 cdef void column_means(const floating *X, int n, int width, floating scale,

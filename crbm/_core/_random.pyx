@@ -149,9 +149,11 @@ def stream_uniforms(uint64_t key, uint64_t offset, Py_ssize_t n, dtype=np.float6
 
 def stream_normals(uint64_t key, uint64_t offset, Py_ssize_t n, dtype=np.float64):
     """Standard normals ``offset`` to ``offset + n - 1`` of stream ``key``, as
-    the kernels draw them: number ``i`` is ``sqrt(-2 log(1 - u[2 i])) cos(2
-    pi u[2 i + 1])`` with ``u`` the stream's uniforms, computed by crbm's
-    vectorised log and cos in the dtype's precision."""
+    the kernels draw them: number ``i`` is ``sqrt(-2 log(1 - u1)) cos(2 pi
+    u2)``, computed by crbm's vectorised log and cos in the dtype's
+    precision, with ``u1, u2`` the stream's uniforms ``2 i`` and ``2 i + 1``
+    (float64) or the top two 24-bit fields of SplitMix64 output ``i``
+    (float32; see ``crbm.reference.stream_normals``)."""
     out = np.empty(n, dtype=dtype)
     cdef double[::1] d
     cdef float[::1] f

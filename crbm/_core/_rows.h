@@ -536,4 +536,14 @@ CRBM_NONZERO_INDICES(crbm_nonzero_indices_d, double)
 CRBM_NONZERO_INDICES(crbm_nonzero_indices_f, float)
 #endif
 
+/* The number of nonzero entries of x[0:n] (NaN counts as nonzero, as x != 0 does). */
+#define CRBM_COUNT_NONZERO(NAME, T)                                                       \
+    CRBM_SIMD_CLONES static ptrdiff_t NAME(const T *x, ptrdiff_t n) {                     \
+        ptrdiff_t count = 0;                                                              \
+        for (ptrdiff_t i = 0; i < n; i++) count += x[i] != 0;                             \
+        return count;                                                                     \
+    }
+CRBM_COUNT_NONZERO(crbm_count_nonzero_d, double)
+CRBM_COUNT_NONZERO(crbm_count_nonzero_f, float)
+
 #endif /* CRBM_ROWS_H */

@@ -8,6 +8,9 @@ from cython cimport floating
 cdef int nonzero_indices(const floating *x, int n, Py_ssize_t stride,
                          int *out) noexcept nogil
 
+# The number of nonzero entries of x[0:n].
+cdef Py_ssize_t count_nonzero(const floating *x, Py_ssize_t n) noexcept nogil
+
 # out[:width] += A[rows].sum(axis=0), A's rows stride apart.
 cdef void add_rows(floating *out, const floating *A, const int *rows, int n_rows,
                    int width, Py_ssize_t stride) noexcept nogil

@@ -12,6 +12,8 @@ from libc.string cimport memset
 
 cdef extern from "_rows.h":
     int use_v4 "crbm_use_v4"(int on) nogil
+    Py_ssize_t count_nonzero_d "crbm_count_nonzero_d"(const double *x, Py_ssize_t n) noexcept nogil
+    Py_ssize_t count_nonzero_f "crbm_count_nonzero_f"(const float *x, Py_ssize_t n) noexcept nogil
     void add_rows_d "crbm_add_rows_d"(
         double *out, const double *A, const int *rows, int n_rows,
         Py_ssize_t width, Py_ssize_t stride) noexcept nogil
@@ -42,6 +44,13 @@ cdef int nonzero_indices(const floating *x, int n, Py_ssize_t stride,
         return nonzero_indices_d(x, n, stride, out)
     else:
         return nonzero_indices_f(x, n, stride, out)
+
+
+cdef Py_ssize_t count_nonzero(const floating *x, Py_ssize_t n) noexcept nogil:
+    if floating is double:
+        return count_nonzero_d(x, n)
+    else:
+        return count_nonzero_f(x, n)
 
 
 cdef void add_rows(floating *out, const floating *A, const int *rows, int n_rows,

@@ -41,13 +41,18 @@ static inline float crbm_uniform_f(uint64_t key, uint64_t i) {
 }
 
 
-/* The i-th standard normal of stream `key`: Box-Muller on its uniforms
-   2 i and 2 i + 1, so that element i is again computed on its own. */
+/* The i-th standard normal of stream `key`: Box-Muller on two uniforms of
+   its own, so that element i is again computed on its own. A double takes
+   uniforms 2 i and 2 i + 1 (52 bits each); a float the top 24 bits of
+   SplitMix64 output i and the 24 below them, one output for both. */
 static inline double crbm_normal_d(uint64_t key, uint64_t i) {
     return crbm_box_muller_d(crbm_uniform_d(key, 2 * i), crbm_uniform_d(key, 2 * i + 1));
 }
 static inline float crbm_normal_f(uint64_t key, uint64_t i) {
-    return crbm_box_muller_f(crbm_uniform_f(key, 2 * i), crbm_uniform_f(key, 2 * i + 1));
+    const uint64_t z = crbm_splitmix64(key, i);
+    const float u1 = (float)(int32_t)(z >> 40) * (1.0f / 16777216.0f);
+    const float u2 = (float)(int32_t)((z >> 16) & 0xFFFFFF) * (1.0f / 16777216.0f);
+    return crbm_box_muller_f(u1, u2);
 }
 
 /* out[i] = 1 if u(key, offset + i) < p[i] else 0; out may alias p. */

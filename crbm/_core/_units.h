@@ -163,6 +163,51 @@ CRBM_GAUSSIAN(f, float)
 
 /* Any unit type ------------------------------------------------------------ */
 
+/* out[i] = sum_j A[i, j] B[i, j] for row-major rows x width A and B, and with
+   crbm_row_products_add also A[i, j] += B[i, j] in the same pass (after the
+   product is taken). Each row is summed in 16 interleaved lanes (entry j in
+   lane j % 16), which are then added pairwise: a fixed order, the same bits
+   whatever vector width the compiler gives the lanes. */
+#define CRBM_ROW_LANES 16
+#define CRBM_ROW_PRODUCTS_BODY(T, UPDATE)                                                  \
+    for (ptrdiff_t i = 0; i < rows; i++) {                                                 \
+        T *a = A + i * width;                                                              \
+        const T *b = B + i * width;                                                        \
+        T acc[CRBM_ROW_LANES] = {0};                                                       \
+        ptrdiff_t j = 0;                                                                   \
+        for (; j + CRBM_ROW_LANES <= width; j += CRBM_ROW_LANES)                           \
+            for (int l = 0; l < CRBM_ROW_LANES; l++) {                                     \
+                const T x = a[j + l];                                                      \
+                acc[l] += x * b[j + l];                                                    \
+                UPDATE(a[j + l], x, b[j + l]);                                             \
+            }                                                                              \
+        for (int l = 0; j + l < width; l++) {                                              \
+            const T x = a[j + l];                                                          \
+            acc[l] += x * b[j + l];                                                        \
+            UPDATE(a[j + l], x, b[j + l]);                                                 \
+        }                                                                                  \
+        for (int w = CRBM_ROW_LANES / 2; w >= 1; w /= 2)                                   \
+            for (int l = 0; l < w; l++) acc[l] += acc[l + w];                              \
+        out[i] = acc[0];                                                                   \
+    }
+#define CRBM_KEEP(target, x, y)
+#define CRBM_ADD(target, x, y) target = x + y
+#define CRBM_ROW_PRODUCTS(S, T)                                                            \
+    CRBM_SIMD_CLONES static void crbm_row_products_##S(const T *A_, const T *B,            \
+                                                       ptrdiff_t rows, ptrdiff_t width,    \
+                                                       T *out) {                           \
+        T *A = (T *)A_; /* only read */                                                    \
+        CRBM_ROW_PRODUCTS_BODY(T, CRBM_KEEP)                                               \
+    }                                                                                      \
+    CRBM_SIMD_CLONES static void crbm_row_products_add_##S(T *CRBM_RESTRICT A,             \
+                                                           const T *CRBM_RESTRICT B,       \
+                                                           ptrdiff_t rows, ptrdiff_t width, \
+                                                           T *out) {                       \
+        CRBM_ROW_PRODUCTS_BODY(T, CRBM_ADD)                                                \
+    }
+CRBM_ROW_PRODUCTS(d, double)
+CRBM_ROW_PRODUCTS(f, float)
+
 #define CRBM_ANY_UNITS(S, T)                                                               \
     /* x[r, j] = values[r, j] where mask[r, j]: clamped units keep given values. A        \
        stride of 0 gives every row the same mask or values. */                            \
@@ -175,16 +220,6 @@ CRBM_GAUSSIAN(f, float)
             const uint8_t *m = mask + r * mask_stride;                                     \
             const T *v = values + r * values_stride;                                       \
             for (ptrdiff_t j = 0; j < width; j++) row[j] = m[j] ? v[j] : row[j];           \
-        }                                                                                  \
-    }                                                                                      \
-    /* out[i] = sum_j A[i, j] B[i, j] for row-major rows x width A and B */                \
-    CRBM_SIMD_CLONES static void crbm_row_products_##S(const T *A, const T *B,             \
-                                                       ptrdiff_t rows, ptrdiff_t width,    \
-                                                       T *out) {                           \
-        for (ptrdiff_t i = 0; i < rows; i++) {                                             \
-            T s = 0;                                                                       \
-            for (ptrdiff_t j = 0; j < width; j++) s += A[i * width + j] * B[i * width + j]; \
-            out[i] = s;                                                                    \
         }                                                                                  \
     }                                                                                      \
     /* out[r] = sum_j softplus(x[r, j] + bias[j]): Bernoulli units summed out */            \

@@ -96,6 +96,12 @@ cdef extern from "_units.h":
     void clamp_f "crbm_clamp_f"(
         float *x, const uint8_t *mask, Py_ssize_t mask_stride, const float *values,
         Py_ssize_t values_stride, Py_ssize_t rows, Py_ssize_t width) noexcept nogil
+    void row_products_add_d "crbm_row_products_add_d"(
+        double *A, const double *B, Py_ssize_t rows, Py_ssize_t width,
+        double *out) noexcept nogil
+    void row_products_add_f "crbm_row_products_add_f"(
+        float *A, const float *B, Py_ssize_t rows, Py_ssize_t width,
+        float *out) noexcept nogil
     void row_products_d "crbm_row_products_d"(
         const double *A, const double *B, Py_ssize_t rows, Py_ssize_t width,
         double *out) noexcept nogil
@@ -136,6 +142,13 @@ cdef struct Units:
 cdef inline bint units_binary(const Units *u) noexcept nogil:
     """Whether every state is 0 or 1."""
     return u.kind == UNITS_BERNOULLI
+
+
+cdef inline Py_ssize_t units_draw_cost(const Units *u) noexcept nogil:
+    """What drawing one state costs, in multiply-adds of a product (for
+    the policy's thread splits): a logistic and a uniform, or a logarithm,
+    a cosine, a square root and two uniforms."""
+    return 32 if u.kind == UNITS_GAUSSIAN else 4
 
 
 cdef inline bint units_has_variance(const Units *u) noexcept nogil:

@@ -9,6 +9,7 @@ numpy's C API, the GIL released), plus an MNIST idx reader and downloader
 from pathlib import Path
 
 from crbm import evaluate, recipes
+from crbm.config import show_config
 from crbm.models import units
 from crbm.threads import get_num_threads, num_threads, set_num_threads
 from crbm.io.persist import ModelFileError
@@ -20,7 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "RBM", "DivergenceError", "units", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
     "load_mnist", "binarize", "get_include", "evaluate", "recipes", "datasets", "__version__",
-    "get_num_threads", "set_num_threads", "num_threads",
+    "get_num_threads", "set_num_threads", "num_threads", "show_config",
 ]
 
 

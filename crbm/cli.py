@@ -14,6 +14,7 @@ from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 
+from crbm.config import show_config
 from crbm.io import atomic_write
 from crbm.io.idx import binarize, load_mnist
 from crbm.io.images import save_each, save_png, tile_images
@@ -412,6 +413,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="crbm-demo", metavar="DIR", help="output directory (default: crbm-demo)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.set_defaults(run=cmd_demo)
+
+    config = commands.add_parser(
+        "config", help="print crbm's build, threads and kernel-selection thresholds",
+        description="Print what crbm.show_config() prints: the build, the threads and the "
+                    "thresholds that choose each kernel.")
+    config.set_defaults(run=lambda args: show_config())
     return parser
 
 

@@ -68,4 +68,17 @@
 #define CRBM_V4_SOURCES 0
 #endif
 
+/* How this module's loops were compiled, for crbm.show_config(): the
+   copies each CRBM_SIMD_CLONES loop has, chosen when the module loads. */
+#if CRBM_V4_SOURCES == 1
+#define CRBM_SIMD_BUILD "clones for x86-64-v4 (AVX-512), AVX2 and the baseline"
+#elif defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
+    && CRBM_V4_SOURCES == 0
+#define CRBM_SIMD_BUILD "clones for AVX2 and the baseline"
+#elif CRBM_V4_SOURCES == 2
+#define CRBM_SIMD_BUILD "one copy, for the build's CPU (AVX-512)"
+#else
+#define CRBM_SIMD_BUILD "one copy, for the build's target (no multiversioning)"
+#endif
+
 #endif /* CRBM_DISPATCH_H */

@@ -32,6 +32,7 @@ static int crbm_use_v4(int on) {
     return crbm_cpu_v4;
 }
 #else
+static const int crbm_cpu_v4 = 0;
 static int crbm_use_v4(int on) { (void)on; return 0; }
 #endif
 

@@ -11,6 +11,9 @@ from libc.string cimport memset
 
 
 cdef extern from "_rows.h":
+    const char *SIMD_BUILD "CRBM_SIMD_BUILD"
+    int V4_SOURCES "CRBM_V4_SOURCES"
+    int cpu_v4 "crbm_cpu_v4"
     int use_v4 "crbm_use_v4"(int on) nogil
     Py_ssize_t count_nonzero_d "crbm_count_nonzero_d"(const double *x, Py_ssize_t n) noexcept nogil
     Py_ssize_t count_nonzero_f "crbm_count_nonzero_f"(const float *x, Py_ssize_t n) noexcept nogil
@@ -129,6 +132,13 @@ cdef void transpose_index(const int *count, const int *idx, int n, int width,
     for i in range(width, 0, -1):  # each slot now holds the next column's start
         tptr[i] = tptr[i - 1]
     tptr[0] = 0
+
+
+def _simd() -> dict:
+    """How the vectorised loops were compiled and which copies run."""
+    return {"loops": SIMD_BUILD.decode(),
+            "avx512_sources": V4_SOURCES > 0,
+            "avx512_sources_in_use": V4_SOURCES > 0 and bool(cpu_v4)}
 
 
 def _use_avx512(bint on) -> bool:

@@ -86,7 +86,7 @@ cdef struct Workspace:
     int rows, n_chains
     bint sampler
     double max_density
-    int solo_calls
+    int solo_calls, solo_period
     void *work
     int *index_work
     uint64_t *keys

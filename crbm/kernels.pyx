@@ -88,9 +88,18 @@ cdef inline int chunk_threads(Workspace *ws, int threads) noexcept nogil:
     return threads
 
 
-cdef inline void after_chunk(Workspace *ws, bint contended) noexcept nogil:
+cdef inline void after_chunk(Workspace *ws, bint contended, int threads) noexcept nogil:
+    """After a chunk given ``threads``: one whose threads were slow to meet
+    starts a run of one-thread chunks, twice as long as the last run if
+    the cores stayed busy (up to 64 times the policy's), so that a
+    machine busy for long pays for a retry rarely; a chunk that met in
+    time ends that doubling."""
+    cdef int base = policy().contended_solo_calls
     if contended:
-        ws.solo_calls = policy().contended_solo_calls
+        ws.solo_period = min(2 * ws.solo_period, 64 * base) if ws.solo_period > 0 else base
+        ws.solo_calls = ws.solo_period
+    elif threads > 1:
+        ws.solo_period = 0
 
 
 cdef Workspace *new_workspace(const Model *m) noexcept nogil:
@@ -219,7 +228,7 @@ cdef inline void layer_views(const Model *m, floating *gaussian, Units *visible,
 cdef int train_typed(floating *of_type, Workspace *ws, bitgen_t *rng, Model *m,
                      const Settings *s, TrainingState *st, const floating *V, int n,
                      bint binary) noexcept nogil:
-    cdef int N = m.n_visible, M = m.n_hidden, chunk, done = 0, r
+    cdef int N = m.n_visible, M = m.n_hidden, chunk, done = 0, r, given
     cdef int threads = num_threads()
     cdef bint contended
     cdef floating lr = <floating> s.learning_rate
@@ -240,11 +249,12 @@ cdef int train_typed(floating *of_type, Workspace *ws, bitgen_t *rng, Model *m,
     # 0/1 rows a chunk at a time: the keys of a chunk fill the key buffer.
     while done < n:
         chunk = min(policy().online_chunk, n - done)
+        given = chunk_threads(ws, threads)
         contended = online_steps(rng, V + <Py_ssize_t> done * N, chunk, W, b, c, N, M, s.k, lr,
                                  <floating *> ws.work, ws.index_work,
                                  ws.keys if keys_for_threads(threads) else NULL,
-                                 chunk_threads(ws, threads), &ws.paths)
-        after_chunk(ws, contended)
+                                 given, &ws.paths)
+        after_chunk(ws, contended, given)
         done += chunk
     return STATUS_OK
 
@@ -273,20 +283,21 @@ cdef int train(Workspace *ws, bitgen_t *rng, Model *m, const Settings *s,
 cdef int sample_typed(floating *of_type, Workspace *ws, bitgen_t *rng, const Model *m,
                       floating *V, int n, int sweeps, double beta,
                       const Clamp *clamp) noexcept nogil:
-    cdef int N = m.n_visible, M = m.n_hidden, done = 0, chunk, step
+    cdef int N = m.n_visible, M = m.n_hidden, done = 0, chunk, step, given
     cdef int threads = num_threads()
     cdef bint contended
     cdef Units visible, hidden
     if ws.WT != NULL and beta == 1 and (clamp == NULL or clamp.mask == NULL):
         while done < sweeps:
             chunk = min(policy().sweeps_chunk, sweeps - done)
+            given = chunk_threads(ws, threads)
             contended = block_sweeps(rng, V, n, chunk, <const floating *> m.W,
                                      <const floating *> ws.WT,
                                      <const floating *> m.visible_bias,
                                      <const floating *> m.hidden_bias, N, M,
                                      <floating *> ws.H, <floating *> ws.work, ws.index_work,
-                                     ws.keys, chunk_threads(ws, threads), &ws.paths)
-            after_chunk(ws, contended)
+                                     ws.keys, given, &ws.paths)
+            after_chunk(ws, contended, given)
             done += chunk
         return STATUS_OK
     if ws.VI == NULL:   # a block workspace asked for tempered or clamped sweeps

@@ -2,6 +2,7 @@
 sparse data are split across them by rows, and the results must not depend
 on how many there are, in any setting; the pool survives fork and
 concurrent callers."""
+import logging
 import os
 import subprocess
 import sys
@@ -35,13 +36,14 @@ def untrained(N, M, dtype):
     return crbm.RBM(N, M, dtype=dtype, random_state=3, init="normal")
 
 
-def train(data, threads, dtype=np.float32, M=64, batch_size=100, **options):
-    # 100 x 784 x 64 = 5.0e6 multiply-adds a product: large enough to split.
+def train(data, threads, dtype=np.float32, M=64, batch_size=32, **options):
+    # 32 x 784 x 64 = 1.6e6 multiply-adds a product: large enough to split
+    # across crbm's threads (minibatches above small_batch rows go to BLAS).
     with crbm.num_threads(threads):
         return train_here(data, dtype, M, batch_size, **options)
 
 
-def train_here(data, dtype=np.float32, M=64, batch_size=100, **options):
+def train_here(data, dtype=np.float32, M=64, batch_size=32, **options):
     """Train with the current number of threads."""
     return untrained(data.shape[1], M, dtype).train(data, 0.1, 2, batch_size=batch_size,
                                                     **options)
@@ -102,11 +104,21 @@ def test_sampling_few_chains_gives_the_same_bits_on_any_number_of_threads(digits
                 model.generate(n_chains, n_steps=150, random_state=4), one)
 
 
+def test_these_minibatches_run_on_crbms_threads(digits, caplog):
+    # The tests above would prove nothing about crbm's threads if their
+    # minibatches went to BLAS.
+    with caplog.at_level(logging.DEBUG, logger="crbm"):
+        train(digits, 2)
+        train(digits, 2, M=70, batch_size=31)
+    reports = [r.getMessage() for r in caplog.records if r.getMessage().startswith("train:")]
+    assert len(reports) == 2 and all("minibatch step on crbm's threads" in r for r in reports)
+
+
 def test_uneven_splits_give_the_same_bits(digits):
-    # 130-row batches over 3 threads: parts of 43 and 44 rows; M=70 is no
-    # whole number of vectors. (The 10-row last batch runs on one thread.)
-    one = train(digits, 1, M=70, batch_size=130)
-    assert_same_model(train(digits, 3, M=70, batch_size=130), one)
+    # 31-row batches over 3 threads: parts of 10 and 11 rows; M=70 is no
+    # whole number of vectors.
+    one = train(digits, 1, M=70, batch_size=31)
+    assert_same_model(train(digits, 3, M=70, batch_size=31), one)
 
 
 def test_dense_data_and_small_batches_give_the_same_bits(digits):
@@ -195,12 +207,14 @@ def test_two_threads_start_a_worker_and_one_does_not(tmp_path):
     assert out.split() == ["0", "1", "True"]
 
 
-def train_snippet(batch_size=100):
+def train_snippet(batch_size=32):
+    # batch_size=32: minibatches small enough for crbm's own threads (larger
+    # ones go to BLAS); 1: per-sample CD, its blocks on two threads.
     return TRAIN_SNIPPET.replace("BATCH_SIZE", str(batch_size))
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-@pytest.mark.parametrize("batch_size", [100, 1])
+@pytest.mark.parametrize("batch_size", [32, 1])
 def test_forks_while_another_thread_trains_never_hang(tmp_path, batch_size):
     # A thread trains on both workers while the main thread forks 30 times;
     # each child trains on workers of its own, with the parent's result. A
@@ -225,7 +239,7 @@ def test_forks_while_another_thread_trains_never_hang(tmp_path, batch_size):
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
-@pytest.mark.parametrize("batch_size", [100, 1])
+@pytest.mark.parametrize("batch_size", [32, 1])
 def test_a_forked_child_trains_on_its_own_workers(tmp_path, batch_size):
     # The parent's workers do not exist in the child; the child must start
     # its own instead of waiting forever for them.

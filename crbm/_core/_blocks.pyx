@@ -33,8 +33,7 @@ from crbm.kernels cimport PathCounts
 
 cdef extern from "_phase.h":
     void crbm_reach(long *phase, long value) nogil
-    long crbm_await(const long *phase, long value) nogil
-    long CRBM_SPIN_YIELD
+    bint crbm_await(const long *phase, long value) nogil
 
 
 cdef extern from "_online.h":
@@ -130,19 +129,20 @@ cdef inline void group_meet(BlockGroup *group, int thread, long phase) noexcept 
         return
     crbm_reach(&group.progress[thread].phase, phase)
     for t in range(group.threads):
-        if t != thread and crbm_await(&group.progress[t].phase, phase) >= CRBM_SPIN_YIELD:
+        if t != thread and crbm_await(&group.progress[t].phase, phase):
             group.progress[thread].slow += 1
 
 
 cdef inline bint group_contended(const BlockGroup *group) noexcept nogil:
-    """Whether the threads of a job run together were slow to meet: at least
-    2 meetings in 16 made a thread wait long enough to yield, as when the
-    cores are shared with other busy threads."""
+    """Whether the threads of a job run together were slow to meet: two
+    meetings or more made a thread wait for one that was not running (see
+    CRBM_SLOW_WAIT_NS), as when the cores are shared with other busy
+    threads, which cost the job more than its second thread saves."""
     cdef long slow = 0
     cdef int t
     for t in range(group.threads):
         slow += group.progress[t].slow
-    return group.together and slow >= 2 and 16 * slow >= group.progress[0].phase
+    return group.together and slow >= 1
 
 
 cdef inline bint group_run(BlockGroup *group, task_fn task, void *job, bitgen_t *rng,

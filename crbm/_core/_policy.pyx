@@ -19,7 +19,7 @@ from libc.string cimport memset
 cdef Policy _POLICY
 memset(&_POLICY, 0, sizeof(Policy))
 _POLICY.sparse_max_density_small = 0.75
-_POLICY.sparse_max_density_large = 0.4
+_POLICY.sparse_max_density_large = -1
 _POLICY.small_batch = 32
 _POLICY.gradient_max_density = 0.3
 _POLICY.parallel_min_work = 1 << 20
@@ -41,7 +41,8 @@ REASONS = {
         "minibatches of up to small_batch rows sum the rows of W their nonzeros pick up "
         "to this density; gemm packs W on every call, which small products do not repay",
     "sparse_max_density_large":
-        "larger minibatches, where gemm's packing pays off, skip zeros only below this",
+        "larger minibatches go to gemm (-1: never by sums): once its packing is paid "
+        "for, gemm is as fast as sums of rows even of MNIST's 19% nonzeros",
     "small_batch": "the rows below which a minibatch counts as small",
     "gradient_max_density":
         "the sparse weight step also builds a column index and scales its rows, so it "

@@ -25,10 +25,10 @@ typedef void (*crbm_task)(void *context, int part, int parts);
 
 #define CRBM_MAX_THREADS 64
 
-/* Iterations of the spin before a wait sleeps (about half a millisecond
-   here, longer than the gap between two parallel steps of a minibatch);
-   every CRBM_SPIN_YIELD of them the spinner yields, so that with more
-   threads than cores the thread it waits for gets one. */
+/* Iterations of the spin before a wait sleeps: enough to outlast the gap
+   between two parallel steps of a minibatch, so that a worker is still
+   awake for the next; every CRBM_SPIN_YIELD of them the spinner yields, so
+   that with more threads than cores the thread it waits for gets one. */
 #define CRBM_SPIN 20000
 
 #if defined(_WIN32)
@@ -95,8 +95,8 @@ static void *crbm_worker(void *arg) {
         pthread_mutex_unlock(&crbm_pool.lock);
         /* A worker the task does not need sleeps until the next one:
            tasks that want fewer threads than are running (per-sample CD
-           and few-chain sampling take two, a task every 50-100 us) keep
-           the others off the cores. */
+           and few-chain sampling take up to policy().blocks, in short
+           tasks one after another) keep the others off the cores. */
         needed = id <= active;
         if (!needed) continue;
         task(context, id, parts);

@@ -2,9 +2,11 @@
 
 One epoch over 8,000 greyscale MNIST t10k images, N=784, M=500, batch 100:
 standardised (per-pixel centring, one global scale: every value nonzero)
-and scaled to [0, 1] (81% zeros, whose positive phase skips them). The
+and scaled to [0, 1] (81% zeros, which float32's positive phase skips). The
 "GEMM floor" is the same five matrix products as Bernoulli minibatch CD-1
-(see bench_train.py), timed with numpy on the same shapes; what Gaussian
+(see bench_train.py), timed with numpy on the same shapes, and again on
+scipy's BLAS, the copy crbm calls (a different OpenBLAS build, which can
+be slower than numpy's); what Gaussian
 units add (v / sigma^2, the normal draws, the log-variance gradient) is
 all above it. Also: the same epoch with sigma fixed, and plain numpy
 (crbm.reference with numpy's own random streams).
@@ -26,14 +28,35 @@ from crbm.preprocessing import Standardizer
 
 from _common import median_time, parser, table
 from bench_train import gemm_floor
+from crbm._core import _blas
 
 N_IMAGES, M, BATCH = 8000, 500, 100
 
 
 def timed(fn) -> float:
+    # The floor runs on numpy's OpenBLAS, crbm on scipy's (another copy of
+    # the library, with its own threads): a BLAS's threads spin for a while
+    # after a call and would take the cores from the next run's. Pausing
+    # first lets them sleep, so no run pays for the one before it.
+    time.sleep(0.3)
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
+
+
+def scipy_gemm_floor(data: np.ndarray, W: np.ndarray, batch: int) -> None:
+    """The same five products on scipy's BLAS (``scipy.linalg.cython_blas``,
+    the copy of OpenBLAS crbm links to), which can be slower than numpy's."""
+    gemm, plain, transposed = _blas._gemm_memview, 110, 116  # ord("n"), ord("t")
+    N, M = W.shape
+    PH, V, G = np.empty((batch, M), W.dtype), np.empty((batch, N), W.dtype), np.empty_like(W)
+    for start in range(0, len(data) - batch + 1, batch):
+        V0 = data[start:start + batch]
+        gemm(plain, plain, 1.0, V0, W, 0.0, PH)
+        gemm(plain, transposed, 1.0, PH, W, 0.0, V)
+        gemm(plain, plain, 1.0, V, W, 0.0, PH)
+        gemm(transposed, plain, 1.0, V0, PH, 0.0, G)
+        gemm(transposed, plain, 1.0, V, PH, 0.0, G)
 
 
 def spread(ratios: np.ndarray) -> str:
@@ -69,18 +92,22 @@ def main() -> None:
             # The floor, the learned and the fixed sigma in turn, repeats
             # times: each ratio is of neighbouring runs (the machine's speed
             # moves between them less than over the whole benchmark).
-            times = np.array([[timed(lambda: gemm_floor(X, W0, BATCH)), timed(run_crbm),
+            times = np.array([[timed(lambda: gemm_floor(X, W0, BATCH)),
+                               timed(lambda: scipy_gemm_floor(X, W0, BATCH)), timed(run_crbm),
                                timed(lambda: run_crbm(False))]
                               for _ in range(args.repeats + 1)])[1:]
-            t_floor, t_crbm, t_fixed = np.median(times, axis=0)
-            learned, fixed = times[:, 1] / times[:, 0], times[:, 2] / times[:, 0]
+            t_floor, t_scipy, t_crbm, t_fixed = np.median(times, axis=0)
+            learned, fixed = times[:, 2] / times[:, 0], times[:, 3] / times[:, 0]
+            learned_scipy, fixed_scipy = times[:, 2] / times[:, 1], times[:, 3] / times[:, 1]
             t_numpy = median_time(run_numpy, max(1, args.repeats // 2))
-            rows.append([np.dtype(dtype).name, name, t_crbm, t_fixed, t_floor, t_numpy,
-                         spread(learned), spread(fixed), f"{t_numpy / t_crbm:.1f}x"])
+            rows.append([np.dtype(dtype).name, name, t_crbm, t_fixed, t_floor, t_scipy, t_numpy,
+                         spread(learned), spread(fixed), spread(learned_scipy),
+                         spread(fixed_scipy), f"{t_numpy / t_crbm:.1f}x"])
     print(f"one epoch of Gaussian-Bernoulli minibatch CD-1 over {N_IMAGES} greyscale MNIST "
           f"images, N=784, M={M}, batch {BATCH}, median of {args.repeats}")
-    print(table(["dtype", "data", "crbm s", "sigma fixed s", "GEMM floor s", "numpy s",
-                 "crbm/floor", "fixed/floor", "numpy/crbm"], rows))
+    print(table(["dtype", "data", "crbm s", "sigma fixed s", "floor s", "floor, scipy BLAS s",
+                 "numpy s", "crbm/floor", "fixed/floor", "crbm/scipy floor",
+                 "fixed/scipy floor", "numpy/crbm"], rows))
 
 
 if __name__ == "__main__":

@@ -335,7 +335,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="settings to start from: 'default' (CD-10, lr 0.05, batch 100, "
                             "100 epochs, float32; see crbm.recipes), 'reference' (per-sample "
                             "CD-1, lr 0.01, 3 epochs, the reference experiment) or 'gaussian' "
-                            "(the default with --visible gaussian: PCD, lr 0.001, 20 epochs); "
+                            "(the default with --visible gaussian: PCD from each pixel's mean and "
+                            "standard deviation, lr 1e-4, 20 epochs); "
                             "the flags below override single settings")
     tuning = train.add_argument_group("tuning (defaults come from the recipe)")
     tuning.add_argument("--epochs", type=_positive_int, help="passes over the data")

@@ -136,9 +136,13 @@ def test_the_gaussian_log_partition_is_the_integral_over_v():
 
 def test_unit_types_check_their_settings_and_round_trip():
     assert crbm.units.Gaussian(learn_std=False, min_std=0.5).spec() == {
-        "type": "gaussian", "learn_std": False, "min_std": 0.5}
+        "type": "gaussian", "learn_std": False, "min_std": 0.5, "std_from_data": False}
+    # Files written before std_from_data existed name no such key.
+    assert crbm.units.from_spec({"type": "gaussian", "learn_std": True, "min_std": 0.1}) == \
+        crbm.units.Gaussian(min_std=0.1)
     for units in (crbm.units.Bernoulli(), crbm.units.Bernoulli(strict=False),
-                  crbm.units.Gaussian(), crbm.units.Gaussian(learn_std=False, min_std=0.1)):
+                  crbm.units.Gaussian(), crbm.units.Gaussian(learn_std=False, min_std=0.1),
+                  crbm.units.Gaussian(std_from_data=True)):
         assert crbm.units.from_spec(units.spec()) == units
     for bad in ({"type": "potts"}, {"type": "gaussian", "min_std": -1},
                 {"type": "gaussian", "colour": 1}, "gaussian", None):
@@ -148,3 +152,21 @@ def test_unit_types_check_their_settings_and_round_trip():
         crbm.units.Gaussian(min_std=0)
     with pytest.raises(TypeError, match="learn_std"):
         crbm.units.Gaussian(learn_std="yes")
+    with pytest.raises(TypeError, match="std_from_data"):
+        crbm.units.Gaussian(std_from_data=1)
+
+
+def test_std_from_data_starts_at_the_data_moments_then_trains():
+    rng = np.random.default_rng(0)
+    data = rng.normal([0.5, -1.0, 2.0], [0.3, 0.001, 2.0], (400, 3))
+    visible = crbm.units.Gaussian(min_std=0.05, std_from_data=True)
+    model = crbm.RBM(3, 2, visible=visible, init="normal", random_state=0)
+    model.train(data, 1e-12, 1, batch_size=400)  # a step too small to move anything
+    np.testing.assert_allclose(model.visible_bias, data.mean(0), rtol=1e-6)
+    np.testing.assert_allclose(model.visible_std, np.maximum(data.std(0), 0.05), rtol=1e-6)
+    plain = crbm.RBM(3, 2, visible="gaussian", init="normal", random_state=0)
+    plain.train(data, 1e-12, 1, batch_size=400)
+    np.testing.assert_allclose(plain.visible_std, 1.0, rtol=1e-6)  # the default keeps sigma 1
+    model.visible_std = [1.0, 2.0, 3.0]
+    model.train(data, 1e-12, 1, batch_size=400)  # only the first train starts from the data
+    np.testing.assert_allclose(model.visible_std, [1.0, 2.0, 3.0], rtol=1e-6)

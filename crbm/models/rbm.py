@@ -67,7 +67,8 @@ class RBM:
         ``"normal"`` draws ``W ~ N(0, 0.01**2)`` now and, at the first
         :meth:`train`, sets the visible bias from the data: to ``log(p / (1 -
         p))`` of its marginals for Bernoulli units, to its mean for Gaussian
-        ones. Gaussian units start with ``visible_std`` 1 either way.
+        ones. Gaussian units start with ``visible_std`` 1, or with ``init="normal"``
+        and ``Gaussian(std_from_data=True)`` at the data's standard deviations.
 
     Attributes
     ----------
@@ -568,10 +569,15 @@ class RBM:
     def _set_visible_bias_from(self, data: np.ndarray) -> None:
         """init="normal"'s start from the data: Bernoulli units' biases at the
         logits of its marginals, Gaussian units' at its means. (Gaussian
-        units keep sigma = 1: a sigma as small as a nearly constant
-        feature's makes 1 / sigma^2 amplify every step on it.)"""
+        units keep sigma = 1 unless their std_from_data asks for the data's:
+        a sigma as small as a nearly constant feature's makes 1 / sigma^2
+        amplify every step on it, so that takes a smaller learning rate.)"""
         if self.visible.has_variance:
-            self._visible_bias[...] = column_moments(data)[0]
+            mean, variance = column_moments(data)
+            self._visible_bias[...] = mean
+            if self.visible.std_from_data:
+                std = np.maximum(np.sqrt(variance), self.visible.min_std)
+                self._visible_log_var[...] = 2 * np.log(std)
         else:
             # mean() with a float dtype reduces in chunks: no float copy of data.
             p = np.clip(data.mean(axis=0, dtype=np.float64), _MARGINAL_CLIP, 1 - _MARGINAL_CLIP)

@@ -142,10 +142,17 @@ class Gaussian(Units):
         The smallest sigma training may reach: a unit whose data barely
         varies would otherwise shrink its sigma until ``1 / sigma^2``
         dominates every field it feeds.
+    std_from_data : bool, default False
+        With ``init="normal"``, the first :meth:`RBM.train` starts each sigma
+        at its data's standard deviation (at least ``min_std``) as well as
+        each bias at its mean: the best model with no hidden units. Steps
+        then scale with ``1 / sigma^2``, so the learning rate must be about
+        as much smaller (``RECIPES["gaussian"]``: 1e-4 for pixels in [0, 1]).
     """
 
     learn_std: bool = True
     min_std: float = 0.01
+    std_from_data: bool = False
 
     name: ClassVar[str] = "gaussian"
     kind: ClassVar[int] = 1
@@ -158,6 +165,8 @@ class Gaussian(Units):
     def __post_init__(self) -> None:
         if not isinstance(self.learn_std, (bool, np.bool_)):
             raise TypeError(f"learn_std must be True or False, got {self.learn_std!r}")
+        if not isinstance(self.std_from_data, (bool, np.bool_)):
+            raise TypeError(f"std_from_data must be True or False, got {self.std_from_data!r}")
         if isinstance(self.min_std, bool) or not isinstance(self.min_std, numbers.Real):
             raise TypeError(f"min_std must be a real number, got {self.min_std!r}")
         if not (math.isfinite(self.min_std) and self.min_std > 0):
@@ -170,7 +179,7 @@ class Gaussian(Units):
 
     def spec(self) -> dict:
         return {"type": self.name, "learn_std": bool(self.learn_std),
-                "min_std": float(self.min_std)}
+                "min_std": float(self.min_std), "std_from_data": bool(self.std_from_data)}
 
     def mean(self, field, bias, log_var, beta=1.0):
         return field + bias

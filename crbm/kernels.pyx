@@ -172,12 +172,16 @@ cdef Workspace *sampler_workspace_new(const Model *m, int n_chains) noexcept nog
     ws.max_density = policy().sampling_max_density
     ws.H = malloc(<Py_ssize_t> n_chains * M * item)
     if m.visible_units == UNITS_BERNOULLI and block_sampling(n_chains):
-        # Few 0/1 chains: sums of rows of W and of W.T in blocks.
+        # Few 0/1 chains: sums of rows of W and of W.T in blocks; VI and an
+        # index big enough for gibbs_sweep too, for tempered or clamped sweeps.
         ws.WT = malloc(<Py_ssize_t> N * M * item)
         ws.work = malloc(sweeps_work_size(n_chains, N, M) * item)
-        ws.index_work = <int *> malloc(sweeps_index_size(N, M) * sizeof(int))
+        ws.VI = malloc(<Py_ssize_t> n_chains * N * item)
+        ws.index_work = <int *> malloc(max(<Py_ssize_t> sweeps_index_size(N, M),
+                                           <Py_ssize_t> n_chains * N + n_chains) * sizeof(int))
         ws.keys = <uint64_t *> malloc(2 * <Py_ssize_t> policy().sweeps_chunk * sizeof(uint64_t))
-        if ws.WT == NULL or ws.work == NULL or ws.index_work == NULL or ws.keys == NULL:
+        if (ws.WT == NULL or ws.work == NULL or ws.VI == NULL or ws.index_work == NULL
+                or ws.keys == NULL):
             workspace_free(ws)
             return NULL
         if m.precision == FLOAT64:
@@ -300,8 +304,6 @@ cdef int sample_typed(floating *of_type, Workspace *ws, bitgen_t *rng, const Mod
             after_chunk(ws, contended, given)
             done += chunk
         return STATUS_OK
-    if ws.VI == NULL:   # a block workspace asked for tempered or clamped sweeps
-        return STATUS_BAD_SETTINGS
     layer_views(m, <floating *> ws.work, &visible, &hidden)
     for step in range(sweeps):
         gibbs_sweep(rng, &visible, &hidden, V, n, <const floating *> m.W, N, M,

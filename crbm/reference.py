@@ -245,11 +245,23 @@ def train(rng: np.random.Generator, data: np.ndarray, W: np.ndarray,
 
 def gibbs_sweep(rng: np.random.Generator, V: np.ndarray, W: np.ndarray,
                 b: np.ndarray, c: np.ndarray, sampler=bernoulli, *,
-                log_var: Optional[np.ndarray] = None, gaussian_sampler=gaussian) -> np.ndarray:
-    """One sweep v -> h -> v over the chains in the rows of ``V``."""
+                log_var: Optional[np.ndarray] = None, gaussian_sampler=gaussian,
+                beta: float = 1.0, mask: Optional[np.ndarray] = None,
+                values: Optional[np.ndarray] = None) -> np.ndarray:
+    """One sweep v -> h -> v over the chains in the rows of ``V``, at
+    inverse temperature ``beta``; where ``mask`` is true the visible states
+    are ``values`` (both broadcast to ``V``). Tempered or clamped sweeps
+    draw crbm's streams (``units_sample``), whatever ``sampler`` is."""
     visible = _Visible(b, log_var, sampler, gaussian_sampler)
-    H = sampler(rng, sigmoid(visible.inputs(V) @ W + c))
-    return visible.sample(rng, H @ W.T)
+    if beta == 1 and mask is None:
+        H = sampler(rng, sigmoid(visible.inputs(V) @ W + c))
+        return visible.sample(rng, H @ W.T)
+    H = units_sample("bernoulli", int(rng.bit_generator.random_raw()), 0,
+                     visible.inputs(V) @ W, c, beta=beta)
+    kind = "bernoulli" if log_var is None else "gaussian"
+    std = None if log_var is None else visible.std
+    return units_sample(kind, int(rng.bit_generator.random_raw()), 0, H @ W.T, b, std,
+                        beta, mask, values)
 
 
 def initial_states(rng: np.random.Generator, n_samples: int, b: np.ndarray,

@@ -72,6 +72,47 @@ def test_generate_matches_reference(dtype, n_chains):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n_chains", [3, 40])  # a few-chain workspace / the gemm one
+@pytest.mark.parametrize("visible", ["bernoulli", "gaussian"])
+@pytest.mark.parametrize("clamped", [False, "shared", "per row"])
+def test_tempered_and_clamped_sweeps_match_reference(dtype, n_chains, visible, clamped):
+    # The sampling kernel's beta and clamp (crbm.kernels.sample), as the
+    # sampling issue's generate will use them, draw for draw.
+    rng = np.random.default_rng(0)
+    N, M = 15, 6
+    W = rng.normal(0, 1, (N, M)).astype(dtype)
+    b, c = rng.normal(0, 1, N).astype(dtype), rng.normal(0, 1, M).astype(dtype)
+    log_var = rng.normal(0, 0.3, N).astype(dtype) if visible == "gaussian" else None
+    start = (rng.random((n_chains, N)) < 0.5).astype(dtype)
+    mask = values = None
+    if clamped:
+        rows = 1 if clamped == "shared" else n_chains
+        mask = (rng.random((rows, N)) < 0.4).astype(np.uint8)
+        values = rng.normal(0, 1, (rows, N)).astype(dtype)
+        if visible == "bernoulli":
+            values = (values > 0).astype(dtype)
+    beta = 0.6
+    got = start.copy()
+    kind = 0 if visible == "bernoulli" else 1
+    _loops.gibbs_chains(np.random.default_rng(9), got, W, b, c, log_var, kind, 7, beta,
+                        None if mask is None else (mask[0] if clamped == "shared" else mask),
+                        None if values is None else (values[0] if clamped == "shared" else values))
+    generator, expected = np.random.default_rng(9), start.copy()
+    for _ in range(7):
+        expected = reference.gibbs_sweep(generator, expected, W, b, c, log_var=log_var,
+                                         beta=beta, mask=mask, values=values)
+    if visible == "bernoulli":
+        np.testing.assert_array_equal(got, expected)
+    else:
+        np.testing.assert_allclose(got, expected, rtol=1e-5 if dtype == np.float32 else 1e-12,
+                                   atol=1e-5 if dtype == np.float32 else 1e-12)
+    if clamped:
+        held = np.broadcast_to(mask, got.shape) != 0
+        np.testing.assert_array_equal(got[held], np.broadcast_to(values, got.shape)[held])
+        assert np.any(got[~held] != start[~held])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_conditionals_match_reference(dtype):
     rng = np.random.default_rng(4)
     model = crbm.RBM(9, 5, dtype=dtype)

@@ -6,7 +6,9 @@ dots for few rows) stays only where it is at least 10% faster on the
 workload it serves. For each, this script times that workload with the
 path on and with it off (the policy threshold set so the general path
 runs, ``crbm._core._rows._use_avx512(False)``, or one crbm thread),
-alternating the two ``--repeats`` times, and prints the median ratio
+alternating the two ``--repeats`` times (each run after a pause, so that
+none shares the cores with the spinning BLAS threads of the one before),
+and prints the median ratio
 off / on with its quartiles and the verdict. A path that serves several
 workloads (the AVX-512 sources serve all the row loops) stays if it earns
 its place on one of them; the table also times the paths crbm dropped, on
@@ -75,12 +77,6 @@ def workloads(data: np.ndarray) -> dict[str, Callable[[], object]]:
     }
 
 
-def sums_for_large_float64_minibatches() -> ContextManager:
-    """The sums-of-rows products for float64 minibatches above ``small_batch``
-    rows, which crbm dropped (``sparse_max_density_large_float64 = -1``)."""
-    return _policy.override(sparse_max_density_large_float64=0.4)
-
-
 # (special path, the workload it serves, how to turn it off)
 CASES = [
     ("AVX-512 sources of the row loops", "per-sample CD-1, M=100, float32", avx512_off),
@@ -94,6 +90,9 @@ CASES = [
     ("large minibatches by sums of rows on crbm's threads (not gemm)",
      "minibatch CD-1, batch 100, M=500, float32",
      lambda: _policy.override(sparse_max_density_large=-1)),
+    ("large minibatches by sums of rows on crbm's threads (not gemm)",
+     "minibatch CD-1, batch 100, M=500, float64",
+     lambda: _policy.override(sparse_max_density_large=-1)),
     ("minibatch step on crbm's threads (not BLAS's)", "minibatch CD-1, batch 32, M=500, float32",
      lambda: _policy.override(parallel_max_density=0.0)),
     ("small minibatches by sums of rows (not gemm)", "minibatch CD-1, batch 10, M=100, float64",
@@ -103,13 +102,11 @@ CASES = [
 ]
 
 # Paths crbm no longer takes by default: (path, workload, how to turn it on).
-DROPPED = [
-    ("large minibatches by sums of rows on crbm's threads (not gemm)",
-     "minibatch CD-1, batch 100, M=500, float64", sums_for_large_float64_minibatches),
-]
+DROPPED: list = []
 
 
 def timed(fn: Callable[[], object]) -> float:
+    time.sleep(0.3)
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -138,12 +135,10 @@ def alternate(fn: Callable[[], object], switch: Callable[[], ContextManager],
         fn()
     plain, switched = [], []
     for _ in range(repeats):
-        # The first run after a switch is not timed: BLAS's threads spin
-        # for a while after a call, and crbm's threads would meet them.
-        fn()
+        # Each timed run starts after a pause: BLAS's threads spin for a
+        # while after a call and would take the cores from crbm's threads.
         plain.append(timed(fn))
         with switch():
-            fn()
             switched.append(timed(fn))
     return plain, switched
 

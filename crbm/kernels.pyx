@@ -142,7 +142,7 @@ cdef Workspace *workspace_new(const Model *m, const Settings *s, int rows,
     else:
         work_size = minibatch_work_size(rows, n_chains, N, M, s, m.visible_units)
         index_size = minibatch_index_size(rows, n_chains, N, M)
-        ws.max_density = products_max_density(max(rows, n_chains), m.precision == FLOAT64)
+        ws.max_density = products_max_density(max(rows, n_chains))
     ws.work = malloc(work_size * itemsize(m.precision))
     ws.index_work = <int *> malloc(index_size * sizeof(int))
     if ws.work == NULL or ws.index_work == NULL or (s.per_sample and ws.keys == NULL):

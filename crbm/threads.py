@@ -1,9 +1,9 @@
 """How many threads crbm's own loops use.
 
-Minibatches of up to 32 rows of sparse data (MNIST-like: at most 0.45 of
-the visible values nonzero, batch x visible x hidden of 2**20 or more;
-larger minibatches go to BLAS) are trained with
-every product in crbm's own loops, split by rows across its threads.
+Large minibatches of sparse data (MNIST-like: at most 0.45 of the visible
+values nonzero, 0.4 above 32 rows; batch x visible x hidden of 2**20 or
+more) are trained with every product in crbm's own loops, split by rows
+across its threads.
 Per-sample CD on 0/1 data and sampling of up to 16 chains take W in two
 blocks of rows, one on each of two threads. Other work leaves the threading
 to BLAS. Results do not depend on the number of threads: each row is

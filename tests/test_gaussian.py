@@ -105,8 +105,7 @@ def test_every_product_path_gives_the_reference_result(dtype, limit):
     data = real_data()
     W0 = np.random.default_rng(3).normal(0, 0.1, (12, 5))
     model = gaussian_model(12, 5, dtype, W0=W0)
-    with _policy.override(sparse_max_density_small=limit, sparse_max_density_large=limit,
-                          sparse_max_density_large_float64=limit):
+    with _policy.override(sparse_max_density_small=limit, sparse_max_density_large=limit):
         model.train(data, 0.01, 2, batch_size=10, persistent=True)
     W, b, c, z = reference_training(data, W0, dtype, dict(persistent=True), 2, 10, 0.01)
     assert relative_error(model.W, W) <= 10 * RTOL[dtype]

@@ -38,7 +38,8 @@ def untrained(N, M, dtype):
 
 def train(data, threads, dtype=np.float32, M=64, batch_size=32, **options):
     # 32 x 784 x 64 = 1.6e6 multiply-adds a product: large enough to split
-    # across crbm's threads (minibatches above small_batch rows go to BLAS).
+    # across crbm's threads, and at small_batch rows, the limit of the looser
+    # density rule.
     with crbm.num_threads(threads):
         return train_here(data, dtype, M, batch_size, **options)
 
@@ -110,8 +111,9 @@ def test_these_minibatches_run_on_crbms_threads(digits, caplog):
     with caplog.at_level(logging.DEBUG, logger="crbm"):
         train(digits, 2)
         train(digits, 2, M=70, batch_size=31)
+        train(digits, 2, batch_size=100)
     reports = [r.getMessage() for r in caplog.records if r.getMessage().startswith("train:")]
-    assert len(reports) == 2 and all("minibatch step on crbm's threads" in r for r in reports)
+    assert len(reports) == 3 and all("minibatch step on crbm's threads" in r for r in reports)
 
 
 def test_uneven_splits_give_the_same_bits(digits):
@@ -208,8 +210,8 @@ def test_two_threads_start_a_worker_and_one_does_not(tmp_path):
 
 
 def train_snippet(batch_size=32):
-    # batch_size=32: minibatches small enough for crbm's own threads (larger
-    # ones go to BLAS); 1: per-sample CD, its blocks on two threads.
+    # batch_size=32: minibatches on crbm's own threads; 1: per-sample CD, its
+    # blocks on two threads.
     return TRAIN_SNIPPET.replace("BATCH_SIZE", str(batch_size))
 
 

@@ -46,8 +46,7 @@ def products_limit(max_density):
     if max_density is None:
         return _policy.override()
     return _policy.override(sparse_max_density_small=max_density,
-                            sparse_max_density_large=max_density,
-                            sparse_max_density_large_float64=max_density)
+                            sparse_max_density_large=max_density)
 
 
 def train_epoch(rng, data, W, b, c, B, settings, chains, velocity, offsets, max_density=None,

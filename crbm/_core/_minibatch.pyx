@@ -174,7 +174,7 @@ cdef inline void plan(Step *step, const floating *VI0, double max_density,
     step.binary = indexed_values_are_one(VI0, step.n, step.N, step.count, step.idx)
     if units_binary(&step.visible) and own_threads(
             <Py_ssize_t> max(step.n, step.C) * step.N * step.M, step.nonzero, nN, max_density):
-        # A minibatch of sparse 0/1 data, big enough to split: every product in crbm's own
+        # A large minibatch of sparse 0/1 data: every product in crbm's own
         # loops (BLAS threads would compete with crbm's for the cores),
         # split across its threads. The choice does not depend on the
         # number of threads, so neither do the results.

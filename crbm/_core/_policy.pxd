@@ -8,8 +8,7 @@ from crbm.kernels cimport PathCounts
 
 cdef struct Policy:
     double sparse_max_density_small   # products skip zeros up to this density...
-    double sparse_max_density_large   # ...or this one, for larger minibatches of float32...
-    double sparse_max_density_large_float64  # ...and of float64
+    double sparse_max_density_large   # ...or this one, for larger minibatches
     int small_batch                   # rows up to which a minibatch is small
     double gradient_max_density       # the sparse weight step's own limit
     Py_ssize_t parallel_min_work      # multiply-adds below which a step stays on one thread
@@ -29,7 +28,7 @@ cdef const Policy *policy() noexcept nogil
 
 # The limit on the density of the visible rows below which minibatch
 # products with them skip their zeros, for a minibatch of `rows` rows.
-cdef double products_max_density(int rows, bint float64) noexcept nogil
+cdef double products_max_density(int rows) noexcept nogil
 
 # Whether a minibatch step of `work` multiply-adds on data with `nonzero`
 # of `size` entries nonzero runs every product in crbm's own threads.

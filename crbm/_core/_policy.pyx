@@ -20,7 +20,6 @@ cdef Policy _POLICY
 memset(&_POLICY, 0, sizeof(Policy))
 _POLICY.sparse_max_density_small = 0.75
 _POLICY.sparse_max_density_large = 0.4
-_POLICY.sparse_max_density_large_float64 = -1
 _POLICY.small_batch = 32
 _POLICY.gradient_max_density = 0.3
 _POLICY.parallel_min_work = 1 << 20
@@ -42,11 +41,7 @@ REASONS = {
         "minibatches of up to small_batch rows sum the rows of W their nonzeros pick up "
         "to this density; gemm packs W on every call, which small products do not repay",
     "sparse_max_density_large":
-        "larger float32 minibatches, where gemm's packing pays off, skip zeros only "
-        "below this",
-    "sparse_max_density_large_float64":
-        "larger float64 minibatches go to gemm (-1: never by sums): sums of rows read "
-        "twice the bytes of float32 ones, gemm's arithmetic keeps up",
+        "larger minibatches, where gemm's packing pays off, skip zeros only below this",
     "small_batch": "the rows below which a minibatch counts as small",
     "gradient_max_density":
         "the sparse weight step also builds a column index and scales its rows, so it "
@@ -110,10 +105,9 @@ cdef const Policy *policy() noexcept nogil:
     return &_POLICY
 
 
-cdef double products_max_density(int rows, bint float64) noexcept nogil:
-    if rows <= _POLICY.small_batch:
-        return _POLICY.sparse_max_density_small
-    return _POLICY.sparse_max_density_large_float64 if float64 else _POLICY.sparse_max_density_large
+cdef double products_max_density(int rows) noexcept nogil:
+    return (_POLICY.sparse_max_density_small if rows <= _POLICY.small_batch
+            else _POLICY.sparse_max_density_large)
 
 
 cdef bint own_threads(Py_ssize_t work, Py_ssize_t nonzero, Py_ssize_t size,

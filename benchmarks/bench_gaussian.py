@@ -2,7 +2,7 @@
 
 One epoch over 8,000 greyscale MNIST t10k images, N=784, M=500, batch 100:
 standardised (per-pixel centring, one global scale: every value nonzero)
-and scaled to [0, 1] (81% zeros, which float32's positive phase skips). The
+and scaled to [0, 1] (81% zeros, which the positive phase skips). The
 "GEMM floor" is the same five matrix products as Bernoulli minibatch CD-1
 (see bench_train.py), timed with numpy on the same shapes, and again on
 scipy's BLAS, the copy crbm calls (a different OpenBLAS build, which can

@@ -277,12 +277,23 @@ def initial_states(rng: np.random.Generator, n_samples: int, b: np.ndarray,
 
 def generate(rng: np.random.Generator, W: np.ndarray, b: np.ndarray,
              c: np.ndarray, n_samples: int, n_steps: int, sampler=bernoulli, *,
-             log_var: Optional[np.ndarray] = None, gaussian_sampler=gaussian) -> np.ndarray:
-    """Chains from :func:`initial_states`, ``n_steps`` sweeps, as ``RBM.generate`` does."""
-    V = initial_states(rng, n_samples, b, log_var, sampler, gaussian_sampler)
+             log_var: Optional[np.ndarray] = None, gaussian_sampler=gaussian,
+             init: Optional[np.ndarray] = None, beta: float = 1.0,
+             mask: Optional[np.ndarray] = None,
+             values: Optional[np.ndarray] = None) -> np.ndarray:
+    """Chains from ``init`` or :func:`initial_states`, the clamped units set
+    to their values, then ``n_steps`` sweeps, as ``RBM.generate`` does."""
+    if init is None:
+        V = initial_states(rng, n_samples, b, log_var, sampler, gaussian_sampler)
+    else:
+        V = np.array(init, dtype=b.dtype)
+    if mask is not None:
+        V = np.where(np.broadcast_to(mask, V.shape) != 0, np.broadcast_to(values, V.shape),
+                     V).astype(b.dtype)
     for _ in range(n_steps):
         V = gibbs_sweep(rng, V, W, b, c, sampler, log_var=log_var,
-                        gaussian_sampler=gaussian_sampler)
+                        gaussian_sampler=gaussian_sampler, beta=beta, mask=mask,
+                        values=values)
     return V
 
 

@@ -17,6 +17,7 @@ from crbm._validation import (
     check_momentum, check_non_negative_float, check_positive_float, check_unit_float)
 from crbm.models import _files
 from crbm.models._rwlock import ReadWriteLock
+from crbm.models._sampling import apply_clamp, check_beta, check_clamp, initial_chains
 from crbm.models.units import Bernoulli, Units, as_units
 from crbm.preprocessing import column_moments
 
@@ -641,21 +642,35 @@ class RBM:
         return means
 
     def generate(self, n_samples: Optional[int] = None, *, n_steps: int = 1000,
+                 init: Any = None, clamp: Any = None, beta: float = 1.0,
                  random_state: RandomState = None,
                  progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
         """Draw samples by block Gibbs sampling.
 
-        Each chain starts from uniformly random 0/1 visible states (Gaussian
-        units: draws of ``N(visible_bias, visible_std^2)``) and runs
-        ``n_steps`` sweeps ``v -> h -> v``; the final sampled visible states
-        are returned.
+        Each chain starts from ``init``, or from uniformly random 0/1 visible
+        states (Gaussian units: draws of ``N(visible_bias, visible_std^2)``),
+        and runs ``n_steps`` sweeps ``v -> h -> v``; the final sampled
+        visible states are returned.
 
         Parameters
         ----------
         n_samples : int, optional
-            Number of independent chains. ``None`` returns a single vector.
+            Number of independent chains. ``None`` returns a single vector
+            (or, with a 2-D ``init``, one row per row of it).
         n_steps : int
             Gibbs sweeps per chain (>= 0).
+        init : None, "data" or array_like of shape (n_visible,) or (n, n_visible)
+            Where the chains start: random states (None), the model's PCD
+            chains ("data"), or the given visible states (0/1 for Bernoulli
+            units; one row is repeated for ``n_samples`` chains).
+        clamp : (mask, values), optional
+            Visible units held at given values while the others are sampled
+            (inpainting, conditional generation): a bool ``mask`` of shape
+            ``(n_visible,)`` or ``(n, n_visible)`` and ``values`` of either
+            shape; the chains sample ``p(v_free | v_clamped)``.
+        beta : float
+            Inverse temperature: the chains sample ``p(v, h)^beta`` (up to
+            normalisation); 1 is the model itself.
         random_state : None, int, SeedSequence or Generator
             Overrides the model's generator for this call.
         progress : callable, optional
@@ -667,12 +682,22 @@ class RBM:
         ndarray of shape (n_visible,) or (n_samples, n_visible)
             Visible states in the model's dtype.
         """
-        n = 1 if n_samples is None else check_int("n_samples", n_samples, 0, INT_MAX)
+        if n_samples is not None:
+            n_samples = check_int("n_samples", n_samples, 0, INT_MAX)
         n_steps = check_int("n_steps", n_steps, 0, INT_MAX)
+        beta = check_beta(beta)
+        start = initial_chains(n_samples, init, self)
+        one_row = n_samples is None and (start is None or np.ndim(init) == 1)
+        n = start.shape[0] if start is not None else (1 if n_samples is None else n_samples)
+        mask, values = check_clamp(clamp, n, self)
         rng = self._rng if random_state is None else as_generator(random_state)
-        v = np.empty((n, self.n_visible), dtype=self.dtype)
-        with self._parameters_lock.reading():
-            self._initial_states(rng, v)
+        if start is None:
+            v = np.empty((n, self.n_visible), dtype=self.dtype)
+            with self._parameters_lock.reading():
+                self._initial_states(rng, v)
+        else:
+            v = start
+        apply_clamp(v, mask, values)
         # Sweeps are sequential, so running them in chunks draws the same
         # numbers; between chunks Python sees Ctrl-C.
         chunk = max(1, _CHUNK_SAMPLES // max(n, 1))
@@ -684,12 +709,12 @@ class RBM:
             with self._parameters_lock.reading():
                 paths += _loops.gibbs_chains(rng, v, self._W, self._visible_bias,
                                              self._hidden_bias, self._log_var(),
-                                             self.visible.kind, steps)
+                                             self.visible.kind, steps, beta, mask, values)
             if progress is not None:
                 progress(steps)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("generate: %s", path_report(paths))
-        return v[0] if n_samples is None else v
+        return v[0] if one_row else v
 
     # -- evaluation (see crbm.evaluate) ---------------------------------------
 

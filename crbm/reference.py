@@ -279,10 +279,12 @@ def generate(rng: np.random.Generator, W: np.ndarray, b: np.ndarray,
              c: np.ndarray, n_samples: int, n_steps: int, sampler=bernoulli, *,
              log_var: Optional[np.ndarray] = None, gaussian_sampler=gaussian,
              init: Optional[np.ndarray] = None, beta: float = 1.0,
-             mask: Optional[np.ndarray] = None,
-             values: Optional[np.ndarray] = None) -> np.ndarray:
+             mask: Optional[np.ndarray] = None, values: Optional[np.ndarray] = None,
+             return_probabilities: bool = False) -> np.ndarray:
     """Chains from ``init`` or :func:`initial_states`, the clamped units set
-    to their values, then ``n_steps`` sweeps, as ``RBM.generate`` does."""
+    to their values, then ``n_steps`` sweeps, as ``RBM.generate`` does; with
+    ``return_probabilities``, the last sweep returns ``E[v | h]`` (clamped
+    units at their values) instead of drawing ``v``."""
     if init is None:
         V = initial_states(rng, n_samples, b, log_var, sampler, gaussian_sampler)
     else:
@@ -290,10 +292,18 @@ def generate(rng: np.random.Generator, W: np.ndarray, b: np.ndarray,
     if mask is not None:
         V = np.where(np.broadcast_to(mask, V.shape) != 0, np.broadcast_to(values, V.shape),
                      V).astype(b.dtype)
-    for _ in range(n_steps):
+    for _ in range(n_steps - 1 if return_probabilities else n_steps):
         V = gibbs_sweep(rng, V, W, b, c, sampler, log_var=log_var,
                         gaussian_sampler=gaussian_sampler, beta=beta, mask=mask,
                         values=values)
+    if return_probabilities:
+        visible = _Visible(b, log_var, sampler, gaussian_sampler)
+        H = sampler(rng, sigmoid(beta * (visible.inputs(V) @ W + c)))
+        field = H @ W.T + b
+        V = (sigmoid(beta * field) if log_var is None else field).astype(b.dtype)
+        if mask is not None:
+            V = np.where(np.broadcast_to(mask, V.shape) != 0, np.broadcast_to(values, V.shape),
+                         V).astype(b.dtype)
     return V
 
 

@@ -75,6 +75,37 @@ def test_init_data_continues_the_pcd_chains():
     np.testing.assert_array_equal(model.training_state["chains"], chains)  # left as they were
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("visible", ["bernoulli", "gaussian"])
+def test_return_probabilities_gives_the_last_half_steps_means(dtype, visible):
+    model = small_model(dtype, visible)
+    mask = np.array([True, False, False, False, True, False])
+    values = np.array([1, 0, 0, 0, 0, 0], dtype)
+    got = model.generate(30, n_steps=5, clamp=(mask, values), beta=0.8,
+                         return_probabilities=True, random_state=6)
+    expected = reference.generate(np.random.default_rng(6), model.W, model.visible_bias,
+                                  model.hidden_bias, 30, 5, log_var=log_var_of(model), beta=0.8,
+                                  mask=mask, values=values, return_probabilities=True)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+    assert got.dtype == dtype and np.all(got[:, mask] == values[mask])
+    if visible == "bernoulli":
+        assert np.all((got > 0) & (got < 1) | np.broadcast_to(mask, got.shape))
+
+
+def test_thin_keeps_every_thin_th_state_of_the_same_chains():
+    model = small_model()
+    kept = model.generate(8, n_steps=10, thin=3, random_state=2)
+    assert kept.shape == (3, 8, 6)
+    for i in range(3):
+        np.testing.assert_array_equal(
+            kept[i], model.generate(8, n_steps=3 * (i + 1), random_state=2))
+    clamped = model.generate(8, n_steps=6, thin=2, clamp=(np.eye(6, dtype=bool)[0], np.ones(6)),
+                             random_state=2)
+    assert clamped.shape == (3, 8, 6) and np.all(clamped[:, :, 0] == 1)
+    assert model.generate(8, n_steps=0, thin=2).shape == (0, 8, 6)
+
+
 def exact_visible_distribution(model, beta, mask=None, values=None):
     """p_beta(v) over every 0/1 visible state (that agrees with the clamp)."""
     states = np.array(list(itertools.product([0.0, 1.0], repeat=model.n_visible)))
@@ -121,6 +152,10 @@ def test_bad_steering_arguments_are_refused_before_any_draw():
         (dict(clamp=(np.zeros(5, bool), np.zeros(6))), ValueError, "shape"),
         (dict(n_samples=2, clamp=(np.zeros((3, 6), bool), np.zeros(6))), ValueError, "shape"),
         (dict(clamp=(np.zeros(6, bool), np.full(6, 2.0))), ValueError, r"\[0, 1\]"),
+        (dict(thin=0), ValueError, "thin"),
+        (dict(return_probabilities=True, thin=2), ValueError, "return_probabilities"),
+        (dict(return_probabilities=True, n_steps=0), ValueError, "return_probabilities"),
+        (dict(return_probabilities=1), TypeError, "return_probabilities"),
     ]
     for kwargs, error, match in bad:
         with pytest.raises(error, match=match):

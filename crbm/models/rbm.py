@@ -8,6 +8,7 @@ import threading
 from typing import Any, Callable, Optional, Union
 
 import numpy as np
+from scipy.special import expit
 
 from crbm import evaluate
 from crbm._core import _loops
@@ -643,6 +644,7 @@ class RBM:
 
     def generate(self, n_samples: Optional[int] = None, *, n_steps: int = 1000,
                  init: Any = None, clamp: Any = None, beta: float = 1.0,
+                 thin: Optional[int] = None, return_probabilities: bool = False,
                  random_state: RandomState = None,
                  progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
         """Draw samples by block Gibbs sampling.
@@ -671,6 +673,15 @@ class RBM:
         beta : float
             Inverse temperature: the chains sample ``p(v, h)^beta`` (up to
             normalisation); 1 is the model itself.
+        thin : int, optional
+            Also keep every ``thin``-th state of each chain: the result is
+            then of shape ``(n_steps // thin, n, n_visible)``, its last entry
+            the final states when ``thin`` divides ``n_steps``.
+        return_probabilities : bool
+            Return the means of the last half-step, ``E[v | h]`` of the last
+            hidden states (``p(v = 1 | h)`` at ``beta`` for Bernoulli units;
+            clamped units at their values), instead of the states drawn from
+            them. Needs ``n_steps >= 1``; not with ``thin``.
         random_state : None, int, SeedSequence or Generator
             Overrides the model's generator for this call.
         progress : callable, optional
@@ -680,12 +691,18 @@ class RBM:
         Returns
         -------
         ndarray of shape (n_visible,) or (n_samples, n_visible)
-            Visible states in the model's dtype.
+            Visible states (or means) in the model's dtype; with ``thin``, of
+            shape ``(n_kept, n_samples, n_visible)``.
         """
         if n_samples is not None:
             n_samples = check_int("n_samples", n_samples, 0, INT_MAX)
         n_steps = check_int("n_steps", n_steps, 0, INT_MAX)
         beta = check_beta(beta)
+        if thin is not None:
+            thin = check_int("thin", thin, 1, INT_MAX)
+        return_probabilities = check_bool("return_probabilities", return_probabilities)
+        if return_probabilities and (thin is not None or n_steps == 0):
+            raise ValueError("return_probabilities needs n_steps >= 1 and no thin")
         start = initial_chains(n_samples, init, self)
         one_row = n_samples is None and (start is None or np.ndim(init) == 1)
         n = start.shape[0] if start is not None else (1 if n_samples is None else n_samples)
@@ -698,23 +715,55 @@ class RBM:
         else:
             v = start
         apply_clamp(v, mask, values)
-        # Sweeps are sequential, so running them in chunks draws the same
-        # numbers; between chunks Python sees Ctrl-C.
+        # Sweeps are sequential, so running them in chunks (ending at every
+        # kept state) draws the same numbers; between chunks Python sees Ctrl-C.
         chunk = max(1, _CHUNK_SAMPLES // max(n, 1))
         if progress is not None:
             chunk = min(chunk, max(1, n_steps // 50))
+        if thin is not None:
+            chunk = min(chunk, thin)
+            kept = np.empty((n_steps // thin, n, self.n_visible), dtype=self.dtype)
+        sweeps = n_steps - 1 if return_probabilities else n_steps
         paths = np.zeros(16, np.int64)
-        for done in range(0, n_steps, max(chunk, 1)):
-            steps = min(chunk, n_steps - done)
+        done = 0
+        while done < sweeps:
+            steps = min(chunk, sweeps - done)
+            if thin is not None:
+                steps = min(steps, thin - done % thin)
             with self._parameters_lock.reading():
                 paths += _loops.gibbs_chains(rng, v, self._W, self._visible_bias,
                                              self._hidden_bias, self._log_var(),
                                              self.visible.kind, steps, beta, mask, values)
+            done += steps
+            if thin is not None and done % thin == 0:
+                kept[done // thin - 1] = v
             if progress is not None:
                 progress(steps)
+        if return_probabilities:
+            with self._parameters_lock.reading():
+                v = self._last_half_step_means(rng, v, beta, mask, values)
+            if progress is not None:
+                progress(1)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("generate: %s", path_report(paths))
+        if thin is not None:
+            return kept
         return v[0] if one_row else v
+
+    def _last_half_step_means(self, rng: np.random.Generator, v: np.ndarray, beta: float,
+                              mask: Optional[np.ndarray],
+                              values: Optional[np.ndarray]) -> np.ndarray:
+        """The last sweep's ``h ~ p(h | v)`` at ``beta`` (one key, as the
+        kernels draw it), then ``E[v | h]`` in place of the visible draw."""
+        inputs = v if self.visible.binary else v * np.exp(-self._visible_log_var)
+        h = np.ascontiguousarray(expit(beta * (inputs @ self._W + self._hidden_bias)),
+                                 dtype=self.dtype)
+        _loops.sample_in_place(rng, h)
+        field = h @ self._W.T + self._visible_bias
+        means = np.ascontiguousarray(expit(beta * field) if self.visible.binary else field,
+                                     dtype=self.dtype)
+        apply_clamp(means, mask, values)
+        return means
 
     # -- evaluation (see crbm.evaluate) ---------------------------------------
 

@@ -16,7 +16,7 @@ import numpy as np
 
 from crbm.config import show_config
 from crbm.io import atomic_write
-from crbm.io.idx import binarize, load_mnist
+from crbm.io.idx import binarize, load_mnist, read_idx
 from crbm.io.images import save_each, save_png, tile_images
 from crbm.models.rbm import RBM
 from crbm.models.units import Units, as_units
@@ -239,15 +239,55 @@ def write_samples(samples: np.ndarray, args: argparse.Namespace) -> None:
         print(f"wrote {len(paths)} images to {args.each}")
 
 
+def _rows_range(text: str) -> tuple[int, int]:
+    try:
+        start, stop = (int(part) for part in text.split(":"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected START:STOP, e.g. 0:14, got {text!r}") from None
+    if not 0 <= start < stop:
+        raise argparse.ArgumentTypeError(f"expected 0 <= START < STOP, got {text!r}")
+    return start, stop
+
+
+def steering(model: RBM, args: argparse.Namespace) -> tuple:
+    """``--init IMAGES`` and ``--clamp-rows A:B`` as generate's init and clamp:
+    the first -n images as starting states (as pixels_for makes them), image
+    rows A to B - 1 of each held at its own pixels."""
+    if args.init is None:
+        if args.clamp_rows is not None:
+            raise ValueError("--clamp-rows holds rows of the --init images: give --init")
+        return None, None
+    images = read_idx(args.init)
+    if images.ndim != 3 or images.dtype != np.uint8:
+        raise ValueError(f"--init {args.init}: expected uint8 images (n, height, width), "
+                         f"got {images.dtype} of shape {images.shape}")
+    if images.shape[1] * images.shape[2] != model.n_visible:
+        raise ValueError(f"--init {args.init}: images of {images.shape[1]}x{images.shape[2]} "
+                         f"pixels, but the model has {model.n_visible} visible units")
+    if len(images) < args.n:
+        raise ValueError(f"--init {args.init} holds {len(images)} images; -n asks for {args.n}")
+    init = pixels_for(model, images[:args.n])
+    if args.clamp_rows is None:
+        return init, None
+    start, stop = args.clamp_rows
+    height, width = images.shape[1:]
+    if stop > height:
+        raise ValueError(f"--clamp-rows {start}:{stop}: the images have {height} rows")
+    mask = np.zeros((height, width), bool)
+    mask[start:stop] = True
+    return init, (mask.reshape(-1), init)
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
     if args.out is None and args.each is None:
         raise ValueError("nothing to write: give --out FILE.png and/or --each DIR")
     if args.out is not None:
         check_output_directory(args.out)
     model = RBM.load(args.model)
+    init, clamp = steering(model, args)
     with progress_bar(args.steps, "sampling", not args.quiet, unit="sweep") as update:
-        samples = model.generate(args.n, n_steps=args.steps, random_state=args.seed,
-                                 progress=update)
+        samples = model.generate(args.n, n_steps=args.steps, init=init, clamp=clamp,
+                                 beta=args.beta, random_state=args.seed, progress=update)
     if not model.visible.binary:
         # Pictures of Gaussian units show the means E[v | h] of one more
         # half-step (the states carry their noise), in the [0, 1] pixels
@@ -376,7 +416,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     generate = commands.add_parser(
         "generate", parents=[common], help="generate samples from a saved model as PNG images",
-        description="Run Gibbs chains from random states and write the final samples as PNG.")
+        description="Run Gibbs chains from random states (or --init images, with --clamp-rows "
+                    "held) and write the final samples as PNG.")
     generate.add_argument("--model", required=True, metavar="MODEL.npz", help="a model saved by 'crbm train'")
     generate.add_argument("-n", type=_positive_int, default=100, help="number of samples (default: 100)")
     generate.add_argument("--steps", type=_non_negative_int, default=1000,
@@ -384,6 +425,15 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, help="random seed, for reproducible samples")
     generate.add_argument("--shape", type=_shape, metavar="HxW",
                           help="image shape (default: square, e.g. 28x28 for 784 units)")
+    generate.add_argument("--init", metavar="IMAGES.idx",
+                          help="start the chains from the first -n images of an idx file "
+                               "(binarised, pixel > 0, for Bernoulli units; pixel / 255 for "
+                               "Gaussian ones) instead of random states")
+    generate.add_argument("--clamp-rows", type=_rows_range, metavar="START:STOP",
+                          help="hold image rows START to STOP - 1 of each --init image at its "
+                               "own pixels and sample the rest (inpainting)")
+    generate.add_argument("--beta", type=_positive_float, default=1.0,
+                          help="inverse temperature of the sampled distribution (default: 1)")
     generate.add_argument("--out", metavar="FILE.png", help="write all samples as one grid image")
     generate.add_argument("--each", metavar="DIR", help="write one PNG per sample: DIR/0.png, DIR/1.png, ...")
     generate.set_defaults(run=cmd_generate)

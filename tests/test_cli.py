@@ -118,6 +118,31 @@ def test_generate_is_reproducible_with_a_seed(trained):
     assert (trained / "a.png").read_bytes() == (trained / "b.png").read_bytes()
 
 
+def test_generate_inpaints_from_init_images_with_clamped_rows(trained, mnist_dir):
+    images, _ = crbm.load_mnist(mnist_dir, split="t10k")
+    crbm.write_idx(trained / "start.idx", images[:6])
+    run("generate", "--model", "model.npz", "-n", 4, "--steps", 15, "--seed", 2,
+        "--init", "start.idx", "--clamp-rows", "0:14", "--beta", 0.8, "--each", "inpainted",
+        cwd=trained)
+    model = crbm.RBM.load(trained / "model.npz")
+    start = crbm.binarize(images[:4]).astype(model.dtype)
+    mask = np.zeros((28, 28), bool)
+    mask[:14] = True
+    expected = model.generate(4, n_steps=15, init=start, clamp=(mask.reshape(-1), start),
+                              beta=0.8, random_state=2)
+    for i in range(4):
+        got = np.asarray(Image.open(trained / "inpainted" / f"{i}.png"))
+        np.testing.assert_array_equal(got, (expected[i].reshape(28, 28) * 255).astype(np.uint8))
+        np.testing.assert_array_equal(got[:14] > 0, images[i, :14] > 0)  # the clamped rows
+    for bad, message in ((["--clamp-rows", "0:14"], "give --init"),
+                         (["--init", "start.idx", "-n", 7], "holds 6 images"),
+                         (["--init", "start.idx", "-n", 2, "--clamp-rows", "10:40"], "28 rows")):
+        result = run("generate", "--model", "model.npz", "--steps", 1, "--out", "x.png", *bad,
+                     cwd=trained, expect=1)
+        assert message in result.stderr
+    assert not (trained / "x.png").exists()
+
+
 def test_evaluate_prints_the_figures(trained, mnist_dir):
     result = run("evaluate", "--model", "model.npz", "--mnist", mnist_dir, "--limit", 300,
                  cwd=trained)

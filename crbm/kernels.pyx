@@ -284,6 +284,26 @@ cdef int train(Workspace *ws, bitgen_t *rng, Model *m, const Settings *s,
     return train_typed(<float *> NULL, ws, rng, m, s, st, <const float *> V, n, binary)
 
 
+cdef inline bint clamped_to_bits(const Clamp *clamp, int n, int N,
+                                 const floating *of_type) noexcept nogil:
+    """Whether every clamped value is 0 or 1 (no clamp: True), as the
+    few-chain sweeps, which sum the rows their units pick, need."""
+    cdef const floating *values
+    cdef floating value
+    cdef Py_ssize_t r, j
+    cdef int rows
+    if clamp == NULL or clamp.mask == NULL:
+        return True
+    values = <const floating *> clamp.values
+    rows = n if clamp.values_stride != 0 else 1
+    for r in range(rows):
+        for j in range(N):
+            value = values[r * clamp.values_stride + j]
+            if value != 0 and value != 1:
+                return False
+    return True
+
+
 cdef int sample_typed(floating *of_type, Workspace *ws, bitgen_t *rng, const Model *m,
                       floating *V, int n, int sweeps, double beta,
                       const Clamp *clamp) noexcept nogil:
@@ -291,7 +311,7 @@ cdef int sample_typed(floating *of_type, Workspace *ws, bitgen_t *rng, const Mod
     cdef int threads = num_threads()
     cdef bint contended
     cdef Units visible, hidden
-    if ws.WT != NULL and beta == 1 and (clamp == NULL or clamp.mask == NULL):
+    if ws.WT != NULL and clamped_to_bits(clamp, n, N, of_type):
         while done < sweeps:
             chunk = min(policy().sweeps_chunk, sweeps - done)
             given = chunk_threads(ws, threads)
@@ -300,7 +320,7 @@ cdef int sample_typed(floating *of_type, Workspace *ws, bitgen_t *rng, const Mod
                                      <const floating *> m.visible_bias,
                                      <const floating *> m.hidden_bias, N, M,
                                      <floating *> ws.H, <floating *> ws.work, ws.index_work,
-                                     ws.keys, given, &ws.paths)
+                                     ws.keys, given, beta, clamp, &ws.paths)
             after_chunk(ws, contended, given)
             done += chunk
         return STATUS_OK

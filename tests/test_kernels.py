@@ -8,7 +8,7 @@ import pytest
 
 import crbm
 from crbm import reference
-from crbm._core import _loops
+from crbm._core import _loops, _policy
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
 
@@ -110,6 +110,26 @@ def test_tempered_and_clamped_sweeps_match_reference(dtype, n_chains, visible, c
         held = np.broadcast_to(mask, got.shape) != 0
         np.testing.assert_array_equal(got[held], np.broadcast_to(values, got.shape)[held])
         assert np.any(got[~held] != start[~held])
+
+
+def test_few_chains_clamped_to_fractions_take_the_general_sweep():
+    # The block sweeps sum the rows of W their 0/1 units pick; a clamp to
+    # 0.5 (possible through crbm.kernels) must not go there.
+    rng = np.random.default_rng(4)
+    W, b, c = rng.normal(0, 1, (15, 6)), rng.normal(0, 1, 15), rng.normal(0, 1, 6)
+    start = (rng.random((3, 15)) < 0.5).astype(np.float64)
+    mask = (np.arange(15) < 5).astype(np.uint8)
+    values = np.full(15, 0.5)
+    got = start.copy()
+    paths = _loops.gibbs_chains(np.random.default_rng(2), got, W, b, c, None, 0, 4, 1.0, mask,
+                                values)
+    expected, generator = start.copy(), np.random.default_rng(2)
+    for _ in range(4):
+        expected = reference.gibbs_sweep(generator, expected, W, b, c, mask=mask, values=values)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    assert np.all(got[:, :5] == 0.5)
+    names = _policy.path_report(paths)
+    assert set(names) == {"Gibbs sweeps by BLAS"}
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -2,6 +2,7 @@
 conditional distributions on a model small enough to enumerate, and bad
 arguments refused before anything is drawn."""
 import itertools
+import logging
 
 import numpy as np
 import pytest
@@ -40,6 +41,37 @@ def test_clamped_tempered_generate_matches_reference(dtype, visible, n_chains):
     tolerance = 0 if visible == "bernoulli" else (1e-5 if dtype == np.float32 else 1e-12)
     np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
     np.testing.assert_array_equal(got[:, mask], np.broadcast_to(values[mask], (n_chains, mask.sum())))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_few_clamped_tempered_chains_take_the_block_sweeps_on_any_thread_count(dtype, caplog):
+    # Up to 16 0/1 chains with a 0/1 clamp sum rows of W in blocks, as
+    # unclamped ones do; a clamp to values other than 0/1 takes gemm.
+    rng = np.random.default_rng(3)
+    model = crbm.RBM(300, 40, dtype=dtype, init="normal", random_state=0)
+    model.W = rng.normal(0, 0.3, (300, 40))
+    mask = np.zeros((5, 300), bool)
+    mask[:, :100] = True
+    values = (rng.random((5, 300)) < 0.3).astype(dtype)
+    with caplog.at_level(logging.DEBUG, logger="crbm"):
+        with crbm.num_threads(1):
+            one = model.generate(5, n_steps=70, clamp=(mask, values), beta=0.6, random_state=1)
+        for threads in (2, 3):
+            with crbm.num_threads(threads):
+                np.testing.assert_array_equal(
+                    model.generate(5, n_steps=70, clamp=(mask, values), beta=0.6,
+                                   random_state=1), one)
+    reports = [r.getMessage() for r in caplog.records if r.getMessage().startswith("generate:")]
+    assert len(reports) == 3 and all("blocks of W" in r and "BLAS" not in r for r in reports)
+    np.testing.assert_array_equal(one[mask], values[mask])
+    expected = reference.generate(np.random.default_rng(1), model.W, model.visible_bias,
+                                  model.hidden_bias, 5, 70, beta=0.6, mask=mask, values=values)
+    np.testing.assert_array_equal(one, expected)
+    gaussian = crbm.RBM(300, 40, visible="gaussian", dtype=dtype, random_state=0)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="crbm"):
+        gaussian.generate(5, n_steps=2, clamp=(mask, values * 0.5))
+    assert "Gibbs sweeps by BLAS" in caplog.records[-1].getMessage()
 
 
 def test_init_rows_and_per_row_clamps_match_reference():

@@ -10,6 +10,7 @@ from libc.stdint cimport uint64_t
 from numpy.random cimport bitgen_t
 
 from crbm._core._policy cimport PathCounts
+from crbm.kernels cimport Clamp
 
 cdef enum:
     MAX_BLOCKS = 8
@@ -31,10 +32,13 @@ cdef bint online_steps(bitgen_t *rng, const floating *V, int n, floating *W, flo
                        PathCounts *paths) noexcept nogil
 
 # `sweeps` Gibbs sweeps v -> h -> v of the n 0/1 chains in V (n x N), in
-# place, with V @ W and H @ W.T as sums of the rows of W and WT = W.T the
-# active units pick. Draws per sweep: H (n x M), then V (n x N). H gets the
-# last sweep's hidden states. keys: room for 2 sweeps, or NULL (one thread).
+# place, at inverse temperature beta, with V @ W and H @ W.T as sums of the
+# rows of W and WT = W.T the active units pick; clamp (or NULL) holds
+# visible units at 0/1 values. Draws per sweep: H (n x M), then V (n x N).
+# H gets the last sweep's hidden states. keys: room for 2 sweeps, or NULL
+# (one thread).
 cdef bint block_sweeps(bitgen_t *rng, floating *V, int n, int sweeps, const floating *W,
                        const floating *WT, const floating *b, const floating *c, int N, int M,
                        floating *H, floating *work, int *index_work, uint64_t *keys,
-                       int threads, PathCounts *paths) noexcept nogil
+                       int threads, double beta, const Clamp *clamp,
+                       PathCounts *paths) noexcept nogil

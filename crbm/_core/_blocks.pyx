@@ -27,8 +27,8 @@ from crbm._core._policy cimport (
     PATH_SWEEPS_BLOCKS_TOGETHER, blocks_together, policy, took)
 from crbm._core._rows cimport row_dots, sum_active_rows
 from crbm._core._threads cimport run_together, task_fn
-from crbm._core._units cimport logistic_sample
-from crbm.kernels cimport PathCounts
+from crbm._core._units cimport Units, logistic_sample, units_sample
+from crbm.kernels cimport UNITS_BERNOULLI, Clamp, PathCounts
 
 
 cdef extern from "_phase.h":
@@ -92,6 +92,8 @@ cdef struct SweepJob:
     void *H                # n x M: the hidden states of the last sweep
     void *work
     int *index_work
+    double beta            # inverse temperature
+    const Clamp *clamp     # visible units held at 0/1 values, or NULL
     BlockGroup group       # 2 keys a sweep (H, then V)
 
 
@@ -178,10 +180,20 @@ cdef inline floating *block_sums(floating *sums, long phase, int p, int blocks, 
     return sums + (phase % 2 * blocks + p) * <Py_ssize_t> n * padded(M)
 
 
+cdef inline Units bernoulli_layer(const floating *bias, int n) noexcept nogil:
+    cdef Units layer
+    memset(&layer, 0, sizeof(Units))
+    layer.kind, layer.n, layer.bias = UNITS_BERNOULLI, n, bias
+    return layer
+
+
 cdef inline void sample_summed(int blocks, floating *sums, long phase, int n, int M,
-                               uint64_t key, floating *h, const floating *c) noexcept nogil:
-    """``h ~ p(h | x)`` (n x M) from the blocks' sums of W.T @ x in phase
-    ``phase``, added in block order, with hidden bias ``c``."""
+                               uint64_t key, floating *h, const floating *c,
+                               double beta) noexcept nogil:
+    """``h ~ p(h | x)`` (n x M) at inverse temperature ``beta`` from the
+    blocks' sums of W.T @ x in phase ``phase``, added in block order, with
+    hidden bias ``c``."""
+    cdef Units hidden
     cdef const floating *part = block_sums(sums, phase, 0, blocks, n, M)
     cdef Py_ssize_t Mp = padded(M)
     cdef int p, r, j
@@ -193,7 +205,11 @@ cdef inline void sample_summed(int blocks, floating *sums, long phase, int n, in
         for r in range(n):
             for j in range(M):
                 h[r * M + j] += part[r * Mp + j]
-    logistic_sample(key, 0, h, c, n, M)
+    if beta == 1:
+        logistic_sample(key, 0, h, c, n, M)
+    else:
+        hidden = bernoulli_layer(c, M)
+        units_sample(&hidden, 0, key, 0, h, n, M, beta, NULL)
 
 
 # -- per-sample CD ------------------------------------------------------------
@@ -262,7 +278,7 @@ cdef void online_run(floating *of_type, OnlineJob *job, int thread, int first,
         phase += 1
         group_meet(&job.group, thread, phase)
         sample_summed(B, sums, phase - 1, 1, M, group_key(&job.group, s * draws),
-                      h0[first], cs[first])
+                      h0[first], cs[first], 1)
         for p in range(first, last):
             hk[p] = h0[p]
         for step in range(k):
@@ -275,7 +291,8 @@ cdef void online_run(floating *of_type, OnlineJob *job, int thread, int first,
             phase += 1
             group_meet(&job.group, thread, phase)
             sample_summed(B, sums, phase - 1, 1, M,
-                          group_key(&job.group, s * draws + 2 + 2 * step), h[first], cs[first])
+                          group_key(&job.group, s * draws + 2 + 2 * step), h[first], cs[first],
+                          1)
             for p in range(first, last):
                 hk[p] = h[p]
         # W += lr (v h0^T - vk hk^T) row by row on the rows v or vk turns on.
@@ -352,6 +369,9 @@ cdef void sweep_run(floating *of_type, SweepJob *job, int thread, int first,
     cdef int rows[MAX_BLOCKS]
     cdef uint64_t key
     cdef long phase = 0
+    cdef bint plain = job.beta == 1 and job.clamp == NULL
+    cdef Units visible = bernoulli_layer(b, N)
+    cdef Clamp row_clamp
     for p in range(B):
         lo[p] = block_start(N, p, B)
         rows[p] = block_start(N, p + 1, B) - lo[p]
@@ -369,7 +389,7 @@ cdef void sweep_run(floating *of_type, SweepJob *job, int thread, int first,
         phase += 1
         group_meet(&job.group, thread, phase)
         sample_summed(B, sums, phase - 1, n, M, group_key(&job.group, 2 * <Py_ssize_t> t),
-                      H, <const floating *> job.c)
+                      H, <const floating *> job.c, job.beta)
         # Each block's columns of H @ W.T: sums of those columns of the
         # rows of W.T each chain's hidden units pick.
         key = group_key(&job.group, 2 * <Py_ssize_t> t + 1)
@@ -377,8 +397,18 @@ cdef void sweep_run(floating *of_type, SweepJob *job, int thread, int first,
             for r in range(n):
                 sum_active_rows(H + <Py_ssize_t> r * M, M, WT + lo[p], rows[p], N, active[p],
                                 V + <Py_ssize_t> r * N + lo[p])
-                logistic_sample(key, <uint64_t> r * N + lo[p], V + <Py_ssize_t> r * N + lo[p],
-                                b + lo[p], 1, rows[p])
+                if plain:
+                    logistic_sample(key, <uint64_t> r * N + lo[p],
+                                    V + <Py_ssize_t> r * N + lo[p], b + lo[p], 1, rows[p])
+                else:
+                    if job.clamp != NULL:
+                        row_clamp = job.clamp[0]  # chain r's row of the mask and values
+                        row_clamp.mask += r * row_clamp.mask_stride
+                        row_clamp.values = <const floating *> row_clamp.values + (
+                            r * row_clamp.values_stride)
+                    units_sample(&visible, lo[p], key, <uint64_t> r * N + lo[p],
+                                 V + <Py_ssize_t> r * N + lo[p], 1, rows[p], job.beta,
+                                 &row_clamp if job.clamp != NULL else NULL)
 
 
 cdef void sweep_task(void *context, int part, int parts) noexcept nogil:
@@ -394,11 +424,13 @@ cdef void sweep_task(void *context, int part, int parts) noexcept nogil:
 cdef bint block_sweeps(bitgen_t *rng, floating *V, int n, int sweeps, const floating *W,
                        const floating *WT, const floating *b, const floating *c, int N, int M,
                        floating *H, floating *work, int *index_work, uint64_t *keys,
-                       int threads, PathCounts *paths) noexcept nogil:
+                       int threads, double beta, const Clamp *clamp,
+                       PathCounts *paths) noexcept nogil:
     cdef SweepJob job
     cdef bint contended
     memset(&job, 0, sizeof(SweepJob))
     job.is_double = floating is double
+    job.beta, job.clamp = beta, clamp if clamp != NULL and clamp.mask != NULL else NULL
     job.n, job.N, job.M, job.sweeps = n, N, M, sweeps
     job.V, job.W, job.WT, job.b, job.c, job.H = V, W, WT, b, c, H
     job.work, job.index_work = work, index_work

@@ -26,6 +26,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra onl
     raise ImportError("crbm.dask needs Dask: pip install 'crbm[dask]'") from exc
 
 from crbm._validation import INT_MAX, check_int
+from crbm.models._sampling import check_beta, check_clamp, initial_chains
 from crbm.models.rbm import RBM
 
 __all__ = ["transform", "free_energy", "sample_hidden", "generate", "partition_generators"]
@@ -128,27 +129,60 @@ def sample_hidden(model: Any, X: Any, *, random_state: SeedLike = None) -> da.Ar
                      streams=_seed_sequence(random_state))
 
 
-def _generate(model: RBM, n: int, n_steps: int, seed: np.random.SeedSequence) -> np.ndarray:
-    return model.generate(n, n_steps=n_steps, random_state=_stream(seed))
+def _generate(model: RBM, n: int, n_steps: int, seed: np.random.SeedSequence,
+              steering: dict) -> np.ndarray:
+    return model.generate(n, n_steps=n_steps, random_state=_stream(seed), **steering)
+
+
+def _rows_of(x: Optional[np.ndarray], start: int, stop: int) -> Optional[np.ndarray]:
+    """A partition's rows of a per-chain array (2-D); a shared one (1-D) whole."""
+    return x if x is None or x.ndim == 1 else x[start:stop]
 
 
 def generate(model: Any, n_samples: int, *, n_steps: int = 1000, chunk_size: int = 1000,
+             init: Any = None, clamp: Any = None, beta: float = 1.0,
              random_state: SeedLike = None) -> da.Array:
     """``n_samples`` independent Gibbs chains of ``n_steps`` sweeps, in
     partitions of ``chunk_size`` chains: partition ``i`` is
-    ``model.generate(size_i, n_steps=n_steps, random_state=g_i)`` with
+    ``model.generate(size_i, n_steps=n_steps, random_state=g_i, ...)`` with
     ``g_i = partition_generators(random_state, n_partitions)[i]``.
+
+    ``init``, ``clamp=(mask, values)`` and ``beta`` are
+    :meth:`crbm.RBM.generate`'s; a per-chain ``init``, mask or values (2-D,
+    ``n_samples`` rows) is split with the partitions, a 1-D one is shared.
+    They are checked here, before the graph is built.
     """
     small = _parameters_only(model)
     n_samples = check_int("n_samples", n_samples, 0, INT_MAX)
     n_steps = check_int("n_steps", n_steps, 0, INT_MAX)
     chunk_size = check_int("chunk_size", chunk_size, 1, INT_MAX)
+    beta = check_beta(beta)
+    if isinstance(init, str):
+        raise ValueError("crbm.dask.generate takes init rows, not 'data': the graph ships "
+                         "the model's parameters only, not its PCD chains")
+    if init is not None:
+        shared_init = np.ndim(init) == 1
+        init = initial_chains(None if shared_init else n_samples, init, small)
+        if shared_init:
+            init = init[0]
+    mask, values = check_clamp(clamp, n_samples, small)
+    if mask is not None:
+        mask = mask != 0
+        if values.shape[0] == 1 and n_samples != 1:
+            values = values[0]
     sizes = [min(chunk_size, n_samples - start) for start in range(0, n_samples, chunk_size)]
     if not sizes:
         return da.zeros((0, model.n_visible), dtype=model.dtype)
     seeds = _seed_sequence(random_state).spawn(len(sizes))
     shared = dask.delayed(small, pure=True)  # one copy in the graph
-    parts = [da.from_delayed(dask.delayed(_generate)(shared, size, n_steps, seed),
-                             shape=(size, model.n_visible), dtype=model.dtype)
-             for size, seed in zip(sizes, seeds)]
+    parts = []
+    for i, (size, seed) in enumerate(zip(sizes, seeds)):
+        start = i * chunk_size
+        steering = {"beta": beta, "init": _rows_of(init, start, start + size)}
+        if mask is not None:
+            steering["clamp"] = (_rows_of(mask, start, start + size),
+                                 _rows_of(values, start, start + size))
+        parts.append(da.from_delayed(dask.delayed(_generate)(shared, size, n_steps, seed,
+                                                             steering),
+                                     shape=(size, model.n_visible), dtype=model.dtype))
     return da.concatenate(parts, axis=0)

@@ -57,6 +57,39 @@ def lazy_results(model, rows, seed=7, chunk=50, n_samples=130, sample_chunk=40):
     }
 
 
+def test_generate_with_init_clamp_and_beta_equals_the_partition_loop(model):
+    rng = np.random.default_rng(5)
+    init = (rng.random((70, N)) < 0.5).astype(model.dtype)
+    mask = rng.random((70, N)) < 0.3
+    shared_mask = mask[0]
+    values = (rng.random(N) < 0.5).astype(model.dtype)
+    for steering in (dict(init=init, clamp=(mask, init), beta=0.7),
+                     dict(init=init[0], clamp=(shared_mask, values)),
+                     dict(beta=1.5)):
+        lazy = cdask.generate(model, 70, n_steps=12, chunk_size=30, random_state=3, **steering)
+        chains = cdask.partition_generators(3, 3)
+        expected = []
+        for i, g in enumerate(chains):
+            rows = slice(30 * i, min(70, 30 * (i + 1)))
+            part = dict(steering)
+            if "init" in part and np.ndim(part["init"]) == 2:
+                part["init"] = part["init"][rows]
+            if "clamp" in part and np.ndim(part["clamp"][0]) == 2:
+                part["clamp"] = (part["clamp"][0][rows], part["clamp"][1][rows])
+            expected.append(model.generate(len(range(70)[rows]), n_steps=12, random_state=g,
+                                           **part))
+        np.testing.assert_array_equal(lazy.compute(scheduler="synchronous"),
+                                      np.concatenate(expected))
+    with pytest.raises(ValueError, match="not 'data'"):
+        cdask.generate(model, 10, init="data")
+    with pytest.raises(ValueError, match="init has 3 rows"):
+        cdask.generate(model, 10, init=init[:3])
+    with pytest.raises(ValueError, match="shape"):
+        cdask.generate(model, 10, clamp=(mask, init))
+    with pytest.raises(ValueError, match="beta"):
+        cdask.generate(model, 10, beta=-1)
+
+
 def assert_same(results, expected, model):
     for name, value in expected.items():
         assert results[name].dtype == model.dtype, name

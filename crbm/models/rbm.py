@@ -19,6 +19,7 @@ from crbm._validation import (
 from crbm.models import _files
 from crbm.models._rwlock import ReadWriteLock
 from crbm.models._sampling import apply_clamp, check_beta, check_clamp, initial_chains
+from crbm.models.sampler import Sampler
 from crbm.models.units import Bernoulli, Units, as_units
 from crbm.preprocessing import column_moments
 
@@ -715,19 +716,37 @@ class RBM:
         else:
             v = start
         apply_clamp(v, mask, values)
+        kept = None
+        if thin is not None:
+            kept = np.empty((n_steps // thin, n, self.n_visible), dtype=self.dtype)
+        sweeps = n_steps - 1 if return_probabilities else n_steps
+        self._run_chains(rng, v, sweeps, beta, mask, values, progress, thin, kept)
+        if return_probabilities:
+            with self._parameters_lock.reading():
+                v = self._last_half_step_means(rng, v, beta, mask, values)
+            if progress is not None:
+                progress(1)
+        if thin is not None:
+            return kept
+        return v[0] if one_row else v
+
+    def _run_chains(self, rng: np.random.Generator, v: np.ndarray, n_steps: int, beta: float,
+                    mask: Optional[np.ndarray], values: Optional[np.ndarray],
+                    progress: Optional[Callable[[int], None]] = None,
+                    thin: Optional[int] = None, kept: Optional[np.ndarray] = None) -> None:
+        """``n_steps`` sweeps of the chains ``v`` (checked rows, in place),
+        with ``kept[i]`` the states after sweep ``(i + 1) * thin``."""
         # Sweeps are sequential, so running them in chunks (ending at every
         # kept state) draws the same numbers; between chunks Python sees Ctrl-C.
-        chunk = max(1, _CHUNK_SAMPLES // max(n, 1))
+        chunk = max(1, _CHUNK_SAMPLES // max(len(v), 1))
         if progress is not None:
             chunk = min(chunk, max(1, n_steps // 50))
         if thin is not None:
             chunk = min(chunk, thin)
-            kept = np.empty((n_steps // thin, n, self.n_visible), dtype=self.dtype)
-        sweeps = n_steps - 1 if return_probabilities else n_steps
         paths = np.zeros(16, np.int64)
         done = 0
-        while done < sweeps:
-            steps = min(chunk, sweeps - done)
+        while done < n_steps:
+            steps = min(chunk, n_steps - done)
             if thin is not None:
                 steps = min(steps, thin - done % thin)
             with self._parameters_lock.reading():
@@ -739,16 +758,31 @@ class RBM:
                 kept[done // thin - 1] = v
             if progress is not None:
                 progress(steps)
-        if return_probabilities:
-            with self._parameters_lock.reading():
-                v = self._last_half_step_means(rng, v, beta, mask, values)
-            if progress is not None:
-                progress(1)
         if log.isEnabledFor(logging.DEBUG):
             log.debug("generate: %s", path_report(paths))
-        if thin is not None:
-            return kept
-        return v[0] if one_row else v
+
+    def sampler(self, n_chains: int, *, init: Any = None, clamp: Any = None, beta: float = 1.0,
+                random_state: RandomState = None) -> "Sampler":
+        """A :class:`~crbm.models.sampler.Sampler`: ``n_chains`` chains with
+        ``generate``'s ``init``, ``clamp`` and ``beta`` that ``next(n_steps)``
+        continues where the last call stopped.
+
+        Without ``random_state`` the sampler's generator is seeded by four
+        draws of the model's, once: its samples then depend on no other call,
+        and a model loaded from a file makes the same sampler again.
+        """
+        n_chains = check_int("n_chains", n_chains, 1, INT_MAX)
+        beta = check_beta(beta)
+        if random_state is None:
+            random_state = np.random.default_rng(self._rng.bit_generator.random_raw(4))
+        rng = as_generator(random_state)
+        mask, values = check_clamp(clamp, n_chains, self)
+        # Zero sweeps check init and draw (or copy) the starting states.
+        chains = self.generate(n_chains, n_steps=0, init=init, clamp=clamp, random_state=rng)
+
+        def advance(n_steps: int) -> None:
+            self._run_chains(rng, chains, n_steps, beta, mask, values)
+        return Sampler(chains, advance, repr(self), beta)
 
     def _last_half_step_means(self, rng: np.random.Generator, v: np.ndarray, beta: float,
                               mask: Optional[np.ndarray],

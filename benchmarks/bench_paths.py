@@ -11,9 +11,8 @@ none shares the cores with the spinning BLAS threads of the one before),
 and prints the median ratio
 off / on with its quartiles and the verdict. A path that serves several
 workloads (the AVX-512 sources serve all the row loops) stays if it earns
-its place on one of them; the table also times the paths crbm dropped, on
-against off, to show why. Workloads: the first t10k images binarised
-(pixel > 0), N=784.
+its place on one of them; one kept below 10% is marked so. Workloads: the
+first t10k images binarised (pixel > 0), N=784.
 
     python benchmarks/bench_paths.py [--repeats 7]
 """
@@ -101,9 +100,6 @@ CASES = [
      lambda: _policy.override(dots_max_rows=0)),
 ]
 
-# Paths crbm no longer takes by default: (path, workload, how to turn it on).
-DROPPED: list = []
-
 
 def timed(fn: Callable[[], object]) -> float:
     time.sleep(0.3)
@@ -119,10 +115,7 @@ def main() -> None:
     rows = []
     for path, workload, off in CASES:
         on_times, off_times = alternate(runs[workload], off, args.repeats)
-        rows.append(row(path, workload, on_times, off_times, "kept"))
-    for path, workload, on in DROPPED:
-        off_times, on_times = alternate(runs[workload], on, args.repeats)
-        rows.append(row(path, workload, on_times, off_times, "dropped"))
+        rows.append(row(path, workload, on_times, off_times))
     print(f"crbm threads {crbm.get_num_threads()}; {args.repeats} alternating runs each\n")
     print(table(["special path", "workload", "on (ms)", "off (ms)", "off / on", "verdict"], rows))
 
@@ -143,14 +136,12 @@ def alternate(fn: Callable[[], object], switch: Callable[[], ContextManager],
     return plain, switched
 
 
-def row(path: str, workload: str, on: list[float], off: list[float], now: str) -> list[str]:
+def row(path: str, workload: str, on: list[float], off: list[float]) -> list[str]:
     ratios = np.array(off) / np.array(on)
     q1, median, q3 = np.percentile(ratios, [25, 50, 75])
-    earns = median >= KEEP
-    verdict = {("kept", True): "keep", ("kept", False): "kept: below 10% here",
-               ("dropped", False): "dropped", ("dropped", True): "dropped, but 10% faster here"}
+    verdict = "keep" if median >= KEEP else "kept: below 10% here"
     return [path, workload, f"{np.median(on) * 1e3:.0f}", f"{np.median(off) * 1e3:.0f}",
-            f"{median:.2f} ({q1:.2f}-{q3:.2f})", verdict[now, earns]]
+            f"{median:.2f} ({q1:.2f}-{q3:.2f})", verdict]
 
 
 if __name__ == "__main__":

@@ -21,8 +21,7 @@ from crbm._core._policy cimport (
 from crbm._core._rows cimport add_scaled_rows, index_rows, row_dots, transpose_index
 from crbm._core._threads cimport num_threads, rest, run_parts
 from crbm._core._units cimport (
-    row_products_add_d, row_products_add_f, row_products_d, row_products_f, units_draw,
-    units_draw_cost, units_mean, units_sample)
+    sum_row_products, units_draw, units_draw_cost, units_mean, units_sample)
 
 
 cdef enum:
@@ -91,20 +90,8 @@ cdef inline void rows_part(floating *of_type, const RowsJob *job, int r0,
             units_sample(job.units, 0, job.key, r0 * out_width, out + r0 * out_width, r1 - r0,
                          job.out_width, 1.0, NULL)
     elif job.kind == JOB_ROW_PRODUCTS:
-        if floating is double:
-            if job.binary:
-                row_products_add_d(out + r0 * width, X + r0 * width, r1 - r0, width,
-                                   <double *> job.bias + r0)
-            else:
-                row_products_d(out + r0 * width, X + r0 * width, r1 - r0, width,
-                               <double *> job.bias + r0)
-        else:
-            if job.binary:
-                row_products_add_f(out + r0 * width, X + r0 * width, r1 - r0, width,
-                                   <float *> job.bias + r0)
-            else:
-                row_products_f(out + r0 * width, X + r0 * width, r1 - r0, width,
-                               <float *> job.bias + r0)
+        sum_row_products(out + r0 * width, X + r0 * width, r1 - r0, width,
+                         <floating *> job.bias + r0, job.binary)
     elif job.kind == JOB_SAMPLE:
         units_sample(job.units, 0, job.key, r0 * out_width, out + r0 * out_width, r1 - r0,
                      job.out_width, 1.0, NULL)

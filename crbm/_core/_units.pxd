@@ -166,6 +166,22 @@ cdef inline void logistic_sample(uint64_t key, uint64_t offset, floating *x,
         sample_logits_f(key, offset, x, bias, rows, width)
 
 
+cdef inline void sum_row_products(floating *A, const floating *B, int rows, int width,
+                                  floating *sums, bint add) noexcept nogil:
+    """``sums[r] = sum_j A[r, j] B[r, j]`` in 16 fixed lanes; with ``add``,
+    also ``A += B`` in the same pass."""
+    if floating is double:
+        if add:
+            row_products_add_d(A, B, rows, width, sums)
+        else:
+            row_products_d(A, B, rows, width, sums)
+    else:
+        if add:
+            row_products_add_f(A, B, rows, width, sums)
+        else:
+            row_products_f(A, B, rows, width, sums)
+
+
 cdef inline void units_clamp(const Clamp *clamp, int first, floating *x, int rows,
                              int width) noexcept nogil:
     cdef const floating *values

@@ -95,6 +95,16 @@ cdef struct Workspace:
     void *VI
     PathCounts paths
 
+cdef struct Ladder:
+    # Parallel tempering's replicas: n_temperatures inverse temperatures,
+    # betas[0] that of the distribution sampled, then decreasing (> 0 for
+    # Gaussian visible units), and the swaps between neighbours r, r + 1.
+    int n_temperatures
+    const double *betas
+    int parity               # pairs with r of this parity swap first; updated
+    long *accepted           # per pair (n_temperatures - 1), added to
+    long *attempted
+
 # The bit generator behind a numpy.random.Generator (a Python call: with the GIL).
 cdef bitgen_t *bitgen_of(object generator) except NULL
 
@@ -125,6 +135,15 @@ cdef int train(Workspace *workspace, bitgen_t *rng, Model *model, const Settings
 # chosen visible units at given values.
 cdef int sample(Workspace *workspace, bitgen_t *rng, const Model *model, void *V, int n,
                 int sweeps, double beta, const Clamp *clamp) noexcept nogil
+
+# `sweeps` sweeps of parallel tempering, in place, over the chains in V:
+# ladder.n_temperatures blocks of n rows (block r at ladder.betas[r]). Each
+# sweep is a Gibbs sweep of every block, then swaps of chain i's joint state
+# between blocks r and r + 1 for the r of one parity (alternating), accepted
+# by the Metropolis ratio of their energies. Block 0 samples the model at
+# betas[0]; clamp (or NULL) holds the same units in every block.
+cdef int temper(bitgen_t *rng, const Model *model, void *V, int n, int sweeps,
+                Ladder *ladder, const Clamp *clamp) noexcept nogil
 
 # out = p(h = 1 | v) for visible rows X (hidden=True, out n x M), or the
 # visible means E[v | h] for hidden rows X (hidden=False, out n x N).

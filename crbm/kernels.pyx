@@ -16,6 +16,7 @@ from crbm._core._blocks cimport (
     block_sweeps, online_index_size, online_steps, online_work_size, sweeps_index_size,
     sweeps_work_size)
 from crbm._core._gibbs cimport gibbs_sweep
+from crbm._core._tempering cimport tempering_sweeps
 from crbm._core._minibatch cimport minibatch_index_size, minibatch_step, minibatch_work_size
 from crbm._core._online cimport dense_online_step, dense_online_work_size
 from crbm._core._policy cimport (
@@ -345,6 +346,49 @@ cdef int sample(Workspace *ws, bitgen_t *rng, const Model *m, void *V, int n, in
     if m.precision == FLOAT64:
         return sample_typed(<double *> NULL, ws, rng, m, <double *> V, n, sweeps, beta, clamp)
     return sample_typed(<float *> NULL, ws, rng, m, <float *> V, n, sweeps, beta, clamp)
+
+
+cdef int temper_typed(floating *of_type, bitgen_t *rng, const Model *m, floating *V, int n,
+                      int sweeps, Ladder *ladder, const Clamp *clamp) noexcept nogil:
+    cdef int N = m.n_visible, M = m.n_hidden, R = ladder.n_temperatures
+    cdef Py_ssize_t rows = n
+    cdef Units visible, hidden
+    cdef floating *work = <floating *> malloc(
+        (2 * <Py_ssize_t> N + rows * (M + 2 * <Py_ssize_t> N)) * sizeof(floating))
+    cdef double *energies = <double *> malloc((R + 1) * rows * sizeof(double))
+    if work == NULL or energies == NULL:
+        free(work)
+        free(energies)
+        return STATUS_NO_MEMORY
+    layer_views(m, work, &visible, &hidden)
+    tempering_sweeps(rng, &visible, &hidden, V, n, R, <const floating *> m.W, N, M,
+                     ladder.betas, sweeps, clamp, &ladder.parity, ladder.accepted,
+                     ladder.attempted, work + 2 * N, work + 2 * N + rows * M,
+                     work + 2 * N + rows * (M + N), energies)
+    free(work)
+    free(energies)
+    return STATUS_OK
+
+
+cdef int temper(bitgen_t *rng, const Model *m, void *V, int n, int sweeps, Ladder *ladder,
+                const Clamp *clamp) noexcept nogil:
+    cdef int r
+    if not valid_model(m):
+        return STATUS_BAD_MODEL
+    if sweeps < 0 or ladder.n_temperatures < 1 or ladder.betas == NULL or not (
+            ladder.parity == 0 or ladder.parity == 1):
+        return STATUS_BAD_SETTINGS
+    for r in range(ladder.n_temperatures):
+        if not (ladder.betas[r] >= 0 and ladder.betas[r] <= ladder.betas[0]) or (
+                m.visible_units == UNITS_GAUSSIAN and not ladder.betas[r] > 0):
+            return STATUS_BAD_SETTINGS
+    if not ladder.betas[0] > 0:
+        return STATUS_BAD_SETTINGS
+    if n < 1 or sweeps == 0:
+        return STATUS_OK
+    if m.precision == FLOAT64:
+        return temper_typed(<double *> NULL, rng, m, <double *> V, n, sweeps, ladder, clamp)
+    return temper_typed(<float *> NULL, rng, m, <float *> V, n, sweeps, ladder, clamp)
 
 
 cdef int conditional_typed(floating *of_type, const Model *m, const floating *X, int n,

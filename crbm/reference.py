@@ -307,6 +307,61 @@ def generate(rng: np.random.Generator, W: np.ndarray, b: np.ndarray,
     return V
 
 
+def joint_energy(V: np.ndarray, H: np.ndarray, W: np.ndarray, b: np.ndarray, c: np.ndarray,
+                 log_var: Optional[np.ndarray] = None) -> np.ndarray:
+    """E(v, h) of each row pair: ``-b.v - c.h - v W h`` for Bernoulli visible
+    units, ``sum (v - b)^2 / 2 sigma^2 - c.h - (v / sigma^2) W h`` for
+    Gaussian ones (in float64)."""
+    V, H = V.astype(np.float64), H.astype(np.float64)
+    W, b, c = W.astype(np.float64), b.astype(np.float64), c.astype(np.float64)
+    if log_var is None:
+        own, inputs = -V @ b, V
+    else:
+        precision = np.exp(-log_var.astype(np.float64))
+        own, inputs = 0.5 * ((V - b) ** 2 * precision).sum(axis=1), V * precision
+    return own - H @ c - np.einsum("ij,ij->i", inputs @ W, H)
+
+
+def tempering_sweeps(rng: np.random.Generator, V: np.ndarray, W: np.ndarray, b: np.ndarray,
+                     c: np.ndarray, betas: np.ndarray, n_sweeps: int, parity: int = 0, *,
+                     log_var: Optional[np.ndarray] = None, mask: Optional[np.ndarray] = None,
+                     values: Optional[np.ndarray] = None):
+    """Parallel tempering as crbm runs it: ``V`` holds R blocks of chains
+    (R x n x N), block r at ``betas[r]``. Each sweep is a tempered Gibbs
+    sweep of every block in turn (two keys each), then, with one more key,
+    swaps of chain i's states between blocks r and r + 1 for every r of the
+    current parity, accepted when uniform ``r n + i`` of that key's stream
+    is below ``exp((beta_r - beta_{r+1}) (E_r - E_{r+1}))`` with E the joint
+    energy of the sweep's (v, h); the parity then flips.
+
+    Returns ``(V, parity, accepted, attempted)``, the last two per pair."""
+    V = np.array(V, dtype=b.dtype)
+    R, n, _ = V.shape
+    kind = "bernoulli" if log_var is None else "gaussian"
+    visible = _Visible(b, log_var, None, None)
+    std = None if log_var is None else visible.std
+    accepted, attempted = np.zeros(max(R - 1, 0), np.int64), np.zeros(max(R - 1, 0), np.int64)
+    energies = np.empty((R, n))
+    for _ in range(n_sweeps):
+        for r in range(R):
+            H = units_sample("bernoulli", int(rng.bit_generator.random_raw()), 0,
+                             visible.inputs(V[r]) @ W, c, beta=betas[r])
+            V[r] = units_sample(kind, int(rng.bit_generator.random_raw()), 0, H @ W.T, b, std,
+                                betas[r], mask, values)
+            energies[r] = joint_energy(V[r], H, W, b, c, log_var)
+        key = int(rng.bit_generator.random_raw())
+        u = stream_uniforms(key, R * n, np.float64).reshape(R, n)
+        for r in range(parity, R - 1, 2):
+            log_ratio = (betas[r] - betas[r + 1]) * (energies[r] - energies[r + 1])
+            swap = (log_ratio >= 0) | (u[r] < np.exp(np.minimum(log_ratio, 0)))
+            V[r, swap], V[r + 1, swap] = V[r + 1, swap].copy(), V[r, swap].copy()
+            energies[r, swap], energies[r + 1, swap] = energies[r + 1, swap], energies[r, swap]
+            accepted[r] += swap.sum()
+            attempted[r] += n
+        parity = 1 - parity
+    return V, parity, accepted, attempted
+
+
 def units_sample(kind: str, key: int, offset: int, field: np.ndarray, bias: np.ndarray,
                  std: Optional[np.ndarray] = None, beta: float = 1.0,
                  mask: Optional[np.ndarray] = None,

@@ -19,9 +19,9 @@ from crbm._core._random cimport bitgen_of, bitgen_t, bernoulli, normal_stream
 from crbm._core._units cimport UNITS_GAUSSIAN, exp_scaled_d, exp_scaled_f
 from crbm._core._policy cimport PathCounts, policy
 from crbm.kernels cimport (
-    FLOAT32, FLOAT64, STATUS_OK, Clamp, Model, Settings, TrainingState, Workspace,
+    FLOAT32, FLOAT64, STATUS_OK, Clamp, Ladder, Model, Settings, TrainingState, Workspace,
     conditional_means as kernel_conditional_means, free_energy as kernel_free_energy,
-    sample, sampler_workspace_new, status_message, train, workspace_free, workspace_new,
+    sample, sampler_workspace_new, status_message, temper, train, workspace_free, workspace_new,
     workspace_paths)
 
 
@@ -202,6 +202,24 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
         workspace_free(ws)
 
 
+cdef tuple point_clamp(Clamp *clamp, clamp_mask, clamp_values, int N, dtype):
+    """Point ``clamp`` at the mask (uint8) and values (the model's dtype), each
+    of one row (every chain's: stride 0) or one per chain; no clamp for a
+    None mask. Returns the arrays, which must outlive the clamp's use."""
+    memset(clamp, 0, sizeof(Clamp))
+    if clamp_mask is None:
+        return ()
+    if np.asarray(clamp_values).dtype != dtype:
+        raise TypeError(f"clamp_values must have the model's dtype {dtype}")
+    mask = np.ascontiguousarray(np.atleast_2d(clamp_mask), dtype=np.uint8)
+    values = np.ascontiguousarray(np.atleast_2d(clamp_values))
+    clamp.mask = <const uint8_t *> <size_t> mask.ctypes.data
+    clamp.mask_stride = N if mask.shape[0] > 1 else 0
+    clamp.values = <const void *> <size_t> values.ctypes.data
+    clamp.values_stride = N if values.shape[0] > 1 else 0
+    return mask, values
+
+
 def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
                  const floating[::1] b, const floating[::1] c, const floating[::1] log_var,
                  int visible, int n_steps, double beta=1.0, clamp_mask=None,
@@ -214,18 +232,9 @@ def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
     cdef int n = <int> V.shape[0]
     cdef bitgen_t *rng = bitgen_of(generator)
     cdef Clamp clamp
-    cdef const uint8_t[:, ::1] mask
-    cdef const floating[:, ::1] values
     cdef Workspace *ws
     cdef int status
-    memset(&clamp, 0, sizeof(Clamp))
-    if clamp_mask is not None:
-        mask = np.atleast_2d(clamp_mask)
-        values = np.atleast_2d(clamp_values)
-        clamp.mask = &mask[0, 0]
-        clamp.mask_stride = m.n_visible if mask.shape[0] > 1 else 0
-        clamp.values = &values[0, 0]
-        clamp.values_stride = m.n_visible if values.shape[0] > 1 else 0
+    held = point_clamp(&clamp, clamp_mask, clamp_values, m.n_visible, np.asarray(W).dtype)
     if n == 0 or n_steps == 0:
         return np.zeros(16, np.int64)
     ws = sampler_workspace_new(&m, n)
@@ -239,6 +248,40 @@ def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
         return path_counts(workspace_paths(ws))
     finally:
         workspace_free(ws)
+
+
+def tempering_chains(generator, floating[:, :, ::1] V, const floating[:, ::1] W,
+                     const floating[::1] b, const floating[::1] c,
+                     const floating[::1] log_var, int visible, int n_steps,
+                     const double[::1] betas, int parity, long[::1] accepted,
+                     long[::1] attempted, clamp_mask=None, clamp_values=None):
+    """Run ``n_steps`` sweeps of parallel tempering on ``V`` (R x n x N:
+    block r holds the chains at ``betas[r]``), in place, adding each
+    neighbouring pair's swaps to ``accepted`` and ``attempted`` (R - 1
+    each); clamping as :func:`gibbs_chains`. Returns the parity the next
+    call starts with."""
+    cdef Model m = model_of(W, b, c, log_var, visible)
+    cdef bitgen_t *rng = bitgen_of(generator)
+    cdef Clamp clamp
+    cdef Ladder ladder
+    cdef int status
+    if (V.shape[0] != betas.shape[0] or accepted.shape[0] < V.shape[0] - 1
+            or attempted.shape[0] < V.shape[0] - 1):
+        raise ValueError("V, betas, accepted and attempted disagree on the number of "
+                         "temperatures")
+    held = point_clamp(&clamp, clamp_mask, clamp_values, m.n_visible, np.asarray(W).dtype)
+    if V.shape[1] == 0 or n_steps == 0:
+        return parity
+    ladder.n_temperatures = <int> V.shape[0]
+    ladder.betas = &betas[0]
+    ladder.parity = parity
+    ladder.accepted = &accepted[0] if accepted.shape[0] > 0 else NULL
+    ladder.attempted = &attempted[0] if attempted.shape[0] > 0 else NULL
+    with generator.bit_generator.lock, nogil:
+        status = temper(rng, &m, &V[0, 0, 0], <int> V.shape[1], n_steps, &ladder,
+                        &clamp if clamp.mask != NULL else NULL)
+    check(status)
+    return ladder.parity
 
 
 def random_binary(generator, floating[:, ::1] out):

@@ -21,6 +21,29 @@ def check_beta(beta: Any) -> float:
     return float(beta)
 
 
+DEFAULT_TEMPERATURES = 20
+SAMPLER_ADAPT_STEPS = 500  # a streaming sampler's ladder is tuned over its first sweeps
+
+
+def check_method(method: Any, n_temperatures: Any) -> bool:
+    """Whether ``method`` asks for parallel tempering ("tempering") rather
+    than Gibbs sampling ("gibbs"); ``n_temperatures`` (>= 2) only with it."""
+    if method not in ("gibbs", "tempering"):
+        raise ValueError(f"method must be 'gibbs' or 'tempering', got {method!r}")
+    if method == "gibbs":
+        if n_temperatures is not None:
+            raise ValueError("n_temperatures is only used with method='tempering'")
+        return False
+    if n_temperatures is not None:
+        if isinstance(n_temperatures, (bool, np.bool_)) or not isinstance(
+                n_temperatures, numbers.Integral):
+            raise TypeError(f"n_temperatures must be an int, got "
+                            f"{type(n_temperatures).__name__}")
+        if not 2 <= n_temperatures <= 10_000:
+            raise ValueError(f"n_temperatures must be in [2, 10000], got {n_temperatures}")
+    return True
+
+
 def _states(x: Any, name: str, model) -> np.ndarray:
     """Visible rows (1-D or 2-D) as the model's visible units take them, in its dtype."""
     rows, binary = as_unit_rows(x, name, model.n_visible, allow_1d=True,

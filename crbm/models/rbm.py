@@ -18,8 +18,10 @@ from crbm._validation import (
     check_momentum, check_non_negative_float, check_positive_float, check_unit_float)
 from crbm.models import _files
 from crbm.models._rwlock import ReadWriteLock
-from crbm.models._sampling import apply_clamp, check_beta, check_clamp, initial_chains
+from crbm.models._sampling import (
+    DEFAULT_TEMPERATURES, SAMPLER_ADAPT_STEPS, apply_clamp, check_beta, check_clamp, check_method, initial_chains)
 from crbm.models.sampler import Sampler
+from crbm.models.tempering import Tempering, initial_betas
 from crbm.models.units import Bernoulli, Units, as_units
 from crbm.preprocessing import column_moments
 
@@ -645,6 +647,8 @@ class RBM:
 
     def generate(self, n_samples: Optional[int] = None, *, n_steps: int = 1000,
                  init: Any = None, clamp: Any = None, beta: float = 1.0,
+                 method: str = "gibbs", n_temperatures: Optional[int] = None,
+                 adapt_steps: Optional[int] = None,
                  thin: Optional[int] = None, return_probabilities: bool = False,
                  random_state: RandomState = None,
                  progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
@@ -674,6 +678,18 @@ class RBM:
         beta : float
             Inverse temperature: the chains sample ``p(v, h)^beta`` (up to
             normalisation); 1 is the model itself.
+        method : {"gibbs", "tempering"}
+            Block Gibbs sampling of each chain, or parallel tempering
+            (:mod:`crbm.models.tempering`): every chain has replicas on a
+            ladder of ``n_temperatures`` inverse temperatures from ``beta``
+            down to a base distribution, neighbours propose to swap states
+            after every sweep, and only the ``beta`` replicas are returned.
+            Each sweep then costs ``n_temperatures`` Gibbs sweeps.
+        n_temperatures : int, optional
+            Rungs of the tempering ladder, >= 2 (default 20).
+        adapt_steps : int, optional
+            Tempering: the first sweeps, during which the ladder is tuned to
+            an even swap acceptance (default ``n_steps // 2``).
         thin : int, optional
             Also keep every ``thin``-th state of each chain: the result is
             then of shape ``(n_steps // thin, n, n_visible)``, its last entry
@@ -701,6 +717,12 @@ class RBM:
         beta = check_beta(beta)
         if thin is not None:
             thin = check_int("thin", thin, 1, INT_MAX)
+        tempering = check_method(method, n_temperatures)
+        n_temperatures = DEFAULT_TEMPERATURES if n_temperatures is None else n_temperatures
+        if adapt_steps is not None and not tempering:
+            raise ValueError("adapt_steps is only used with method='tempering'")
+        adapt_steps = n_steps // 2 if adapt_steps is None else check_int(
+            "adapt_steps", adapt_steps, 0, INT_MAX)
         return_probabilities = check_bool("return_probabilities", return_probabilities)
         if return_probabilities and (thin is not None or n_steps == 0):
             raise ValueError("return_probabilities needs n_steps >= 1 and no thin")
@@ -720,7 +742,12 @@ class RBM:
         if thin is not None:
             kept = np.empty((n_steps // thin, n, self.n_visible), dtype=self.dtype)
         sweeps = n_steps - 1 if return_probabilities else n_steps
-        self._run_chains(rng, v, sweeps, beta, mask, values, progress, thin, kept)
+        if tempering:
+            ladder = self._tempering(rng, v, n_temperatures, beta, mask, values, adapt_steps)
+            v = ladder.chains
+            self._run_tempering(ladder, sweeps, progress, thin, kept)
+        else:
+            self._run_chains(rng, v, sweeps, beta, mask, values, progress, thin, kept)
         if return_probabilities:
             with self._parameters_lock.reading():
                 v = self._last_half_step_means(rng, v, beta, mask, values)
@@ -761,24 +788,82 @@ class RBM:
         if log.isEnabledFor(logging.DEBUG):
             log.debug("generate: %s", path_report(paths))
 
+    def _tempering(self, rng: np.random.Generator, v: np.ndarray, n_temperatures: int,
+                   beta: float, mask: Optional[np.ndarray], values: Optional[np.ndarray],
+                   adapt_steps: int) -> Tempering:
+        """Replicas of the chains ``v`` (clamped) on a fresh ladder: block 0
+        starts from ``v``, the others from new random states."""
+        replicas = np.empty((n_temperatures,) + v.shape, dtype=self.dtype)
+        replicas[0] = v
+        with self._parameters_lock.reading():
+            self._initial_states(rng, replicas[1:].reshape(-1, self.n_visible))
+        for block in replicas[1:]:
+            apply_clamp(block, mask, values)
+        betas = initial_betas(beta, n_temperatures, self.visible.has_variance)
+        return Tempering(self, rng, replicas, betas, mask, values, adapt_steps)
+
+    def _run_tempering(self, ladder: Tempering, n_steps: int,
+                       progress: Optional[Callable[[int], None]] = None,
+                       thin: Optional[int] = None, kept: Optional[np.ndarray] = None) -> None:
+        """``n_steps`` sweeps of the ladder, as ``_run_chains`` runs Gibbs chains."""
+        n = ladder.replicas.shape[0] * ladder.replicas.shape[1]
+        chunk = max(1, _CHUNK_SAMPLES // max(n, 1))
+        if progress is not None:
+            chunk = min(chunk, max(1, n_steps // 50))
+        if thin is not None:
+            chunk = min(chunk, thin)
+        start = ladder.steps_done
+
+        def after(steps: int) -> None:
+            done = ladder.steps_done - start
+            if thin is not None and done % thin == 0:
+                kept[done // thin - 1] = ladder.chains
+            if progress is not None:
+                progress(steps)
+        if thin is None:
+            ladder.run(n_steps, chunk, after)
+        else:  # end a run at every kept state
+            for _ in range(n_steps // thin):
+                ladder.run(thin, chunk, after)
+            ladder.run(n_steps % thin, chunk, after)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("generate: tempering, betas %s, swap rates %s",
+                      np.array2string(ladder.betas, precision=3),
+                      np.array2string(ladder.swap_rates, precision=2))
+
     def sampler(self, n_chains: int, *, init: Any = None, clamp: Any = None, beta: float = 1.0,
+                method: str = "gibbs", n_temperatures: Optional[int] = None,
+                adapt_steps: Optional[int] = None,
                 random_state: RandomState = None) -> "Sampler":
         """A :class:`~crbm.models.sampler.Sampler`: ``n_chains`` chains with
-        ``generate``'s ``init``, ``clamp`` and ``beta`` that ``next(n_steps)``
-        continues where the last call stopped.
+        ``generate``'s ``init``, ``clamp``, ``beta`` and ``method`` that
+        ``next(n_steps)`` continues where the last call stopped.
 
-        Without ``random_state`` the sampler's generator is seeded by four
-        draws of the model's, once: its samples then depend on no other call,
-        and a model loaded from a file makes the same sampler again.
+        With ``method="tempering"`` the ladder is tuned during the first
+        ``adapt_steps`` sweeps (default 500) of the ``next`` calls, and the
+        sampler reports its ``betas`` and ``swap_rates``. Without
+        ``random_state`` the sampler's generator is seeded by four draws of
+        the model's, once: its samples then depend on no other call, and a
+        model loaded from a file makes the same sampler again.
         """
         n_chains = check_int("n_chains", n_chains, 1, INT_MAX)
         beta = check_beta(beta)
+        tempering = check_method(method, n_temperatures)
+        if adapt_steps is not None and not tempering:
+            raise ValueError("adapt_steps is only used with method='tempering'")
+        adapt_steps = SAMPLER_ADAPT_STEPS if adapt_steps is None else check_int(
+            "adapt_steps", adapt_steps, 0, INT_MAX)
+        mask, values = check_clamp(clamp, n_chains, self)
         if random_state is None:
             random_state = np.random.default_rng(self._rng.bit_generator.random_raw(4))
         rng = as_generator(random_state)
-        mask, values = check_clamp(clamp, n_chains, self)
         # Zero sweeps check init and draw (or copy) the starting states.
         chains = self.generate(n_chains, n_steps=0, init=init, clamp=clamp, random_state=rng)
+        if tempering:
+            ladder = self._tempering(rng, chains, n_temperatures or DEFAULT_TEMPERATURES, beta,
+                                     mask, values, adapt_steps)
+            return Sampler(ladder.chains, lambda n_steps: self._run_tempering(ladder, n_steps),
+                           repr(self), beta, ladder)
 
         def advance(n_steps: int) -> None:
             self._run_chains(rng, chains, n_steps, beta, mask, values)

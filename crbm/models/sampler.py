@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import threading
-from typing import Callable
+from typing import Callable, Optional
 
 import numpy as np
 
 from crbm._validation import INT_MAX, check_int
+from crbm.models.tempering import Tempering
 
 
 class Sampler:
@@ -29,11 +30,13 @@ class Sampler:
         ``advance(n_steps)`` runs the chains ``n_steps`` sweeps.
     model_repr, beta
         What :func:`repr` shows.
+    ladder : Tempering, optional
+        The replicas of a parallel-tempering sampler (``chains`` is its block 0).
     """
 
     def __init__(self, chains: np.ndarray, advance: Callable[[int], None], model_repr: str,
-                 beta: float) -> None:
-        self._chains, self._advance = chains, advance
+                 beta: float, ladder: Optional[Tempering] = None) -> None:
+        self._chains, self._advance, self._ladder = chains, advance, ladder
         self._model_repr, self._beta = model_repr, beta
         self._lock = threading.Lock()
         self.steps_done = 0
@@ -44,6 +47,19 @@ class Sampler:
         with self._lock:
             return self._chains.copy()
 
+    @property
+    def betas(self) -> Optional[np.ndarray]:
+        """Parallel tempering: the ladder's inverse temperatures now (a copy); else None."""
+        with self._lock:
+            return None if self._ladder is None else self._ladder.betas.copy()
+
+    @property
+    def swap_rates(self) -> Optional[np.ndarray]:
+        """Parallel tempering: each neighbouring pair's swap acceptance since
+        the ladder last changed; else None."""
+        with self._lock:
+            return None if self._ladder is None else self._ladder.swap_rates
+
     def next(self, n_steps: int = 1) -> np.ndarray:
         """Run every chain ``n_steps`` more sweeps and return their states (a copy)."""
         n_steps = check_int("n_steps", n_steps, 1, INT_MAX)
@@ -53,5 +69,7 @@ class Sampler:
             return self._chains.copy()
 
     def __repr__(self) -> str:
+        method = "" if self._ladder is None else (
+            f", method='tempering', n_temperatures={len(self._ladder.betas)}")
         return (f"Sampler({self._model_repr}, n_chains={len(self._chains)}, "
-                f"beta={self._beta}, steps_done={self.steps_done})")
+                f"beta={self._beta}{method}, steps_done={self.steps_done})")

@@ -1,0 +1,122 @@
+"""The sample judge: a classifier of real binarised digits that reads samples.
+
+A model's samples are judged as a person would judge them: does a classifier
+trained on the real 60,000 binarised MNIST training images (pixel > 0)
+recognise them confidently, do they cover all ten digits evenly, and are they
+new (not copies of training images)? Every figure is printed beside the same
+figure for real t10k digits, the ceiling.
+
+The classifier is scikit-learn's ``MLPClassifier`` (one hidden layer of 256
+ReLU units, Adam, fixed seed); its weights are cached in ``~/.cache/crbm``
+(or ``$CRBM_CACHE``) so later runs skip its minute of training.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from scipy.special import softmax
+
+import crbm
+
+CONFIDENT = 0.9        # a sample is recognised when its top class has this probability
+COPY_DISTANCE = 10     # a sample this close (in pixels) to a training image is a copy
+_HIDDEN = 256
+_EPOCHS = 20
+_VERSION = 1
+
+
+@dataclass
+class Judge:
+    """The classifier's weights; ``predict_proba`` reads 0/1 (or [0, 1]) rows."""
+    W1: np.ndarray
+    b1: np.ndarray
+    W2: np.ndarray
+    b2: np.ndarray
+    train_images: np.ndarray   # the binarised training images (uint8), for copies
+    test_accuracy: float
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        X = np.asarray(X, dtype=np.float32).reshape(len(X), -1)
+        hidden = np.maximum(X @ self.W1 + self.b1, 0)
+        return softmax(hidden @ self.W2 + self.b2, axis=1)
+
+    def nearest_distance(self, X: np.ndarray, chunk: int = 500) -> np.ndarray:
+        """Each row's Hamming distance to its nearest training image."""
+        X = (np.asarray(X).reshape(len(X), -1) > 0.5).astype(np.float32)
+        T = self.train_images.astype(np.float32)
+        t_sums = T.sum(axis=1)
+        out = np.empty(len(X), dtype=np.int64)
+        for start in range(0, len(X), chunk):
+            x = X[start:start + chunk]
+            # |a - b| = |a| + |b| - 2 a.b for 0/1 rows, exact in float32 below 2^24
+            d = x.sum(axis=1)[:, None] + t_sums[None, :] - 2 * (x @ T.T)
+            out[start:start + chunk] = np.rint(d.min(axis=1)).astype(np.int64)
+        return out
+
+
+def _cache_path(images: np.ndarray) -> Path:
+    root = Path(os.environ.get("CRBM_CACHE", Path.home() / ".cache" / "crbm"))
+    digest = hashlib.sha256(images.tobytes()).hexdigest()[:16]
+    return root / f"judge-v{_VERSION}-{digest}.npz"
+
+
+def load_judge(mnist: Path, *, verbose: bool = True) -> Judge:
+    """The judge for the MNIST in ``mnist`` (trained once, then cached)."""
+    images, labels = crbm.load_mnist(mnist, split="train")
+    X = crbm.binarize(images)
+    test_images, test_labels = crbm.load_mnist(mnist, split="t10k")
+    path = _cache_path(X)
+    if path.exists():
+        f = np.load(path)
+        return Judge(f["W1"], f["b1"], f["W2"], f["b2"], X, float(f["test_accuracy"]))
+    from sklearn.neural_network import MLPClassifier
+    start = time.perf_counter()
+    mlp = MLPClassifier(hidden_layer_sizes=(_HIDDEN,), max_iter=_EPOCHS, batch_size=200,
+                        alpha=1e-4, random_state=0, tol=0, n_iter_no_change=_EPOCHS)
+    import warnings
+    from sklearn.exceptions import ConvergenceWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        mlp.fit(X.astype(np.float32), labels)
+    judge = Judge(*(a.astype(np.float32) for a in (mlp.coefs_[0], mlp.intercepts_[0],
+                                                    mlp.coefs_[1], mlp.intercepts_[1])),
+                  X, 0.0)
+    predicted = judge.predict_proba(crbm.binarize(test_images)).argmax(axis=1)
+    judge.test_accuracy = float(np.mean(predicted == test_labels))
+    if verbose:
+        print(f"judge: MLP {_HIDDEN} ReLU, {_EPOCHS} epochs in {time.perf_counter() - start:.0f} s, "
+              f"t10k accuracy {judge.test_accuracy:.4f}; cached in {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    np.savez(tmp, W1=judge.W1, b1=judge.b1, W2=judge.W2, b2=judge.b2,
+             test_accuracy=judge.test_accuracy)
+    os.replace(tmp, path)
+    return judge
+
+
+def scores(judge: Judge, samples: np.ndarray, labels: np.ndarray | None = None) -> dict:
+    """The judge's figures for ``samples`` (rows of 784 values in [0, 1]).
+
+    ``recognised``: fraction whose top class has probability >= 0.9;
+    ``coverage``: entropy of the predicted classes over log 10 (1: all ten
+    equally often); ``digits_3pct``: digits predicted for >= 3% of samples;
+    ``new``: fraction at Hamming distance >= 10 from every training image;
+    ``accuracy`` (with ``labels``): fraction predicted as their label.
+    """
+    p = judge.predict_proba(samples)
+    predicted = p.argmax(axis=1)
+    counts = np.bincount(predicted, minlength=10) / len(predicted)
+    nonzero = counts[counts > 0]
+    out = {"recognised": float(np.mean(p.max(axis=1) >= CONFIDENT)),
+           "coverage": float(-(nonzero * np.log(nonzero)).sum() / np.log(10)),
+           "digits_3pct": int(np.sum(counts >= 0.03)),
+           "new": float(np.mean(judge.nearest_distance(samples) >= COPY_DISTANCE)),
+           "counts": counts}
+    if labels is not None:
+        out["accuracy"] = float(np.mean(predicted == np.asarray(labels)))
+    return out

@@ -18,6 +18,7 @@ from crbm.config import show_config
 from crbm.io import atomic_write
 from crbm.io.idx import binarize, load_mnist, read_idx
 from crbm.io.images import save_each, save_png, tile_images
+from crbm.models._sampling import DEFAULT_STEPS
 from crbm.models.rbm import RBM
 from crbm.models.units import Units, as_units
 from crbm.recipes import RECIPES
@@ -145,7 +146,8 @@ def check_output_directory(path: "str | Path") -> None:
 # Command-line flags that override a recipe's settings: flag -> train keyword.
 RECIPE_FLAGS = {
     "epochs": "epochs", "batch_size": "batch_size", "learning_rate": "learning_rate", "k": "k",
-    "init": "init", "dtype": "dtype", "persistent": "persistent", "chains": "n_chains",
+    "init": "init", "dtype": "dtype", "persistent": "persistent", "from_noise": "from_noise",
+    "chains": "n_chains",
     "momentum": "momentum", "weight_decay": "weight_decay", "sparsity_target": "sparsity_target",
     "sparsity_cost": "sparsity_cost", "centering": "centering",
     "learning_rate_decay": "learning_rate_decay", "shuffle": "shuffle",
@@ -176,9 +178,15 @@ def recipe_settings(args: argparse.Namespace) -> dict:
         raise ValueError("--min-std and --fixed-std are for --visible gaussian")
     else:
         settings["visible"] = "bernoulli"
-    if settings.get("n_chains") is not None and not settings.get("persistent"):
-        raise ValueError(f"--chains needs PCD: the {args.recipe} recipe does not use it; "
-                         "add --persistent")
+    # A flag that picks the negative chains replaces the recipe's choice.
+    if args.persistent and args.from_noise is None:
+        settings["from_noise"] = False
+    if args.from_noise and args.persistent is None:
+        settings["persistent"] = False
+    if settings.get("n_chains") is not None and not (settings.get("persistent")
+                                                     or settings.get("from_noise")):
+        raise ValueError(f"--chains needs PCD or --from-noise: the {args.recipe} recipe uses "
+                         "neither; add --persistent")
     return settings
 
 
@@ -283,11 +291,16 @@ def cmd_generate(args: argparse.Namespace) -> None:
         raise ValueError("nothing to write: give --out FILE.png and/or --each DIR")
     if args.out is not None:
         check_output_directory(args.out)
+    if args.temperatures is not None and args.method != "tempering":
+        raise ValueError("--temperatures is for --method tempering")
     model = RBM.load(args.model)
     init, clamp = steering(model, args)
-    with progress_bar(args.steps, "sampling", not args.quiet, unit="sweep") as update:
-        samples = model.generate(args.n, n_steps=args.steps, init=init, clamp=clamp,
-                                 beta=args.beta, random_state=args.seed, progress=update)
+    steps = args.steps if args.steps is not None else (model.sampling_steps or DEFAULT_STEPS)
+    with progress_bar(steps, "sampling", not args.quiet, unit="sweep") as update:
+        samples = model.generate(args.n, n_steps=steps, init=init, clamp=clamp,
+                                 beta=args.beta, method=args.method,
+                                 n_temperatures=args.temperatures, random_state=args.seed,
+                                 progress=update)
     if not model.visible.binary:
         # Pictures of Gaussian units show the means E[v | h] of one more
         # half-step (the states carry their noise), in the [0, 1] pixels
@@ -388,7 +401,11 @@ def build_parser() -> argparse.ArgumentParser:
     tuning.add_argument("--dtype", choices=("float64", "float32"), help="precision")
     tuning.add_argument("--persistent", action=argparse.BooleanOptionalAction,
                         help="persistent contrastive divergence (PCD)")
-    tuning.add_argument("--chains", type=_positive_int, help="PCD chains (default: batch size)")
+    tuning.add_argument("--from-noise", action=argparse.BooleanOptionalAction,
+                        help="non-equilibrium CD-k: negative chains start from noise every "
+                             "update, and 'crbm generate' then runs k sweeps from noise")
+    tuning.add_argument("--chains", type=_positive_int,
+                        help="PCD or --from-noise chains (default: batch size)")
     tuning.add_argument("--momentum", type=_unit_float, help="momentum (whole run)")
     tuning.add_argument("--weight-decay", type=_non_negative_float, help="L2 weight decay")
     tuning.add_argument("--sparsity-target", type=_unit_float, help="target hidden activation")
@@ -420,8 +437,13 @@ def build_parser() -> argparse.ArgumentParser:
                     "held) and write the final samples as PNG.")
     generate.add_argument("--model", required=True, metavar="MODEL.npz", help="a model saved by 'crbm train'")
     generate.add_argument("-n", type=_positive_int, default=100, help="number of samples (default: 100)")
-    generate.add_argument("--steps", type=_non_negative_int, default=1000,
-                          help="Gibbs sweeps per chain (default: 1000)")
+    generate.add_argument("--steps", type=_non_negative_int,
+                          help="sweeps per chain (default: the k a --from-noise model was "
+                               "trained with, else 1000)")
+    generate.add_argument("--method", choices=("gibbs", "tempering"), default="gibbs",
+                          help="block Gibbs sampling, or parallel tempering (default: gibbs)")
+    generate.add_argument("--temperatures", type=_positive_int, metavar="R",
+                          help="tempering: rungs of the temperature ladder (default: 20)")
     generate.add_argument("--seed", type=int, help="random seed, for reproducible samples")
     generate.add_argument("--shape", type=_shape, metavar="HxW",
                           help="image shape (default: square, e.g. 28x28 for 784 units)")

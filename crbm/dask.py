@@ -26,7 +26,8 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra onl
     raise ImportError("crbm.dask needs Dask: pip install 'crbm[dask]'") from exc
 
 from crbm._validation import INT_MAX, check_int
-from crbm.models._sampling import check_beta, check_clamp, initial_chains
+from crbm.models._sampling import (
+    DEFAULT_STEPS, check_beta, check_clamp, check_method, initial_chains)
 from crbm.models.rbm import RBM
 
 __all__ = ["transform", "free_energy", "sample_hidden", "generate", "partition_generators"]
@@ -139,22 +140,28 @@ def _rows_of(x: Optional[np.ndarray], start: int, stop: int) -> Optional[np.ndar
     return x if x is None or x.ndim == 1 else x[start:stop]
 
 
-def generate(model: Any, n_samples: int, *, n_steps: int = 1000, chunk_size: int = 1000,
-             init: Any = None, clamp: Any = None, beta: float = 1.0,
+def generate(model: Any, n_samples: int, *, n_steps: Optional[int] = None,
+             chunk_size: int = 1000, init: Any = None, clamp: Any = None, beta: float = 1.0,
+             method: str = "gibbs", n_temperatures: Optional[int] = None,
              random_state: SeedLike = None) -> da.Array:
     """``n_samples`` independent Gibbs chains of ``n_steps`` sweeps, in
     partitions of ``chunk_size`` chains: partition ``i`` is
     ``model.generate(size_i, n_steps=n_steps, random_state=g_i, ...)`` with
     ``g_i = partition_generators(random_state, n_partitions)[i]``.
 
-    ``init``, ``clamp=(mask, values)`` and ``beta`` are
-    :meth:`crbm.RBM.generate`'s; a per-chain ``init``, mask or values (2-D,
+    ``n_steps`` (by default the model's own), ``init``, ``clamp=(mask,
+    values)``, ``beta``, ``method`` and ``n_temperatures`` are
+    :meth:`crbm.RBM.generate`'s (with tempering, each partition tunes its
+    own ladder); a per-chain ``init``, mask or values (2-D,
     ``n_samples`` rows) is split with the partitions, a 1-D one is shared.
     They are checked here, before the graph is built.
     """
     small = _parameters_only(model)
     n_samples = check_int("n_samples", n_samples, 0, INT_MAX)
+    if n_steps is None:
+        n_steps = DEFAULT_STEPS if model.sampling_steps is None else model.sampling_steps
     n_steps = check_int("n_steps", n_steps, 0, INT_MAX)
+    check_method(method, n_temperatures)
     chunk_size = check_int("chunk_size", chunk_size, 1, INT_MAX)
     beta = check_beta(beta)
     if isinstance(init, str):
@@ -178,7 +185,8 @@ def generate(model: Any, n_samples: int, *, n_steps: int = 1000, chunk_size: int
     parts = []
     for i, (size, seed) in enumerate(zip(sizes, seeds)):
         start = i * chunk_size
-        steering = {"beta": beta, "init": _rows_of(init, start, start + size)}
+        steering = {"beta": beta, "init": _rows_of(init, start, start + size),
+                    "method": method, "n_temperatures": n_temperatures}
         if mask is not None:
             steering["clamp"] = (_rows_of(mask, start, start + size),
                                  _rows_of(values, start, start + size))

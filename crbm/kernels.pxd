@@ -52,6 +52,9 @@ cdef struct Settings:
     bint sampled_statistics  # hidden statistics from sampled states, not p(h|v)
     bint learn_variance      # Gaussian visible units: learn log sigma^2...
     double min_log_var       # ...never below this
+    bint chains_from_noise   # PCD's chains restart from random states every update
+                             # (non-equilibrium CD-k); TrainingState.chains ends
+                             # holding the last update's negative states
 
 cdef struct TrainingState:
     void *chains             # PCD: n_chains x N visible states, updated; NULL for CD

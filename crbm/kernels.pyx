@@ -273,7 +273,8 @@ cdef int train(Workspace *ws, bitgen_t *rng, Model *m, const Settings *s,
                               or s.weight_decay != 0 or s.sparsity_cost != 0
                               or s.sampled_statistics)):
         return STATUS_BAD_SETTINGS
-    if (s.momentum != 0 and st.velocity == NULL) or (s.centered and st.offsets == NULL):
+    if (s.momentum != 0 and st.velocity == NULL) or (s.centered and st.offsets == NULL) or (
+            s.chains_from_noise and st.n_chains == 0):
         return STATUS_BAD_SETTINGS
     if n < 1 or V == NULL:
         return STATUS_OK if n == 0 else STATUS_BAD_SETTINGS

@@ -146,9 +146,12 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
                     sparsity_target: float = 0.0, sparsity_cost: float = 0.0,
                     offset_rate: float = 0.0, sampled_statistics: bool = False,
                     log_var: Optional[np.ndarray] = None, learn_variance: bool = False,
-                    min_log_var: float = -np.inf, gaussian_sampler=gaussian) -> None:
+                    min_log_var: float = -np.inf, gaussian_sampler=gaussian,
+                    chains_from_noise: bool = False) -> None:
     """Minibatch CD-k (``chains`` None) or PCD-k (``chains``: the persistent
-    visible states, updated in place); p(h|v0) positive and p(h|vk) negative
+    visible states, updated in place; with ``chains_from_noise`` they restart
+    from crbm-stream random states every update, non-equilibrium CD-k,
+    and end holding its negative states); p(h|v0) positive and p(h|vk) negative
     statistics, each averaged over its rows. Options as in the kernel:
     sparsity target, L2 weight decay, momentum (``velocity = [vW, vb, vc]``,
     or ``[vW, vb, vc, vz]`` with a learned variance, updated in place),
@@ -176,6 +179,14 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
         if sampled_statistics:
             PH0 = sampler(rng, PH0)
         V = chains.copy()
+        if chains_from_noise:
+            key = int(rng.bit_generator.random_raw())
+            if log_var is None:
+                u = stream_uniforms(key, V.size, V.dtype).reshape(V.shape)
+                V = (u < dt(0.5)).astype(V.dtype)
+            else:
+                z = stream_normals(key, V.size, V.dtype).reshape(V.shape)
+                V = (b + visible.std * z).astype(V.dtype)
         for _ in range(k):
             H = sampler(rng, sigmoid(visible.inputs(V) @ W + c))
             V = visible.sample(rng, H @ W.T)

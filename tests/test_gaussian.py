@@ -41,6 +41,7 @@ OPTIONS = {
     "cd-1": dict(),
     "cd-3": dict(k=3),
     "pcd": dict(persistent=True, n_chains=7),
+    "from noise": dict(from_noise=True, n_chains=7, k=2),
     "momentum": dict(momentum=[0.5, 0.9]),
     "weight decay": dict(weight_decay=1e-3),
     "sparsity": dict(sparsity_cost=0.3),
@@ -63,7 +64,7 @@ def reference_training(data, W0, dtype, options, epochs, batch_size, lr, learn_s
     momenta = momenta if isinstance(momenta, list) else [momenta]
     for epoch in range(epochs):
         momentum = momenta[min(epoch, len(momenta) - 1)]
-        if options.get("persistent") and chains is None:
+        if (options.get("persistent") or options.get("from_noise")) and chains is None:
             chains = reference.initial_states(rng, options.get("n_chains", batch_size), b, z)
         if any(momenta) and velocity is None:
             velocity = [np.zeros((N, M), dtype), np.zeros(N, dtype), np.zeros(M, dtype),
@@ -78,7 +79,8 @@ def reference_training(data, W0, dtype, options, epochs, batch_size, lr, learn_s
                 sparsity_target=0.1, sparsity_cost=options.get("sparsity_cost", 0.0),
                 offset_rate=0.01 if offsets is not None else 0.0,
                 sampled_statistics=options.get("statistics") == "states", log_var=z,
-                learn_variance=learn_std, min_log_var=min_log_var)
+                learn_variance=learn_std, min_log_var=min_log_var,
+                chains_from_noise=options.get("from_noise", False))
     return W, b, c, z
 
 

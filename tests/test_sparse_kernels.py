@@ -74,14 +74,15 @@ def run_kernel(data, M, B, dtype, max_density, n_chains=0, epochs=2, seed=7, **o
     return W, b, c, chains, velocity, offsets
 
 
-def run_reference(data, M, B, dtype, n_chains=0, epochs=2, seed=7, k=1):
+def run_reference(data, M, B, dtype, n_chains=0, epochs=2, seed=7, k=1, from_noise=False):
     N = data.shape[1]
     W, b, c, chains = start(N, M, dtype, n_chains)
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
         for pos in range(0, len(data), B):
             reference.cd_batch_update(rng, data[pos:pos + B].astype(dtype), W, b, c, 0.1, k,
-                                      chains=chains if n_chains else None)
+                                      chains=chains if n_chains else None,
+                                      chains_from_noise=from_noise)
     return W, b, c, chains
 
 
@@ -112,6 +113,24 @@ def test_sparse_kernel_equals_dense_kernel_and_reference(dtype, N, M, n, B, k, n
         assert relative_error(got, ref) <= RTOL[dtype]
     if n_chains:  # the chains took the same draws
         np.testing.assert_array_equal(sparse[3], expected[3])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("k, n_chains", [(1, 7), (3, 13)])
+def test_chains_from_noise_equal_the_reference(dtype, k, n_chains):
+    # Non-equilibrium CD-k: every update's chains restart from fresh coin
+    # flips (one key), on the sparse and the BLAS paths alike.
+    data = binary_data(53, 30)
+    sparse = run_kernel(data, 7, 10, dtype, ALWAYS_SPARSE, n_chains, k=k,
+                        chains_from_noise=True)
+    dense = run_kernel(data, 7, 10, dtype, ALWAYS_DENSE, n_chains, k=k, chains_from_noise=True)
+    expected = run_reference(data, 7, 10, dtype, n_chains, k=k, from_noise=True)
+    persistent = run_reference(data, 7, 10, dtype, n_chains, k=k)
+    assert relative_error(expected[0], persistent[0]) > 0.01  # not PCD by another name
+    for got, want, ref in zip(sparse[:4], dense[:4], expected):
+        assert relative_error(got, want) <= RTOL[dtype]
+        assert relative_error(got, ref) <= RTOL[dtype]
+    np.testing.assert_array_equal(sparse[3], expected[3])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -143,6 +143,7 @@ cdef inline Settings settings_of(dict d, bint per_sample):
     s.sampled_statistics = d.get("sampled_statistics", False)
     s.learn_variance = d.get("learn_variance", False)
     s.min_log_var = d.get("min_log_var", -INFINITY)
+    s.chains_from_noise = d.get("chains_from_noise", False)
     return s
 
 

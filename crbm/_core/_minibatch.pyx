@@ -19,9 +19,11 @@ product through ``_products``, which runs it by BLAS or by crbm's row sums
 random draws is part of the contract (``crbm.reference.cd_batch_update``
 makes the same draws): H0 (n x M), then for CD per step V (n x N) and,
 except after the last step, H (n x M); for PCD per step H then V (C x M,
-C x N) on the chains; with sampled statistics, the positive hidden states
-first (PCD) and the negative ones last.
+C x N) on the chains, which with ``chains_from_noise`` first get fresh
+random states (one key, after the positive sampled states); with sampled
+statistics, the positive hidden states first (PCD) and the negative ones last.
 """
+from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
 
 from crbm._core._blas cimport NoTrans, Trans, axpy, gemv, ger
@@ -31,6 +33,7 @@ from crbm._core._policy cimport PATH_STEP_OWN_THREADS, own_threads, took
 cdef inline bint sparse_enough(Py_ssize_t count, Py_ssize_t size,
                                double max_density) noexcept nogil:
     return count <= max_density * size
+from crbm._core._random cimport bernoulli_stream, normal_stream
 from crbm._core._products cimport (
     column_means, draw_rows, hidden_products, row_products, visible_states, weight_step)
 from crbm._core._rows cimport count_nonzero, index_rows, indexed_values_are_one
@@ -214,6 +217,25 @@ cdef inline void positive_phase(Step *step, const floating *V0, const floating *
                  <floating *> step.mean_h0)  # offsets follow p(h | v0)
 
 
+cdef inline void random_states(uint64_t key, const Units *visible, floating *V,
+                               int rows) noexcept nogil:
+    """Chains' starting states, as ``RBM.generate`` draws them: fair coin
+    flips (uniform i of stream ``key`` below 1/2) for Bernoulli units,
+    ``b + sigma z`` (normal i) for Gaussian ones."""
+    cdef Py_ssize_t i, j, N = visible.n, size = <Py_ssize_t> rows * visible.n
+    cdef const floating *b = <const floating *> visible.bias
+    cdef const floating *std = <const floating *> visible.std
+    if visible.kind == UNITS_GAUSSIAN:
+        normal_stream(key, 0, V, size)
+        for i in range(rows):
+            for j in range(N):
+                V[i * N + j] = b[j] + std[j] * V[i * N + j]
+        return
+    for i in range(size):
+        V[i] = 0.5
+    bernoulli_stream(key, 0, V, V, size)
+
+
 cdef inline void negative_phase(Step *step, bitgen_t *rng, const floating *W,
                                 const Settings *s, floating *chains) noexcept nogil:
     cdef int n = step.n, C = step.C, N = step.N, M = step.M, k
@@ -227,7 +249,10 @@ cdef inline void negative_phase(Step *step, bitgen_t *rng, const floating *W,
     if step.persistent:
         if s.sampled_statistics:
             draw_rows(rng, &step.hidden, PH0, PH0, n, M, step.threads)
-        memcpy(V, chains, <Py_ssize_t> C * N * sizeof(floating))
+        if s.chains_from_noise:
+            random_states(rng.next_uint64(rng.state), &step.visible, V, C)
+        else:
+            memcpy(V, chains, <Py_ssize_t> C * N * sizeof(floating))
         for k in range(s.k):
             VI = chain_inputs(step, V)
             hidden_products(VI, C, W, &step.hidden, H, N, M, counts, idx, step.max_density, -1,

@@ -50,6 +50,7 @@ def save_model(model: Any, path: Any) -> None:
         "visible_bias_from_data": model._visible_bias_from_data,
         "epochs_trained": model.epochs_trained,
         "history": model.history,
+        "sampling_steps": model.sampling_steps,
         **encode_generator(model.random_state),
     }
     write_model_file(path, meta, arrays)
@@ -119,6 +120,10 @@ def load_model(cls: type, path: Any) -> Any:
     if not _history_ok(epochs_trained, history):
         raise ModelFileError(f"{path}: corrupt metadata (training history)")
     model.epochs_trained, model.history = epochs_trained, history
+    sampling_steps = meta.get("sampling_steps")
+    if sampling_steps is not None and not (type(sampling_steps) is int and sampling_steps >= 0):
+        raise ModelFileError(f"{path}: corrupt metadata (sampling_steps)")
+    model.sampling_steps = sampling_steps
     state = {name: arrays[name] for name in ("chains", "velocity", "offsets") if name in arrays}
     for name, arr in state.items():
         if arr.dtype != dtype:

@@ -21,6 +21,7 @@ def check_beta(beta: Any) -> float:
     return float(beta)
 
 
+DEFAULT_STEPS = 1000  # generate's sweeps for models that learned an equilibrium
 DEFAULT_TEMPERATURES = 20
 SAMPLER_ADAPT_STEPS = 500  # a streaming sampler's ladder is tuned over its first sweeps
 

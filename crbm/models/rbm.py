@@ -19,7 +19,7 @@ from crbm._validation import (
 from crbm.models import _files
 from crbm.models._rwlock import ReadWriteLock
 from crbm.models._sampling import (
-    DEFAULT_TEMPERATURES, SAMPLER_ADAPT_STEPS, apply_clamp, check_beta, check_clamp, check_method, initial_chains)
+    DEFAULT_STEPS, DEFAULT_TEMPERATURES, SAMPLER_ADAPT_STEPS, apply_clamp, check_beta, check_clamp, check_method, initial_chains)
 from crbm.models.sampler import Sampler
 from crbm.models.tempering import Tempering, initial_betas
 from crbm.models.units import Bernoulli, Units, as_units
@@ -114,6 +114,10 @@ class RBM:
         self.epochs_trained = 0
         #: One record per epoch trained with validation data (see train).
         self.history: list[dict] = []
+        #: Sweeps from noise the model was trained to make data in (train's
+        #: ``from_noise``), which generate runs by default; None: the
+        #: model's equilibrium is what it learned, and generate runs 1000.
+        self.sampling_steps: Optional[int] = None
         # Training state beyond the parameters, created when first needed:
         # PCD chains, momentum velocity, centering offsets.
         self._chains: Optional[np.ndarray] = None
@@ -175,6 +179,7 @@ class RBM:
             copy._hidden_bias[...] = self._hidden_bias
             if self._visible_log_var is not None:
                 copy._visible_log_var[...] = self._visible_log_var
+            copy.sampling_steps = self.sampling_steps
             return copy
 
     # -- parameters ---------------------------------------------------------
@@ -333,6 +338,7 @@ class RBM:
         state.setdefault("_visible", Bernoulli())
         state.setdefault("_hidden", Bernoulli())
         state.setdefault("_visible_log_var", None)
+        state.setdefault("sampling_steps", None)
         self.__dict__.update(state)
         self._train_lock = threading.Lock()
         self._parameters_lock = ReadWriteLock()
@@ -346,6 +352,7 @@ class RBM:
 
     def train(self, samples: Any, learning_rate: Optional[float] = None, epochs: int = 3, *,
               batch_size: int = 1, k: int = 1, persistent: bool = False,
+              from_noise: bool = False,
               n_chains: Optional[int] = None, momentum: Any = 0.0,
               weight_decay: float = 0.0, sparsity_target: float = 0.1,
               sparsity_cost: float = 0.0, centering: bool = False,
@@ -392,6 +399,15 @@ class RBM:
             Persistent CD (Tieleman 2008): the negative statistics come from
             ``n_chains`` Gibbs chains (default: ``batch_size``) kept on the
             model from update to update and from call to call.
+        from_noise : bool
+            Non-equilibrium CD-k (Decelle, Furtlehner & Seoane, NeurIPS 2021;
+            "Rdm" in their code): every update's ``n_chains`` negative chains
+            (default: ``batch_size``) start from fresh random states, as
+            :meth:`generate`'s do, and run ``k`` sweeps. The model learns to
+            make data in ``k`` sweeps from noise, and :attr:`sampling_steps`
+            becomes ``k``: the number of sweeps :meth:`generate` runs by
+            default. The last update's negative states are kept as the
+            chains ``init="data"`` starts from. Not with ``persistent``.
         momentum : float or sequence of floats
             Momentum in [0, 1), or one value per epoch (the last one repeats),
             e.g. ``[0.5] * 5 + [0.9]``.
@@ -444,6 +460,10 @@ class RBM:
         if batch_size > INT_MAX:
             raise ValueError(f"batch_size must be <= {INT_MAX}, got {batch_size}")
         persistent = check_bool("persistent", persistent)
+        from_noise = check_bool("from_noise", from_noise)
+        if persistent and from_noise:
+            raise ValueError("persistent and from_noise exclude each other: from_noise "
+                             "restarts the chains every update")
         centering = check_bool("centering", centering)
         shuffle = check_bool("shuffle", shuffle)
         momenta = check_momentum(momentum, epochs)
@@ -472,13 +492,13 @@ class RBM:
             train_probe = np.asarray(data[:len(validation)], dtype=np.float64)
         elif on_epoch is not None:
             raise ValueError("on_epoch needs validation data")
-        if persistent:
+        if persistent or from_noise:
             n_chains = check_int("n_chains", batch_size if n_chains is None else n_chains, 1, INT_MAX)
         elif n_chains is not None:
-            raise ValueError("n_chains is only used with persistent=True")
+            raise ValueError("n_chains is only used with persistent=True or from_noise=True")
         # The reference algorithm's sampled-state update is for 0/1 visible
         # units; Gaussian ones take minibatch steps even of one sample.
-        per_sample = (batch_size == 1 and not persistent and not any(momenta)
+        per_sample = (batch_size == 1 and not persistent and not from_noise and not any(momenta)
                       and weight_decay == 0 and sparsity_cost == 0 and not centering
                       and statistics == "probabilities" and self.visible.binary)
         # Chunks of whole batches (batch boundaries, hence results, unchanged):
@@ -489,7 +509,8 @@ class RBM:
         with self._train_lock:
             if self._visible_bias_from_data:
                 self._set_visible_bias_from(data)
-            chains = self._persistent_chains(n_chains) if persistent else empty.reshape(0, 1)
+            chains = (self._persistent_chains(n_chains) if persistent or from_noise
+                      else empty.reshape(0, 1))
             velocity = self._momentum_velocity() if any(momenta) else empty
             offsets = self._centering_offsets(data) if centering else empty
             for epoch in range(epochs):
@@ -501,7 +522,8 @@ class RBM:
                     "sampled_statistics": statistics == "states",
                     "learn_variance": self.visible.has_variance and self.visible.learn_std,
                     "min_log_var": (self.visible.min_log_var if self.visible.has_variance
-                                    else -math.inf)}
+                                    else -math.inf),
+                    "chains_from_noise": from_noise}
                 order = (self._rng.permutation(n).astype(np.intp) if shuffle
                          else np.empty(0, dtype=np.intp))
                 for start in range(0, n, chunk):
@@ -521,6 +543,7 @@ class RBM:
                                 f"training diverged in epoch {epoch + 1}: parameters overflowed "
                                 f"with learning_rate={settings['learning_rate']:g}; the model keeps "
                                 "its last finite parameters (lower the learning rate)")
+                        self.sampling_steps = k if from_noise else None
                     if progress is not None:
                         progress(stop - start)
                 self.epochs_trained += 1
@@ -645,7 +668,7 @@ class RBM:
             _loops.sample_in_place(rng, rows)
         return means
 
-    def generate(self, n_samples: Optional[int] = None, *, n_steps: int = 1000,
+    def generate(self, n_samples: Optional[int] = None, *, n_steps: Optional[int] = None,
                  init: Any = None, clamp: Any = None, beta: float = 1.0,
                  method: str = "gibbs", n_temperatures: Optional[int] = None,
                  adapt_steps: Optional[int] = None,
@@ -664,8 +687,9 @@ class RBM:
         n_samples : int, optional
             Number of independent chains. ``None`` returns a single vector
             (or, with a 2-D ``init``, one row per row of it).
-        n_steps : int
-            Gibbs sweeps per chain (>= 0).
+        n_steps : int, optional
+            Sweeps per chain (>= 0); by default :attr:`sampling_steps` for a
+            model trained ``from_noise`` (the dynamics it learned), else 1000.
         init : None, "data" or array_like of shape (n_visible,) or (n, n_visible)
             Where the chains start: random states (None), the model's PCD
             chains ("data"), or the given visible states (0/1 for Bernoulli
@@ -713,6 +737,8 @@ class RBM:
         """
         if n_samples is not None:
             n_samples = check_int("n_samples", n_samples, 0, INT_MAX)
+        if n_steps is None:
+            n_steps = DEFAULT_STEPS if self.sampling_steps is None else self.sampling_steps
         n_steps = check_int("n_steps", n_steps, 0, INT_MAX)
         beta = check_beta(beta)
         if thin is not None:

@@ -283,7 +283,9 @@ def steering(model: RBM, args: argparse.Namespace) -> tuple:
         raise ValueError(f"--clamp-rows {start}:{stop}: the images have {height} rows")
     mask = np.zeros((height, width), bool)
     mask[start:stop] = True
-    return init, (mask.reshape(-1), init)
+    # Inpainting: the other pixels start from noise, as generate's chains
+    # do, so that nothing of the images but the clamped rows reaches them.
+    return None, (mask.reshape(-1), init)
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -453,7 +455,7 @@ def build_parser() -> argparse.ArgumentParser:
                                "Gaussian ones) instead of random states")
     generate.add_argument("--clamp-rows", type=_rows_range, metavar="START:STOP",
                           help="hold image rows START to STOP - 1 of each --init image at its "
-                               "own pixels and sample the rest (inpainting)")
+                               "own pixels and sample the rest from noise (inpainting)")
     generate.add_argument("--beta", type=_positive_float, default=1.0,
                           help="inverse temperature of the sampled distribution (default: 1)")
     generate.add_argument("--out", metavar="FILE.png", help="write all samples as one grid image")

@@ -128,8 +128,8 @@ def test_generate_inpaints_from_init_images_with_clamped_rows(trained, mnist_dir
     start = crbm.binarize(images[:4]).astype(model.dtype)
     mask = np.zeros((28, 28), bool)
     mask[:14] = True
-    expected = model.generate(4, n_steps=15, init=start, clamp=(mask.reshape(-1), start),
-                              beta=0.8, random_state=2)
+    expected = model.generate(4, n_steps=15, clamp=(mask.reshape(-1), start), beta=0.8,
+                              random_state=2)
     for i in range(4):
         got = np.asarray(Image.open(trained / "inpainted" / f"{i}.png"))
         np.testing.assert_array_equal(got, (expected[i].reshape(28, 28) * 255).astype(np.uint8))
@@ -141,6 +141,31 @@ def test_generate_inpaints_from_init_images_with_clamped_rows(trained, mnist_dir
                      cwd=trained, expect=1)
         assert message in result.stderr
     assert not (trained / "x.png").exists()
+
+
+def test_generate_with_tempering_matches_the_python_api(trained):
+    run("generate", "--model", "model.npz", "-n", 3, "--steps", 12, "--seed", 4,
+        "--method", "tempering", "--temperatures", 5, "--each", "tempered", cwd=trained)
+    model = crbm.RBM.load(trained / "model.npz")
+    expected = model.generate(3, n_steps=12, method="tempering", n_temperatures=5,
+                              random_state=4)
+    for i in range(3):
+        got = np.asarray(Image.open(trained / "tempered" / f"{i}.png"))
+        np.testing.assert_array_equal(got, (expected[i].reshape(28, 28) * 255).astype(np.uint8))
+    result = run("generate", "--model", "model.npz", "--temperatures", 5, "--out", "x.png",
+                 cwd=trained, expect=1)
+    assert "--method tempering" in result.stderr and not (trained / "x.png").exists()
+
+
+def test_train_from_noise_then_generate_runs_k_sweeps(tmp_path, mnist_dir):
+    run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--hidden", 8,
+        "--epochs", 1, "--from-noise", "-k", 6, "--seed", 5, "--out", "noise.npz", cwd=tmp_path)
+    model = crbm.RBM.load(tmp_path / "noise.npz")
+    assert model.sampling_steps == 6 and model.training_state["chains"].shape == (100, 784)
+    run("generate", "--model", "noise.npz", "-n", 2, "--seed", 1, "--each", "s", cwd=tmp_path)
+    expected = model.generate(2, n_steps=6, random_state=1)
+    got = np.asarray(Image.open(tmp_path / "s" / "1.png"))
+    np.testing.assert_array_equal(got, (expected[1].reshape(28, 28) * 255).astype(np.uint8))
 
 
 def test_evaluate_prints_the_figures(trained, mnist_dir):

@@ -1,0 +1,162 @@
+"""How good crbm's samples are, judged by a classifier of real digits, and how fast.
+
+The judge (``_judge.py``) is an MLP trained on the 60,000 binarised MNIST
+training images (pixel > 0). For 1,000 samples of each model it reports how
+many it recognises confidently (top class >= 0.9), how evenly they cover the
+ten digits (entropy of the predicted classes / log 10), how many digits have
+>= 3% of the samples, and how many samples are new (Hamming distance >= 10
+from every training image); the first row is 1,000 real t10k digits, the
+ceiling. Sections:
+
+* ``models``: the reference experiment's model (per-sample CD-1 on the first
+  10,000 images, 100 hidden units) under Gibbs and tempering, and a model
+  file (``--model``, e.g. from ``crbm train --mnist DIR --hidden 500``)
+  under its default sampler and under tempering;
+* ``inpaint``: the top 14 rows of the first 1,000 t10k images clamped, the
+  rest sampled from noise: the share the judge reads as the true label,
+  beside the true images and the top halves with a blank bottom;
+* ``speed``: ratios in one run, 1,000 chains, M=500, float32: tempering's
+  GEMM floor over its time per replica-sweep, clamped over unclamped
+  sampling, and a streaming sampler's ``next`` over ``generate``.
+
+    python benchmarks/bench_samples.py [--model MODEL.npz] [--sections models,inpaint,speed]
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+import crbm
+
+from _common import median_time, parser, table
+from _judge import load_judge, scores
+
+N_SAMPLES = 1000
+
+
+def score_row(name: str, judge, samples: np.ndarray, seconds: float | None = None) -> list:
+    s = scores(judge, samples)
+    return [name, s["recognised"], s["coverage"], s["digits_3pct"], s["new"],
+            "" if seconds is None else f"{seconds:.0f}"]
+
+
+HEADER = ["samples (1,000)", "recognised", "coverage", "digits >= 3%", "new", "seconds"]
+
+
+def reference_model(train: np.ndarray) -> crbm.RBM:
+    model = crbm.RBM(784, 100, **crbm.recipes.split(crbm.RECIPES["reference"])[0],
+                     random_state=0)
+    settings = crbm.recipes.split(crbm.RECIPES["reference"])[1]
+    for start in range(0, 10_000, 100):  # the reference experiment: batches of 100 images
+        model.train(train[start:start + 100], **settings)
+    return model
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - start
+
+
+def models_section(judge, test: np.ndarray, train: np.ndarray, model_path: Path | None) -> None:
+    rows = [score_row("real t10k digits (the ceiling)", judge, test[:N_SAMPLES])]
+    ref, seconds = timed(lambda: reference_model(train))
+    for method, kw in (("gibbs", {}), ("tempering", dict(n_temperatures=20))):
+        samples, seconds = timed(lambda: ref.generate(N_SAMPLES, n_steps=1000, method=method,
+                                                      random_state=1, **kw))
+        rows.append(score_row(f"reference model, {method}, 1,000 sweeps", judge, samples,
+                              seconds))
+    if model_path is not None:
+        model = crbm.RBM.load(model_path)
+        steps = model.sampling_steps or 1000
+        samples, seconds = timed(lambda: model.generate(N_SAMPLES, random_state=1))
+        rows.append(score_row(f"{model_path.name}, default generate ({steps} sweeps)", judge,
+                              samples, seconds))
+        samples, seconds = timed(lambda: model.generate(
+            N_SAMPLES, n_steps=max(steps, 200), method="tempering", random_state=1))
+        rows.append(score_row(f"{model_path.name}, tempering ({max(steps, 200)} sweeps)", judge,
+                              samples, seconds))
+    print(table(HEADER, rows))
+
+
+def inpaint_section(judge, images: np.ndarray, labels: np.ndarray, model_path: Path) -> None:
+    model = crbm.RBM.load(model_path)
+    X = images[:N_SAMPLES].astype(model.dtype)
+    y = labels[:N_SAMPLES]
+    mask = np.zeros((28, 28), bool)
+    mask[:14] = True
+    mask = mask.reshape(-1)
+    completed = model.generate(N_SAMPLES, clamp=(mask, X), random_state=2)
+    assert np.array_equal(completed[:, mask], X[:, mask])
+    blank = np.where(mask, X, 0)
+    rows = [[name, scores(judge, S, y)["accuracy"]]
+            for name, S in (("true images", X), ("top halves, bottom blank", blank),
+                            (f"top halves, bottom sampled ({model_path.name})", completed))]
+    print(table(["first 1,000 t10k images", "read as their label"], rows))
+
+
+def speed_section(model_path: Path | None, repeats: int) -> None:
+    if model_path is not None:
+        model = crbm.RBM.load(model_path)
+    else:
+        model = crbm.RBM(784, 500, dtype="float32", init="normal", random_state=0)
+    if model.dtype != np.float32 or model.n_hidden != 500:
+        model = crbm.RBM.from_parameters(model.W.astype(np.float32),
+                                         model.visible_bias.astype(np.float32),
+                                         model.hidden_bias.astype(np.float32))
+    n, R, steps = 1000, 10, 4
+    W = model.W
+    V = np.zeros((n, 784), np.float32)
+    H = np.zeros((n, 500), np.float32)
+
+    def floor():
+        for _ in range(R * steps):
+            np.matmul(V, W, out=H)
+            np.matmul(H, W.T, out=V)
+    rows = []
+    t_floor = median_time(floor, repeats)
+    time.sleep(0.3)  # numpy's and scipy's BLAS threads spin for a while after a call
+    t_pt = median_time(lambda: model.generate(n, n_steps=steps, method="tempering",
+                                              n_temperatures=R, adapt_steps=0,
+                                              random_state=1), repeats)
+    rows.append(["tempering, per replica-sweep: GEMM floor / crbm", t_floor / t_pt,
+                 f"{1e3 * t_pt / (R * steps):.2f} ms"])
+    time.sleep(0.3)
+    mask = np.zeros(784, bool)
+    mask[:392] = True
+    values = np.zeros(784, np.float32)
+    t_free = median_time(lambda: model.generate(n, n_steps=20, random_state=1), repeats)
+    time.sleep(0.3)
+    t_clamped = median_time(lambda: model.generate(n, n_steps=20, clamp=(mask, values),
+                                                   random_state=1), repeats)
+    rows.append(["clamped (top half) / unclamped sampling time", t_clamped / t_free,
+                 f"{1e3 * t_clamped / 20:.2f} ms a sweep"])
+    time.sleep(0.3)
+    t_next = median_time(lambda: model.sampler(n, random_state=1).next(20), repeats)
+    rows.append(["sampler(1000).next(20) / generate(1000, n_steps=20)", t_next / t_free,
+                 f"{1e3 * t_next / 20:.2f} ms a sweep"])
+    print(table(["1,000 chains, M=500, float32", "ratio", "time"], rows))
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--model", type=Path, help="a model file to judge (and to inpaint with)")
+    p.add_argument("--sections", default="models,inpaint,speed")
+    args = p.parse_args()
+    sections = set(args.sections.split(","))
+    judge = load_judge(args.mnist)
+    print(f"judge: t10k accuracy {judge.test_accuracy:.4f}")
+    test_images, test_labels = crbm.load_mnist(args.mnist, split="t10k")
+    test = crbm.binarize(test_images)
+    if "models" in sections:
+        models_section(judge, test, judge.train_images, args.model)
+    if "inpaint" in sections and args.model is not None:
+        inpaint_section(judge, test, test_labels, args.model)
+    if "speed" in sections:
+        speed_section(args.model, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -4,8 +4,10 @@
 CD-1 from zero weights). ``RECIPES["default"]``, what ``crbm train`` runs
 without tuning flags, is the best recipe measured on MNIST so far (see
 ``benchmarks/bench_quality.py`` and the README's quality table).
-``RECIPES["gaussian"]`` trains Gaussian visible units on greyscale MNIST
-(``crbm train --visible gaussian``; ``benchmarks/bench_gaussian.py``).
+``RECIPES["sampling"]`` trains a model whose samples look like all of the
+data (``benchmarks/bench_samples.py``). ``RECIPES["gaussian"]`` trains
+Gaussian visible units on greyscale MNIST (``crbm train --visible
+gaussian``; ``benchmarks/bench_gaussian.py``).
 """
 from __future__ import annotations
 
@@ -24,6 +26,14 @@ RECIPES: dict[str, dict[str, Any]] = {
     # centering) and weight decay in this project's MNIST runs (README).
     "default": dict(init="normal", dtype="float32", epochs=100, batch_size=100,
                     learning_rate=0.05, k=10),
+    # Samples that look like all of the data (benchmarks/bench_samples.py): the
+    # model learns to turn noise into digits in k = 20 sweeps (non-equilibrium
+    # CD-k, Decelle et al. 2021), and generate then runs those 20 sweeps. Its
+    # equilibrium is no model of the data (held-out log-likelihood far below
+    # the default's; README, "Sampling"), so it is a recipe for sampling only.
+    "sampling": dict(init="normal", dtype="float32", epochs=30, batch_size=100,
+                     learning_rate=0.02, learning_rate_decay=0.05, k=20, from_noise=True,
+                     shuffle=True),
     # Greyscale pixels in [0, 1] on Gaussian visible units (README, "Gaussian visible
     # units"; benchmarks/gaussian_mnist.py): PCD from the best model without hidden
     # units (each pixel's mean and standard deviation), sigma learned, at least 0.1

@@ -157,6 +157,18 @@ def test_generate_with_tempering_matches_the_python_api(trained):
     assert "--method tempering" in result.stderr and not (trained / "x.png").exists()
 
 
+def test_sampling_recipe_matches_the_python_api(tmp_path, mnist_dir):
+    images, _ = crbm.load_mnist(mnist_dir, split="t10k")
+    data = crbm.binarize(images[:200])
+    run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--hidden", 8,
+        "--recipe", "sampling", "--epochs", 1, "--seed", 5, "--out", "s.npz", cwd=tmp_path)
+    model_settings, train_settings = crbm.recipes.split(crbm.recipes.RECIPES["sampling"])
+    train_settings.update(epochs=1)
+    expected = crbm.RBM(784, 8, random_state=5, **model_settings).train(data, **train_settings)
+    got = crbm.RBM.load(tmp_path / "s.npz")
+    assert np.array_equal(got.W, expected.W) and got.sampling_steps == 20
+
+
 def test_train_from_noise_then_generate_runs_k_sweeps(tmp_path, mnist_dir):
     run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--hidden", 8,
         "--epochs", 1, "--from-noise", "-k", 6, "--seed", 5, "--out", "noise.npz", cwd=tmp_path)

@@ -196,3 +196,33 @@ def test_gaussian_tempering_runs_above_zero():
     sampler = rbm.sampler(20, method="tempering", n_temperatures=4, random_state=1)
     S = sampler.next(10)
     assert np.all(np.isfinite(S)) and sampler.betas[-1] > 0
+
+
+@pytest.mark.parametrize("gaussian", [False, True])
+def test_same_bits_on_any_number_of_threads(gaussian):
+    # Enough rows that the elementwise work is split across threads.
+    rng = np.random.default_rng(3)
+    N, M, R, n = 60, 40, 3, 400
+    W, b, c, log_var = small_model(rng, N, M, np.float32, gaussian)
+    V0 = (rng.random((R, n, N)) < 0.5).astype(np.float32)
+    mask = np.zeros((n, N), np.uint8)
+    mask[:, :10] = 1
+    values = (rng.random((n, N)) < 0.5).astype(np.float32)
+    V0 = np.where(mask != 0, values, V0).astype(np.float32)
+    betas = np.array([1.0, 0.5, 0.1])
+    results = []
+    for threads in (1, 2):
+        V, acc, att = V0.copy(), np.zeros(R - 1, np.int64), np.zeros(R - 1, np.int64)
+        with crbm.num_threads(threads):
+            _loops.tempering_chains(np.random.default_rng(8), V, W, b, c,
+                                    np.empty(0, np.float32) if log_var is None else log_var,
+                                    int(gaussian), 5, betas, 0, acc, att, mask, values)
+        results.append((V, acc))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], results[1][1])
+    expected, _, accepted, _ = reference.tempering_sweeps(
+        np.random.default_rng(8), V0, W, b, c, betas, 5, 0, log_var=log_var, mask=mask,
+        values=values)
+    tol = 0 if not gaussian else 1e-5
+    np.testing.assert_allclose(results[0][0], expected, rtol=tol, atol=tol)
+    np.testing.assert_array_equal(results[0][1], accepted)

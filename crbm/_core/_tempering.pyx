@@ -11,15 +11,21 @@ sample exp(-beta E(v, h)) (every unit's field times beta), so swapping joint
 states with the usual Metropolis ratio keeps each replica's distribution;
 the next sweep draws h afresh from v. Swaps alternate between even and odd
 pairs (Okabe et al. 2001; the non-reversible scheme of Syed et al. 2022),
-which lets a state cross the ladder in about R sweeps instead of R^2.
+which lets a state cross the ladder in about R sweeps instead of R^2. The
+elementwise work between the GEMMs (sampling, energies) is split by rows
+across crbm's threads, each row at its own stream positions, so that it
+does not leave a core idle while BLAS rests and the results do not depend
+on the thread count.
 """
 from libc.math cimport exp
 from libc.stdint cimport uint64_t
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 
 from crbm._core._blas cimport NoTrans, Trans, gemm
-from crbm._core._threads cimport rest
-from crbm._core._units cimport units_energy, units_input, units_sample
+from crbm._core._policy cimport parallel_parts
+from crbm._core._threads cimport num_threads, rest, run_parts
+from crbm._core._units cimport (
+    units_draw_cost, units_energy, units_input, units_sample)
 
 
 cdef extern from "_stream.h":
@@ -35,30 +41,102 @@ cdef inline void swap_rows(floating *a, floating *b, int width) noexcept nogil:
         b[j] = t
 
 
+cdef struct SweepRows:
+    # The elementwise work of one block's sweep, split by rows across crbm's
+    # threads: each row is sampled at its own stream positions (r * width
+    # on) and its energy summed alone, so no result depends on the split.
+    bint is_double
+    bint visible_half        # False: sample H; True: V from F, then energies
+    const Units *visible
+    const Units *hidden
+    void *V
+    void *H
+    void *F
+    void *VI
+    int n, N, M
+    double beta
+    const Clamp *clamp
+    uint64_t key
+    double *energy
+    double *scratch
+
+
+cdef inline void sweep_rows_typed(floating *of_type, const SweepRows *job, int r0,
+                                  int r1) noexcept nogil:
+    cdef int N = job.N, M = job.M, rows = r1 - r0, i
+    cdef Py_ssize_t j, first = <Py_ssize_t> r0 * N
+    cdef floating *V = <floating *> job.V + first
+    cdef const floating *F = <const floating *> job.F + first
+    cdef floating *H = <floating *> job.H + <Py_ssize_t> r0 * M
+    cdef const floating *inputs
+    cdef Clamp shifted
+    cdef const Clamp *clamp = NULL
+    cdef double s
+    if not job.visible_half:
+        units_sample(job.hidden, 0, job.key, <uint64_t> r0 * M, H, rows, M, job.beta, NULL)
+        return
+    if job.clamp != NULL:  # the clamp's rows from r0 on
+        shifted = job.clamp[0]
+        shifted.mask = shifted.mask + r0 * shifted.mask_stride
+        shifted.values = <const floating *> shifted.values + r0 * shifted.values_stride
+        clamp = &shifted
+    memcpy(V, F, rows * N * sizeof(floating))
+    units_sample(job.visible, 0, job.key, <uint64_t> first, V, rows, N, job.beta, clamp)
+    # E(v, h) = E_v(v) + E_h(h) - input(v) . (W h)
+    units_energy(job.visible, V, rows, job.energy + r0)
+    inputs = units_input(job.visible, V, rows, <floating *> job.VI + first)
+    for i in range(rows):
+        s = 0
+        for j in range(N):
+            s += <double> inputs[i * N + j] * <double> F[i * N + j]
+        job.energy[r0 + i] -= s
+    units_energy(job.hidden, H, rows, job.scratch + r0)
+    for i in range(rows):
+        job.energy[r0 + i] += job.scratch[r0 + i]
+
+
+cdef void sweep_rows_task(void *context, int part, int parts) noexcept nogil:
+    cdef const SweepRows *job = <const SweepRows *> context
+    cdef int r0 = <int> (<Py_ssize_t> job.n * part // parts)
+    cdef int r1 = <int> (<Py_ssize_t> job.n * (part + 1) // parts)
+    if r1 <= r0:
+        return
+    if job.is_double:
+        sweep_rows_typed(<double *> NULL, job, r0, r1)
+    else:
+        sweep_rows_typed(<float *> NULL, job, r0, r1)
+
+
+cdef inline void run_sweep_rows(SweepRows *job, Py_ssize_t work) noexcept nogil:
+    cdef int parts = parallel_parts(work, job.n, num_threads())
+    if parts <= 1:
+        sweep_rows_task(job, 0, 1)
+    else:
+        run_parts(sweep_rows_task, job, parts)
+
+
 cdef inline void block_sweep(bitgen_t *rng, const Units *visible, const Units *hidden,
                              floating *V, int n, const floating *W, int N, int M,
                              double beta, const Clamp *clamp, floating *H, floating *F,
                              floating *VI, double *energy, double *scratch) noexcept nogil:
     """One sweep of the n chains in V at ``beta``, and each one's E(v, h)."""
-    cdef Py_ssize_t i, j
-    cdef double s
+    cdef SweepRows job
     cdef const floating *inputs = units_input(visible, V, n, VI)
+    memset(&job, 0, sizeof(SweepRows))
+    job.is_double = floating is double
+    job.visible, job.hidden = visible, hidden
+    job.V, job.H, job.F, job.VI = V, H, F, VI
+    job.n, job.N, job.M = n, N, M
+    job.beta, job.clamp, job.energy, job.scratch = beta, clamp, energy, scratch
+    rest()
     gemm(NoTrans, NoTrans, n, M, N, 1, inputs, N, W, M, 0, H, M)
-    units_sample(hidden, 0, rng.next_uint64(rng.state), 0, H, n, M, beta, NULL)
+    job.key = rng.next_uint64(rng.state)
+    run_sweep_rows(&job, units_draw_cost(hidden) * n * M)
+    rest()
     gemm(NoTrans, Trans, n, N, M, 1, H, M, W, M, 0, F, N)
-    memcpy(V, F, <Py_ssize_t> n * N * sizeof(floating))
-    units_sample(visible, 0, rng.next_uint64(rng.state), 0, V, n, N, beta, clamp)
-    # E(v, h) = E_v(v) + E_h(h) - input(v) . (W h)
-    units_energy(visible, V, n, energy)
-    inputs = units_input(visible, V, n, VI)
-    for i in range(n):
-        s = 0
-        for j in range(N):
-            s += <double> inputs[i * N + j] * <double> F[i * N + j]
-        energy[i] -= s
-    units_energy(hidden, H, n, scratch)
-    for i in range(n):
-        energy[i] += scratch[i]
+    job.visible_half = True
+    job.key = rng.next_uint64(rng.state)
+    run_sweep_rows(&job, (units_draw_cost(visible) + 4) * n * N)
 
 
 cdef void tempering_sweeps(bitgen_t *rng, const Units *visible, const Units *hidden,
@@ -71,7 +149,6 @@ cdef void tempering_sweeps(bitgen_t *rng, const Units *visible, const Units *hid
     cdef uint64_t key
     cdef double log_ratio, t
     cdef long taken
-    rest()  # BLAS may use every core
     for sweep in range(sweeps):
         for r in range(R):
             block_sweep(rng, visible, hidden, V + r * block, n, W, N, M, betas[r], clamp, H, F,

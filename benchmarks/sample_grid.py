@@ -1,0 +1,42 @@
+"""The README's picture: generated and inpainted digits of one model.
+
+Rows 1-4: 40 samples of ``generate`` (the model's default sampler, from
+noise). Rows 5-7: the first 10 t10k images, their top 14 rows with the rest
+blank, and those top halves completed by the model (the bottom sampled from
+noise with the top clamped).
+
+    python benchmarks/sample_grid.py --model MODEL.npz --out docs/images/samples.png
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+import crbm
+from crbm.images import save_png, tile_images
+
+from _common import parser
+
+
+def main() -> None:
+    p = parser(__doc__.splitlines()[0])
+    p.add_argument("--model", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    args = p.parse_args()
+    model = crbm.RBM.load(args.model)
+    images, _ = crbm.load_mnist(args.mnist, split="t10k")
+    truth = crbm.binarize(images[:10]).astype(model.dtype)
+    mask = np.zeros((28, 28), bool)
+    mask[:14] = True
+    mask = mask.reshape(-1)
+    generated = model.generate(40, random_state=0)
+    completed = model.generate(10, clamp=(mask, truth), random_state=1)
+    rows = np.concatenate([generated, truth, np.where(mask, truth, 0), completed])
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    save_png(args.out, tile_images(rows, n_cols=10))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

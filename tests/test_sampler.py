@@ -69,3 +69,44 @@ def test_bad_arguments_are_refused():
         sampler.next(1.5)
     np.testing.assert_array_equal(sampler.chains, before)
     assert sampler.steps_done == 0
+
+
+@pytest.mark.parametrize("options", [
+    dict(),
+    dict(clamp=(np.arange(16) < 5, np.ones(16)), beta=0.7),
+    dict(method="tempering", n_temperatures=4, adapt_steps=12),
+])
+def test_saved_sampler_continues_with_the_same_draws(tmp_path, options):
+    rng = np.random.default_rng(0)
+    rbm = crbm.RBM.from_parameters(rng.normal(size=(16, 6)), rng.normal(size=16),
+                                   rng.normal(size=6), random_state=1)
+    sampler = rbm.sampler(9, random_state=4, **options)
+    sampler.next(7)  # mid-way through the ladder's tuning, for tempering
+    sampler.save(tmp_path / "s.npz")
+    expected = sampler.next(11)
+    loaded = rbm.load_sampler(tmp_path / "s.npz")
+    assert loaded.steps_done == 7
+    np.testing.assert_array_equal(loaded.next(11), expected)
+    if "method" in options:
+        np.testing.assert_array_equal(loaded.betas, sampler.betas)
+        np.testing.assert_array_equal(loaded.swap_rates, sampler.swap_rates)
+    # a copy of the model loaded from its file continues the same way
+    rbm.save(tmp_path / "m.npz")
+    again = crbm.RBM.load(tmp_path / "m.npz").load_sampler(tmp_path / "s.npz")
+    again.next(11)
+    np.testing.assert_array_equal(again.chains, expected)
+
+
+def test_a_sampler_file_only_loads_onto_a_model_it_fits(tmp_path):
+    rbm = crbm.RBM(16, 4, random_state=0)
+    rbm.sampler(3, random_state=1).save(tmp_path / "s.npz")
+    with pytest.raises(ValueError, match="cannot run on"):
+        crbm.RBM(17, 4).load_sampler(tmp_path / "s.npz")
+    with pytest.raises(ValueError, match="cannot run on"):
+        crbm.RBM(16, 4, dtype=np.float32).load_sampler(tmp_path / "s.npz")
+    (tmp_path / "bad.npz").write_bytes(b"not a sampler")
+    with pytest.raises(crbm.ModelFileError):
+        rbm.load_sampler(tmp_path / "bad.npz")
+    rbm.save(tmp_path / "model.npz")  # a model file is not a sampler file
+    with pytest.raises(crbm.ModelFileError):
+        rbm.load_sampler(tmp_path / "model.npz")

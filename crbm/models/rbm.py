@@ -888,12 +888,12 @@ class RBM:
         if tempering:
             ladder = self._tempering(rng, chains, n_temperatures or DEFAULT_TEMPERATURES, beta,
                                      mask, values, adapt_steps)
-            return Sampler(ladder.chains, lambda n_steps: self._run_tempering(ladder, n_steps),
-                           repr(self), beta, ladder)
+            return Sampler(self, rng, ladder.chains, beta, mask, values, ladder)
+        return Sampler(self, rng, chains, beta, mask, values)
 
-        def advance(n_steps: int) -> None:
-            self._run_chains(rng, chains, n_steps, beta, mask, values)
-        return Sampler(chains, advance, repr(self), beta)
+    def load_sampler(self, path: Any) -> Sampler:
+        """A sampler saved by :meth:`Sampler.save`, continued on this model."""
+        return Sampler.load(path, self)
 
     def _last_half_step_means(self, rng: np.random.Generator, v: np.ndarray, beta: float,
                               mask: Optional[np.ndarray],

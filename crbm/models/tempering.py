@@ -127,6 +127,28 @@ class Tempering:
             if after is not None:
                 after(steps)
 
+    def progress(self) -> dict:
+        """Where the ladder is in its run and its tuning (JSON-compatible)."""
+        return {"parity": self.parity, "adapt_steps": self.adapt_steps,
+                "steps_done": self.steps_done, "round_length": self._round_length,
+                "round_end": self._round_end}
+
+    def restore(self, progress: dict, accepted: np.ndarray, attempted: np.ndarray) -> None:
+        """Take up a run where :meth:`progress` (and the counts) left it."""
+        values = [progress[k] for k in ("parity", "adapt_steps", "steps_done", "round_length",
+                                        "round_end")]
+        if not all(type(v) is int for v in values) or values[0] not in (0, 1):
+            raise ValueError("ladder progress must be ints, parity 0 or 1")
+        R = len(self.betas)
+        if (self.replicas.ndim != 3 or self.replicas.shape[0] != R or R < 2
+                or not np.all(np.diff(self.betas) < 0) or accepted.shape != (R - 1,)
+                or attempted.shape != (R - 1,)):
+            raise ValueError("replicas, betas and swap counts disagree")
+        self.parity, self.adapt_steps, self.steps_done = values[:3]
+        self._round_length, self._round_end = values[3:]
+        self._accepted = np.array(accepted, dtype=np.int64)
+        self._attempted = np.array(attempted, dtype=np.int64)
+
     def _adapt(self) -> None:
         self.betas = adapted_betas(self.betas, 1.0 - np.nan_to_num(self.swap_rates, nan=1.0))
         self._accepted[:] = 0

@@ -180,6 +180,7 @@ BAD_SCALARS = {
 ACCEPTED = {
     ("None", "random_state"), ("None", "n_samples"), ("None", "base_rate"), ("None", "log_z"),
     ("None", "n_chains"), ("None", "offset_rate"),
+    ("None", "n_steps"),  # generate: the model's sampling_steps, else 1000
     ("None", "learning_rate"),  # the visible units' default
     ("huge", "batch_size"),  # a batch larger than the data is the whole data
     ("huge", "learning_rate"), ("huge", "learning_rate_decay"), ("huge", "log_z"),

@@ -25,7 +25,7 @@ from crbm._core._blas cimport NoTrans, Trans, gemm
 from crbm._core._policy cimport parallel_parts
 from crbm._core._threads cimport num_threads, rest, run_parts
 from crbm._core._units cimport (
-    units_draw_cost, units_energy, units_input, units_sample)
+    units_draw_cost, units_energy, units_field_energy, units_input, units_sample)
 
 
 cdef extern from "_stream.h":
@@ -52,7 +52,6 @@ cdef struct SweepRows:
     void *V
     void *H
     void *F
-    void *VI
     int n, N, M
     double beta
     const Clamp *clamp
@@ -64,14 +63,12 @@ cdef struct SweepRows:
 cdef inline void sweep_rows_typed(floating *of_type, const SweepRows *job, int r0,
                                   int r1) noexcept nogil:
     cdef int N = job.N, M = job.M, rows = r1 - r0, i
-    cdef Py_ssize_t j, first = <Py_ssize_t> r0 * N
+    cdef Py_ssize_t first = <Py_ssize_t> r0 * N
     cdef floating *V = <floating *> job.V + first
     cdef const floating *F = <const floating *> job.F + first
     cdef floating *H = <floating *> job.H + <Py_ssize_t> r0 * M
-    cdef const floating *inputs
     cdef Clamp shifted
     cdef const Clamp *clamp = NULL
-    cdef double s
     if not job.visible_half:
         units_sample(job.hidden, 0, job.key, <uint64_t> r0 * M, H, rows, M, job.beta, NULL)
         return
@@ -80,16 +77,10 @@ cdef inline void sweep_rows_typed(floating *of_type, const SweepRows *job, int r
         shifted.mask = shifted.mask + r0 * shifted.mask_stride
         shifted.values = <const floating *> shifted.values + r0 * shifted.values_stride
         clamp = &shifted
-    memcpy(V, F, rows * N * sizeof(floating))
+    memcpy(V, F, <Py_ssize_t> rows * N * sizeof(floating))
     units_sample(job.visible, 0, job.key, <uint64_t> first, V, rows, N, job.beta, clamp)
-    # E(v, h) = E_v(v) + E_h(h) - input(v) . (W h)
-    units_energy(job.visible, V, rows, job.energy + r0)
-    inputs = units_input(job.visible, V, rows, <floating *> job.VI + first)
-    for i in range(rows):
-        s = 0
-        for j in range(N):
-            s += <double> inputs[i * N + j] * <double> F[i * N + j]
-        job.energy[r0 + i] -= s
+    # E(v, h) = E_v(v) - input(v) . (W h) + E_h(h)
+    units_field_energy(job.visible, V, F, rows, job.energy + r0)
     units_energy(job.hidden, H, rows, job.scratch + r0)
     for i in range(rows):
         job.energy[r0 + i] += job.scratch[r0 + i]
@@ -125,7 +116,7 @@ cdef inline void block_sweep(bitgen_t *rng, const Units *visible, const Units *h
     memset(&job, 0, sizeof(SweepRows))
     job.is_double = floating is double
     job.visible, job.hidden = visible, hidden
-    job.V, job.H, job.F, job.VI = V, H, F, VI
+    job.V, job.H, job.F = V, H, F
     job.n, job.N, job.M = n, N, M
     job.beta, job.clamp, job.energy, job.scratch = beta, clamp, energy, scratch
     rest()

@@ -18,6 +18,7 @@
 #   units_energy / units_log_partition, per row: the layer's own energy of
 #                   a state, and log sum/integral over its states of
 #                   exp(-energy + input . field), for free energies and log Z
+#   units_field_energy  per row: own energy minus input . field (tempering's swaps)
 # and the minibatch step asks units_binary whether states are 0/1 (sparse
 # sums without multiplies) and units_has_variance whether the layer learns
 # log sigma^2 (Gaussian units).
@@ -114,6 +115,12 @@ cdef extern from "_units.h":
     void softplus_rows_f "crbm_softplus_rows_f"(
         const float *x, const float *bias, Py_ssize_t rows, Py_ssize_t width,
         double *out) noexcept nogil
+    void field_energy_rows_d "crbm_field_energy_rows_d"(
+        const double *x, const double *bias, const double *field, const double *p,
+        Py_ssize_t rows, Py_ssize_t width, double *out) noexcept nogil
+    void field_energy_rows_f "crbm_field_energy_rows_f"(
+        const float *x, const float *bias, const float *field, const float *p,
+        Py_ssize_t rows, Py_ssize_t width, double *out) noexcept nogil
     void quadratic_rows_d "crbm_quadratic_rows_d"(
         const double *x, const double *bias, const double *p, Py_ssize_t rows,
         Py_ssize_t width, double *out) noexcept nogil
@@ -305,6 +312,20 @@ cdef inline void units_energy(const Units *u, const floating *x, int rows,
         for j in range(u.n):
             s += <double> x[<Py_ssize_t> r * u.n + j] * <double> b[j]
         out[r] = -s
+
+
+cdef inline void units_field_energy(const Units *u, const floating *x, const floating *field,
+                                    int rows, double *out) noexcept nogil:
+    """``out[r]`` = the layer's own energy of states ``x[r]`` minus
+    ``input(x[r]) . field[r]``: its part of the joint energy E(v, h) when
+    ``field`` is what the other layer sends it (one pass, no product)."""
+    cdef const floating *p = NULL
+    if u.kind == UNITS_GAUSSIAN:
+        p = <const floating *> u.precision
+    if floating is double:
+        field_energy_rows_d(x, <const double *> u.bias, field, p, rows, u.n, out)
+    else:
+        field_energy_rows_f(x, <const float *> u.bias, field, p, rows, u.n, out)
 
 
 cdef inline void units_log_partition(const Units *u, const floating *field, int rows,

@@ -25,9 +25,12 @@ def test_divergence_stops_with_the_last_finite_parameters(dtype):
 
 
 CHILD = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
     import numpy as np
     import crbm
+    # A child inherits an ignored SIGINT from its parent (the test process may
+    # have had it ignored by what ran before): Ctrl-C must raise here.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     what = sys.argv[1]
     model = crbm.RBM(784, 500, dtype=np.float32, init="normal", random_state=0)
     # 160,000 rows: one epoch takes seconds, so only chunking answers quickly.

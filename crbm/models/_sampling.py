@@ -9,7 +9,7 @@ from typing import Any, Optional
 
 import numpy as np
 
-from crbm._validation import as_unit_rows
+from crbm._validation import INT_MAX, as_unit_rows, check_int
 
 
 def check_beta(beta: Any) -> float:
@@ -43,6 +43,15 @@ def check_method(method: Any, n_temperatures: Any) -> bool:
         if not 2 <= n_temperatures <= 10_000:
             raise ValueError(f"n_temperatures must be in [2, 10000], got {n_temperatures}")
     return True
+
+
+def check_adapt_steps(adapt_steps: Any, tempering: bool, default: int) -> int:
+    """Tempering's tuning sweeps (``default`` for None); only with tempering."""
+    if adapt_steps is None:
+        return default
+    if not tempering:
+        raise ValueError("adapt_steps is only used with method='tempering'")
+    return check_int("adapt_steps", adapt_steps, 0, INT_MAX)
 
 
 def _states(x: Any, name: str, model) -> np.ndarray:

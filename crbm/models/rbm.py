@@ -19,7 +19,8 @@ from crbm._validation import (
 from crbm.models import _files
 from crbm.models._rwlock import ReadWriteLock
 from crbm.models._sampling import (
-    DEFAULT_STEPS, DEFAULT_TEMPERATURES, SAMPLER_ADAPT_STEPS, apply_clamp, check_beta, check_clamp, check_method, initial_chains)
+    DEFAULT_STEPS, DEFAULT_TEMPERATURES, SAMPLER_ADAPT_STEPS, apply_clamp, check_adapt_steps,
+    check_beta, check_clamp, check_method, initial_chains)
 from crbm.models.sampler import Sampler
 from crbm.models.tempering import Tempering, initial_betas
 from crbm.models.units import Bernoulli, Units, as_units
@@ -38,6 +39,19 @@ log = logging.getLogger("crbm")
 
 class DivergenceError(FloatingPointError):
     """Training made a parameter overflow; the model keeps its last finite state."""
+
+
+def _sweeps_chunk(n_rows: int, n_steps: int, progress: Optional[Callable[[int], None]],
+                  thin: Optional[int]) -> int:
+    """Sweeps per chunk of nogil work over ``n_rows`` chains: about
+    _CHUNK_SAMPLES chain-sweeps, a fiftieth of the run when progress is
+    shown, and never past a kept state."""
+    chunk = max(1, _CHUNK_SAMPLES // max(n_rows, 1))
+    if progress is not None:
+        chunk = min(chunk, max(1, n_steps // 50))
+    if thin is not None:
+        chunk = min(chunk, thin)
+    return chunk
 
 
 class RBM:
@@ -745,10 +759,7 @@ class RBM:
             thin = check_int("thin", thin, 1, INT_MAX)
         tempering = check_method(method, n_temperatures)
         n_temperatures = DEFAULT_TEMPERATURES if n_temperatures is None else n_temperatures
-        if adapt_steps is not None and not tempering:
-            raise ValueError("adapt_steps is only used with method='tempering'")
-        adapt_steps = n_steps // 2 if adapt_steps is None else check_int(
-            "adapt_steps", adapt_steps, 0, INT_MAX)
+        adapt_steps = check_adapt_steps(adapt_steps, tempering, n_steps // 2)
         return_probabilities = check_bool("return_probabilities", return_probabilities)
         if return_probabilities and (thin is not None or n_steps == 0):
             raise ValueError("return_probabilities needs n_steps >= 1 and no thin")
@@ -791,11 +802,7 @@ class RBM:
         with ``kept[i]`` the states after sweep ``(i + 1) * thin``."""
         # Sweeps are sequential, so running them in chunks (ending at every
         # kept state) draws the same numbers; between chunks Python sees Ctrl-C.
-        chunk = max(1, _CHUNK_SAMPLES // max(len(v), 1))
-        if progress is not None:
-            chunk = min(chunk, max(1, n_steps // 50))
-        if thin is not None:
-            chunk = min(chunk, thin)
+        chunk = _sweeps_chunk(len(v), n_steps, progress, thin)
         paths = np.zeros(16, np.int64)
         done = 0
         while done < n_steps:
@@ -833,11 +840,7 @@ class RBM:
                        thin: Optional[int] = None, kept: Optional[np.ndarray] = None) -> None:
         """``n_steps`` sweeps of the ladder, as ``_run_chains`` runs Gibbs chains."""
         n = ladder.replicas.shape[0] * ladder.replicas.shape[1]
-        chunk = max(1, _CHUNK_SAMPLES // max(n, 1))
-        if progress is not None:
-            chunk = min(chunk, max(1, n_steps // 50))
-        if thin is not None:
-            chunk = min(chunk, thin)
+        chunk = _sweeps_chunk(n, n_steps, progress, thin)
         start = ladder.steps_done
 
         def after(steps: int) -> None:
@@ -875,10 +878,7 @@ class RBM:
         n_chains = check_int("n_chains", n_chains, 1, INT_MAX)
         beta = check_beta(beta)
         tempering = check_method(method, n_temperatures)
-        if adapt_steps is not None and not tempering:
-            raise ValueError("adapt_steps is only used with method='tempering'")
-        adapt_steps = SAMPLER_ADAPT_STEPS if adapt_steps is None else check_int(
-            "adapt_steps", adapt_steps, 0, INT_MAX)
+        adapt_steps = check_adapt_steps(adapt_steps, tempering, SAMPLER_ADAPT_STEPS)
         mask, values = check_clamp(clamp, n_chains, self)
         if random_state is None:
             random_state = np.random.default_rng(self._rng.bit_generator.random_raw(4))

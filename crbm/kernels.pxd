@@ -37,6 +37,9 @@ cdef struct Model:
     void *visible_bias       # N
     void *hidden_bias        # M
     void *visible_log_var    # N: log sigma^2 of Gaussian visible units; else NULL
+    int n_labels             # Bernoulli visible units: the last n_labels of the N form
+                             # one softmax group, a one-hot label (Larochelle & Bengio
+                             # 2008); 0 for none, else >= 2. Not with per-sample CD.
 
 cdef struct Settings:
     # One training update; a zero switches each extra off.
@@ -55,6 +58,11 @@ cdef struct Settings:
     bint chains_from_noise   # PCD's chains restart from random states every update
                              # (non-equilibrium CD-k); TrainingState.chains ends
                              # holding the last update's negative states
+    bint clamp_labels        # Model.n_labels: negative chain i keeps the label of
+                             # data row i % n, so the chains sample p(v | y)
+    double discriminative    # Model.n_labels, not centered: add this weight times
+                             # the gradient of log p(y | x) (Larochelle & Bengio
+                             # 2008's hybrid objective); 0: off
 
 cdef struct TrainingState:
     void *chains             # PCD: n_chains x N visible states, updated; NULL for CD
@@ -97,6 +105,7 @@ cdef struct Workspace:
     void *H
     void *VI
     PathCounts paths
+    int n_labels
 
 cdef struct Ladder:
     # Parallel tempering's replicas: n_temperatures inverse temperatures,

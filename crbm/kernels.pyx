@@ -7,7 +7,7 @@ the fused kernels of ``crbm._core``; the Python facade trains and samples
 through these same functions.
 """
 from cython cimport floating
-from libc.math cimport log, M_PI
+from libc.math cimport INFINITY, log, M_PI
 from libc.stdint cimport uint64_t
 from libc.stdlib cimport calloc, free, malloc
 from libc.string cimport memcpy, memset
@@ -57,6 +57,9 @@ cdef inline bint valid_model(const Model *m) noexcept nogil:
         return False
     if m.hidden_bias == NULL or m.hidden_units != UNITS_BERNOULLI:
         return False
+    if m.n_labels != 0 and not (m.visible_units == UNITS_BERNOULLI and m.n_labels >= 2
+                                and m.n_labels <= m.n_visible):
+        return False
     if m.visible_units == UNITS_GAUSSIAN:
         return m.visible_log_var != NULL
     return m.visible_units == UNITS_BERNOULLI
@@ -65,13 +68,18 @@ cdef inline bint valid_model(const Model *m) noexcept nogil:
 cdef inline bint valid_settings(const Model *m, const Settings *s) noexcept nogil:
     if s == NULL or s.k < 1 or not s.learning_rate > 0:
         return False
-    return not (s.per_sample and m.visible_units != UNITS_BERNOULLI)
+    if (s.clamp_labels or s.discriminative != 0) and m.n_labels == 0:
+        return False
+    if not (s.discriminative >= 0 and s.discriminative < INFINITY) or (
+            s.discriminative != 0 and s.centered):
+        return False
+    return not (s.per_sample and (m.visible_units != UNITS_BERNOULLI or m.n_labels != 0))
 
 
 cdef inline bint fits(const Workspace *ws, const Model *m) noexcept nogil:
     return (ws != NULL and ws.precision == m.precision and ws.n_visible == m.n_visible
             and ws.n_hidden == m.n_hidden and ws.visible_units == m.visible_units
-            and ws.hidden_units == m.hidden_units)
+            and ws.hidden_units == m.hidden_units and ws.n_labels == m.n_labels)
 
 
 cdef inline bint keys_for_threads(int threads) noexcept nogil:
@@ -108,6 +116,7 @@ cdef Workspace *new_workspace(const Model *m) noexcept nogil:
     if ws != NULL:
         ws.precision, ws.n_visible, ws.n_hidden = m.precision, m.n_visible, m.n_hidden
         ws.visible_units, ws.hidden_units = m.visible_units, m.hidden_units
+        ws.n_labels = m.n_labels
     return ws
 
 
@@ -141,7 +150,7 @@ cdef Workspace *workspace_new(const Model *m, const Settings *s, int rows,
         n_keys = policy().online_chunk * (1 + 2 * <Py_ssize_t> s.k)
         ws.keys = <uint64_t *> malloc(n_keys * sizeof(uint64_t))
     else:
-        work_size = minibatch_work_size(rows, n_chains, N, M, s, m.visible_units)
+        work_size = minibatch_work_size(rows, n_chains, N, M, s, m.visible_units, m.n_labels)
         index_size = minibatch_index_size(rows, n_chains, N, M)
         ws.max_density = products_max_density(max(rows, n_chains))
     ws.work = malloc(work_size * itemsize(m.precision))
@@ -172,8 +181,9 @@ cdef Workspace *sampler_workspace_new(const Model *m, int n_chains) noexcept nog
     ws.sampler, ws.rows, ws.n_chains = True, n_chains, n_chains
     ws.max_density = policy().sampling_max_density
     ws.H = malloc(<Py_ssize_t> n_chains * M * item)
-    if m.visible_units == UNITS_BERNOULLI and block_sampling(n_chains):
-        # Few 0/1 chains: sums of rows of W and of W.T in blocks; VI and an
+    if m.visible_units == UNITS_BERNOULLI and m.n_labels == 0 and block_sampling(n_chains):
+        # Few 0/1 chains: sums of rows of W and of W.T in blocks (whose
+        # column splits have no softmax groups); VI and an
         # index big enough for gibbs_sweep too, for tempered or clamped sweeps.
         ws.WT = malloc(<Py_ssize_t> N * M * item)
         ws.work = malloc(sweeps_work_size(n_chains, N, M) * item)
@@ -218,6 +228,7 @@ cdef inline void layer_views(const Model *m, floating *gaussian, Units *visible,
     memset(hidden, 0, sizeof(Units))
     visible.kind, visible.n, visible.bias = m.visible_units, N, m.visible_bias
     hidden.kind, hidden.n, hidden.bias = m.hidden_units, m.n_hidden, m.hidden_bias
+    visible.n_softmax = m.n_labels
     if m.visible_units == UNITS_GAUSSIAN:
         if floating is double:
             exp_scaled_d(<const double *> m.visible_log_var, -1.0, gaussian, N)

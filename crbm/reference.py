@@ -100,6 +100,45 @@ def numpy_bernoulli(rng: np.random.Generator, p: np.ndarray) -> np.ndarray:
     return (rng.random(p.shape, dtype=p.dtype) < p).astype(p.dtype)
 
 
+def softmax_group(field: np.ndarray, bias: np.ndarray, beta: float = 1.0) -> np.ndarray:
+    """``softmax(beta (field + bias))`` of each row (a softmax group's means),
+    in the field's dtype, computed as the kernels do: the exponentials in
+    float64, summed in order."""
+    dt = field.dtype.type
+    z = (dt(beta) * (field + bias)).astype(np.float64)
+    e = np.exp(z - z.max(axis=1, keepdims=True)).astype(field.dtype).astype(np.float64)
+    return (e / np.cumsum(e, axis=1)[:, -1:]).astype(field.dtype)
+
+
+def one_hot_draw(u: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """One-hot states of a softmax group from its means ``p`` (rows x K) and
+    one uniform per row: unit k is on for the first k whose running sum of
+    ``p`` exceeds ``u`` (the last unit if none does)."""
+    running = np.cumsum(p.astype(np.float64), axis=1)[:, :-1]
+    pick = (running <= u.astype(np.float64)[:, None]).sum(axis=1)
+    return (np.arange(p.shape[1]) == pick[:, None]).astype(p.dtype)
+
+
+def grouped_means(field: np.ndarray, b: np.ndarray, n_labels: int,
+                  beta: float = 1.0) -> np.ndarray:
+    """Means of Bernoulli units whose last ``n_labels`` form a softmax group."""
+    dt = field.dtype.type
+    K = field.shape[1] - n_labels
+    return np.concatenate([sigmoid(dt(beta) * (field[:, :K] + b[:K])),
+                           softmax_group(field[:, K:], b[K:], beta)], axis=1)
+
+
+def grouped_draw(key: int, offset: int, means: np.ndarray, n_labels: int) -> np.ndarray:
+    """States from :func:`grouped_means`, from stream ``key`` at the kernels'
+    positions: ``u < mean`` for the Bernoulli units, and for the group the
+    uniform at the position of its first unit."""
+    rows, width = means.shape
+    K = width - n_labels
+    u = stream_uniforms(key, rows * width, means.dtype, offset).reshape(rows, width)
+    return np.concatenate([(u[:, :K] < means[:, :K]).astype(means.dtype),
+                           one_hot_draw(u[:, K], means[:, K:])], axis=1)
+
+
 def cd_sample_update(rng: np.random.Generator, v: np.ndarray, W: np.ndarray,
                      b: np.ndarray, c: np.ndarray, learning_rate: float,
                      k: int = 1, sampler=bernoulli) -> None:
@@ -119,8 +158,9 @@ class _Visible:
     """The visible layer's formulas: Bernoulli units (``log_var`` None) or
     Gaussian ones with log sigma^2 ``log_var``."""
 
-    def __init__(self, b: np.ndarray, log_var: Optional[np.ndarray], sampler, gaussian_sampler):
-        self.b, self.log_var = b, log_var
+    def __init__(self, b: np.ndarray, log_var: Optional[np.ndarray], sampler, gaussian_sampler,
+                 n_labels: int = 0):
+        self.b, self.log_var, self.n_labels = b, log_var, n_labels
         self.sampler, self.gaussian_sampler = sampler, gaussian_sampler
         if log_var is not None:
             dt = b.dtype
@@ -133,6 +173,9 @@ class _Visible:
 
     def sample(self, rng: np.random.Generator, field: np.ndarray) -> np.ndarray:
         """States given the field H W^T."""
+        if self.n_labels:
+            return grouped_draw(int(rng.bit_generator.random_raw()), 0,
+                                grouped_means(field, self.b, self.n_labels), self.n_labels)
         if self.log_var is None:
             return self.sampler(rng, sigmoid(field + self.b))
         return self.gaussian_sampler(rng, field + self.b, self.std)
@@ -147,7 +190,8 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
                     offset_rate: float = 0.0, sampled_statistics: bool = False,
                     log_var: Optional[np.ndarray] = None, learn_variance: bool = False,
                     min_log_var: float = -np.inf, gaussian_sampler=gaussian,
-                    chains_from_noise: bool = False) -> None:
+                    chains_from_noise: bool = False, n_labels: int = 0,
+                    clamp_labels: bool = False, discriminative: float = 0.0) -> None:
     """Minibatch CD-k (``chains`` None) or PCD-k (``chains``: the persistent
     visible states, updated in place; with ``chains_from_noise`` they restart
     from crbm-stream random states every update, non-equilibrium CD-k,
@@ -159,10 +203,22 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
     Gaussian units), hidden statistics from sampled states
     (``sampled_statistics``), and for Gaussian visible units (``log_var``)
     the step of log sigma^2 (``learn_variance``, floored at ``min_log_var``).
+    The last ``n_labels`` visible units form a softmax group (a one-hot
+    label), which chains from noise start with no unit on; ``clamp_labels``
+    holds negative chain i's group at data row i % n's label (after every
+    visible half-step, the draws still made); ``discriminative`` adds that
+    weight times the gradient of the mean log p(y | x) (the hybrid objective
+    of Larochelle & Bengio 2008, :func:`label_posterior_gradient`).
     """
     dt = W.dtype.type
+
+    def held(V):
+        if clamp_labels:
+            V[:, -n_labels:] = V0[np.arange(len(V)) % len(V0), -n_labels:]
+        return V
+
     lr = dt(learning_rate)
-    visible = _Visible(b, log_var, sampler, gaussian_sampler)
+    visible = _Visible(b, log_var, sampler, gaussian_sampler, n_labels)
     VI0 = visible.inputs(V0)
     PH0 = sigmoid(VI0 @ W + c)
     mean_h0 = PH0.mean(axis=0)
@@ -171,7 +227,7 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
         if sampled_statistics:
             PH0 = H
         for step in range(k):
-            V = visible.sample(rng, H @ W.T)
+            V = held(visible.sample(rng, H @ W.T))
             PH = sigmoid(visible.inputs(V) @ W + c)
             if step + 1 < k:
                 H = sampler(rng, PH)
@@ -184,12 +240,15 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
             if log_var is None:
                 u = stream_uniforms(key, V.size, V.dtype).reshape(V.shape)
                 V = (u < dt(0.5)).astype(V.dtype)
+                if n_labels:
+                    V[:, V.shape[1] - n_labels:] = 0
             else:
                 z = stream_normals(key, V.size, V.dtype).reshape(V.shape)
                 V = (b + visible.std * z).astype(V.dtype)
+        V = held(V)
         for _ in range(k):
             H = sampler(rng, sigmoid(visible.inputs(V) @ W + c))
-            V = visible.sample(rng, H @ W.T)
+            V = held(visible.sample(rng, H @ W.T))
         chains[...] = V
         PH = sigmoid(visible.inputs(V) @ W + c)
     if sampled_statistics:
@@ -200,6 +259,10 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
     G = VI0.T @ positive / dt(len(V0)) - VI.T @ PH / dt(len(V))
     dv = mean_v0 - VI.mean(axis=0)
     dh = positive.mean(axis=0) - PH.mean(axis=0)
+    if discriminative:
+        gW, gb, gc = label_posterior_gradient(V0, W, b, c, n_labels)
+        G, dv, dh = (G + dt(discriminative) * gW, dv + dt(discriminative) * gb,
+                     dh + dt(discriminative) * gc)
     step_z = None
     if log_var is not None and learn_variance:
         # d/d(log sigma^2): the data's minus the chains' mean squared
@@ -236,6 +299,32 @@ def cd_batch_update(rng: np.random.Generator, V0: np.ndarray, W: np.ndarray,
         lam += dt(offset_rate) * (mean_h0 - lam)
 
 
+def label_posterior_gradient(V0: np.ndarray, W: np.ndarray, b: np.ndarray, c: np.ndarray,
+                             n_labels: int) -> tuple:
+    """The gradient of the mean log p(y | x) over joint rows ``V0`` (pixels,
+    then a one-hot label in the last ``n_labels`` columns) with respect to
+    W, b and c, the hidden units and the label summed out (Larochelle &
+    Bengio 2008): with ``o_kj = c_j + U_kj + (x W)_j``, ``p = softmax_k(d_k +
+    sum_j softplus(o_kj))`` and ``s = sigmoid(o)``, dW = x^T (s_y - E_p s),
+    dU_k = mean [k = y] s_y - p_k s_k, dc = mean s_y - E_p s, dd = mean y - p.
+    """
+    P, n = W.shape[0] - n_labels, len(V0)
+    X, Y = V0[:, :P], V0[:, P:]
+    O = (X @ W[:P] + c)[:, None, :] + W[P:][None]               # n x K x M
+    F = b[P:] + np.logaddexp(0, O).sum(axis=2)
+    p = np.exp(F - F.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    S = sigmoid(O)
+    s_y = np.einsum("rk,rkj->rj", Y, S)
+    expected = np.einsum("rk,rkj->rj", p, S)
+    gW = np.empty_like(W)
+    gW[:P] = X.T @ (s_y - expected) / n
+    gW[P:] = (Y.T @ s_y - np.einsum("rk,rkj->kj", p, S)) / n
+    gb = np.zeros_like(b)
+    gb[P:] = (Y - p).mean(axis=0)
+    return gW, gb, (s_y - expected).mean(axis=0)
+
+
 def train(rng: np.random.Generator, data: np.ndarray, W: np.ndarray,
           b: np.ndarray, c: np.ndarray, learning_rate: float, epochs: int,
           batch_size: int = 1, k: int = 1, sampler=bernoulli, *,
@@ -258,12 +347,13 @@ def gibbs_sweep(rng: np.random.Generator, V: np.ndarray, W: np.ndarray,
                 b: np.ndarray, c: np.ndarray, sampler=bernoulli, *,
                 log_var: Optional[np.ndarray] = None, gaussian_sampler=gaussian,
                 beta: float = 1.0, mask: Optional[np.ndarray] = None,
-                values: Optional[np.ndarray] = None) -> np.ndarray:
+                values: Optional[np.ndarray] = None, n_labels: int = 0) -> np.ndarray:
     """One sweep v -> h -> v over the chains in the rows of ``V``, at
     inverse temperature ``beta``; where ``mask`` is true the visible states
     are ``values`` (both broadcast to ``V``). Tempered or clamped sweeps
-    draw crbm's streams (``units_sample``), whatever ``sampler`` is."""
-    visible = _Visible(b, log_var, sampler, gaussian_sampler)
+    draw crbm's streams (``units_sample``), whatever ``sampler`` is; so do
+    the last ``n_labels`` visible units, a softmax group."""
+    visible = _Visible(b, log_var, sampler, gaussian_sampler, n_labels)
     if beta == 1 and mask is None:
         H = sampler(rng, sigmoid(visible.inputs(V) @ W + c))
         return visible.sample(rng, H @ W.T)
@@ -272,16 +362,20 @@ def gibbs_sweep(rng: np.random.Generator, V: np.ndarray, W: np.ndarray,
     kind = "bernoulli" if log_var is None else "gaussian"
     std = None if log_var is None else visible.std
     return units_sample(kind, int(rng.bit_generator.random_raw()), 0, H @ W.T, b, std,
-                        beta, mask, values)
+                        beta, mask, values, n_labels)
 
 
 def initial_states(rng: np.random.Generator, n_samples: int, b: np.ndarray,
                    log_var: Optional[np.ndarray] = None, sampler=bernoulli,
-                   gaussian_sampler=gaussian) -> np.ndarray:
+                   gaussian_sampler=gaussian, n_labels: int = 0) -> np.ndarray:
     """Chains' starting states, as ``RBM.generate`` and PCD draw them: fair
-    coin flips, or for Gaussian units ``N(b, sigma^2)``."""
+    coin flips, or for Gaussian units ``N(b, sigma^2)``; a softmax group of
+    the last ``n_labels`` units starts with no unit on."""
     if log_var is None:
-        return sampler(rng, np.full((n_samples, len(b)), 0.5, dtype=b.dtype))
+        V = sampler(rng, np.full((n_samples, len(b)), 0.5, dtype=b.dtype))
+        if n_labels:
+            V[:, len(b) - n_labels:] = 0
+        return V
     std = np.exp(0.5 * log_var.astype(np.float64)).astype(b.dtype)
     return gaussian_sampler(rng, np.tile(b, (n_samples, 1)), std)
 
@@ -291,13 +385,13 @@ def generate(rng: np.random.Generator, W: np.ndarray, b: np.ndarray,
              log_var: Optional[np.ndarray] = None, gaussian_sampler=gaussian,
              init: Optional[np.ndarray] = None, beta: float = 1.0,
              mask: Optional[np.ndarray] = None, values: Optional[np.ndarray] = None,
-             return_probabilities: bool = False) -> np.ndarray:
+             return_probabilities: bool = False, n_labels: int = 0) -> np.ndarray:
     """Chains from ``init`` or :func:`initial_states`, the clamped units set
     to their values, then ``n_steps`` sweeps, as ``RBM.generate`` does; with
     ``return_probabilities``, the last sweep returns ``E[v | h]`` (clamped
     units at their values) instead of drawing ``v``."""
     if init is None:
-        V = initial_states(rng, n_samples, b, log_var, sampler, gaussian_sampler)
+        V = initial_states(rng, n_samples, b, log_var, sampler, gaussian_sampler, n_labels)
     else:
         V = np.array(init, dtype=b.dtype)
     if mask is not None:
@@ -306,12 +400,15 @@ def generate(rng: np.random.Generator, W: np.ndarray, b: np.ndarray,
     for _ in range(n_steps - 1 if return_probabilities else n_steps):
         V = gibbs_sweep(rng, V, W, b, c, sampler, log_var=log_var,
                         gaussian_sampler=gaussian_sampler, beta=beta, mask=mask,
-                        values=values)
+                        values=values, n_labels=n_labels)
     if return_probabilities:
         visible = _Visible(b, log_var, sampler, gaussian_sampler)
         H = sampler(rng, sigmoid(beta * (visible.inputs(V) @ W + c)))
         field = H @ W.T + b
-        V = (sigmoid(beta * field) if log_var is None else field).astype(b.dtype)
+        if n_labels:
+            V = grouped_means(H @ W.T, b, n_labels, beta)
+        else:
+            V = (sigmoid(beta * field) if log_var is None else field).astype(b.dtype)
         if mask is not None:
             V = np.where(np.broadcast_to(mask, V.shape) != 0, np.broadcast_to(values, V.shape),
                          V).astype(b.dtype)
@@ -376,15 +473,18 @@ def tempering_sweeps(rng: np.random.Generator, V: np.ndarray, W: np.ndarray, b: 
 def units_sample(kind: str, key: int, offset: int, field: np.ndarray, bias: np.ndarray,
                  std: Optional[np.ndarray] = None, beta: float = 1.0,
                  mask: Optional[np.ndarray] = None,
-                 values: Optional[np.ndarray] = None) -> np.ndarray:
+                 values: Optional[np.ndarray] = None, n_softmax: int = 0) -> np.ndarray:
     """States of a block of a layer's units from their fields (rows x width),
     drawing from stream ``key`` at position ``offset + r * width + j`` for
     state (r, j), at inverse temperature ``beta`` (the whole energy times
     beta); where ``mask`` is true the state is ``values`` (both broadcast to
-    the block). ``kind`` is ``"bernoulli"`` or ``"gaussian"``."""
+    the block). ``kind`` is ``"bernoulli"`` or ``"gaussian"``; the last
+    ``n_softmax`` Bernoulli units may form a softmax group (:func:`grouped_draw`)."""
     rows, width = field.shape
     dt = field.dtype.type
-    if kind == "bernoulli":
+    if n_softmax:
+        states = grouped_draw(key, offset, grouped_means(field, bias, n_softmax, beta), n_softmax)
+    elif kind == "bernoulli":
         u = stream_uniforms(key, rows * width, field.dtype, offset).reshape(rows, width)
         states = (u < sigmoid(dt(beta) * (field + bias))).astype(field.dtype)
     else:

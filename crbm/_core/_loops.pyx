@@ -114,13 +114,15 @@ cdef inline void load_rows(const data_t[:, :] data, const Py_ssize_t *order,
 
 cdef inline Model model_of(const floating[:, ::1] W, const floating[::1] b,
                            const floating[::1] c, const floating[::1] log_var,
-                           int visible) noexcept:
-    """The Model view of a model's arrays (``log_var`` empty unless Gaussian)."""
+                           int visible, int n_labels) noexcept:
+    """The Model view of a model's arrays (``log_var`` empty unless Gaussian;
+    ``n_labels`` of the visible units a softmax group, or 0)."""
     cdef Model m
     memset(&m, 0, sizeof(Model))
     m.precision = FLOAT64 if floating is double else FLOAT32
     m.n_visible, m.n_hidden = <int> W.shape[0], <int> W.shape[1]
     m.visible_units, m.hidden_units = visible, 0
+    m.n_labels = n_labels
     m.W = <void *> &W[0, 0]
     m.visible_bias = <void *> &b[0]
     m.hidden_bias = <void *> &c[0]
@@ -144,6 +146,8 @@ cdef inline Settings settings_of(dict d, bint per_sample):
     s.learn_variance = d.get("learn_variance", False)
     s.min_log_var = d.get("min_log_var", -INFINITY)
     s.chains_from_noise = d.get("chains_from_noise", False)
+    s.clamp_labels = d.get("clamp_labels", False)
+    s.discriminative = d.get("discriminative", 0.0)
     return s
 
 
@@ -155,7 +159,8 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
                 Py_ssize_t start, Py_ssize_t stop, floating[:, ::1] W,
                 floating[::1] b, floating[::1] c, floating[::1] log_var, int visible,
                 Py_ssize_t batch_size, dict settings, bint per_sample, bint binary,
-                floating[:, ::1] chains, floating[::1] velocity, floating[::1] offsets):
+                floating[:, ::1] chains, floating[::1] velocity, floating[::1] offsets,
+                int n_labels=0):
     """Train on rows ``start:stop`` of ``data`` (in ``order`` if it is not
     empty), in place; return the path counts.
 
@@ -166,9 +171,10 @@ def train_epoch(generator, const data_t[:, :] data, const Py_ssize_t[::1] order,
     fields of ``Settings``); ``chains`` (PCD), ``velocity`` (momentum) and
     ``offsets`` (centering) are used when they are not empty. ``log_var``
     holds log sigma^2 of Gaussian visible units (``visible`` 1), else it is
-    empty. The arguments are validated by the caller.
+    empty. The last ``n_labels`` visible units are a softmax group (or
+    none, 0). The arguments are validated by the caller.
     """
-    cdef Model m = model_of(W, b, c, log_var, visible)
+    cdef Model m = model_of(W, b, c, log_var, visible, n_labels)
     cdef Settings s = settings_of(settings, per_sample)
     cdef TrainingState state
     cdef int N = m.n_visible, n_chains = <int> chains.shape[0]
@@ -224,12 +230,12 @@ cdef tuple point_clamp(Clamp *clamp, clamp_mask, clamp_values, int N, dtype):
 def gibbs_chains(generator, floating[:, ::1] V, const floating[:, ::1] W,
                  const floating[::1] b, const floating[::1] c, const floating[::1] log_var,
                  int visible, int n_steps, double beta=1.0, clamp_mask=None,
-                 clamp_values=None):
+                 clamp_values=None, int n_labels=0):
     """Run ``n_steps`` Gibbs sweeps on the chains in ``V`` (n x N), in place,
     at inverse temperature ``beta``; where ``clamp_mask`` (uint8, n x N or
     N) is nonzero the units keep ``clamp_values`` (the same shape, the
     model's dtype). Returns the path counts."""
-    cdef Model m = model_of(W, b, c, log_var, visible)
+    cdef Model m = model_of(W, b, c, log_var, visible, n_labels)
     cdef int n = <int> V.shape[0]
     cdef bitgen_t *rng = bitgen_of(generator)
     cdef Clamp clamp
@@ -255,13 +261,14 @@ def tempering_chains(generator, floating[:, :, ::1] V, const floating[:, ::1] W,
                      const floating[::1] b, const floating[::1] c,
                      const floating[::1] log_var, int visible, int n_steps,
                      const double[::1] betas, int parity, long[::1] accepted,
-                     long[::1] attempted, clamp_mask=None, clamp_values=None):
+                     long[::1] attempted, clamp_mask=None, clamp_values=None,
+                     int n_labels=0):
     """Run ``n_steps`` sweeps of parallel tempering on ``V`` (R x n x N:
     block r holds the chains at ``betas[r]``), in place, adding each
     neighbouring pair's swaps to ``accepted`` and ``attempted`` (R - 1
     each); clamping as :func:`gibbs_chains`. Returns the parity the next
     call starts with."""
-    cdef Model m = model_of(W, b, c, log_var, visible)
+    cdef Model m = model_of(W, b, c, log_var, visible, n_labels)
     cdef bitgen_t *rng = bitgen_of(generator)
     cdef Clamp clamp
     cdef Ladder ladder
@@ -322,10 +329,11 @@ def random_gaussian(generator, floating[:, ::1] out, const floating[::1] mean,
 
 def conditional_means(const floating[:, ::1] X, const floating[:, ::1] W,
                       const floating[::1] b, const floating[::1] c,
-                      const floating[::1] log_var, int visible, bint hidden):
+                      const floating[::1] log_var, int visible, bint hidden,
+                      int n_labels=0):
     """p(h = 1 | v) for visible rows ``X`` if ``hidden``, else the visible
     means E[v | h] for hidden rows ``X``."""
-    cdef Model m = model_of(W, b, c, log_var, visible)
+    cdef Model m = model_of(W, b, c, log_var, visible, n_labels)
     cdef int n = <int> X.shape[0]
     out = np.empty((n, m.n_hidden if hidden else m.n_visible),
                    dtype=np.float64 if floating is double else np.float32)
@@ -340,9 +348,10 @@ def conditional_means(const floating[:, ::1] X, const floating[:, ::1] W,
 
 
 def free_energy(const floating[:, ::1] V, const floating[:, ::1] W, const floating[::1] b,
-                const floating[::1] c, const floating[::1] log_var, int visible):
+                const floating[::1] c, const floating[::1] log_var, int visible,
+                int n_labels=0):
     """``F(v)`` of each row of ``V``, in float64."""
-    cdef Model m = model_of(W, b, c, log_var, visible)
+    cdef Model m = model_of(W, b, c, log_var, visible, n_labels)
     cdef int n = <int> V.shape[0]
     out = np.empty(n, dtype=np.float64)
     cdef double[::1] F = out

@@ -4,10 +4,11 @@ from numpy.random cimport bitgen_t
 
 from crbm.kernels cimport Model, PathCounts, Settings, TrainingState
 
-# Buffer sizes for up to n data rows and n_chains PCD chains (0: CD): work
-# in the model's precision, index_work in ints.
+# Buffer sizes for up to n data rows and n_chains PCD chains (0: CD), for a
+# visible layer of the given unit type whose last n_labels units are a
+# label: work in the model's precision, index_work in ints.
 cdef Py_ssize_t minibatch_work_size(int n, int n_chains, int N, int M, const Settings *s,
-                                    int visible) noexcept nogil
+                                    int visible, int n_labels) noexcept nogil
 cdef Py_ssize_t minibatch_index_size(int n, int n_chains, int N, int M) noexcept nogil
 
 # One update of the model from the n rows of V0 (n x N). index_work NULL:

@@ -27,6 +27,7 @@ from libc.stdint cimport uint64_t
 from libc.string cimport memcpy
 
 from crbm._core._blas cimport NoTrans, Trans, axpy, gemv, ger
+from crbm._core._hybrid cimport add_label_posterior_gradient, hybrid_work_size
 from crbm._core._policy cimport PATH_STEP_OWN_THREADS, own_threads, took
 
 
@@ -60,6 +61,8 @@ cdef struct Step:
     void *mean_v0            # N
     void *mean_h0            # M
     void *gradient           # N x M: the weight step before momentum, when kept apart
+    void *label_rows         # K x M: the hybrid objective's rest of the label rows' step
+    void *hybrid             # the hybrid objective's work (hybrid_work_size)
     void *gaussian           # 6 N: 1/sigma^2, sigma, the squared deviations of
                              # data and chains, the log-variance step, row sums
     int *count               # row index of VV, and the column index built from it
@@ -83,7 +86,7 @@ cdef inline bint keeps_gradient(const Settings *s, int visible) noexcept nogil:
 
 
 cdef Py_ssize_t minibatch_work_size(int n, int n_chains, int N, int M, const Settings *s,
-                                    int visible) noexcept nogil:
+                                    int visible, int n_labels) noexcept nogil:
     cdef Py_ssize_t C = n_chains if n_chains > 0 else n
     cdef Py_ssize_t size = (n + C) * (<Py_ssize_t> N + M) + max(<Py_ssize_t> n, C) * M
     size += 2 * (<Py_ssize_t> N + M)
@@ -91,6 +94,8 @@ cdef Py_ssize_t minibatch_work_size(int n, int n_chains, int N, int M, const Set
         size += <Py_ssize_t> N * M
     if visible == UNITS_GAUSSIAN:
         size += C * N + 6 * <Py_ssize_t> N
+    if s.discriminative != 0:
+        size += <Py_ssize_t> n_labels * M + hybrid_work_size(n, n_labels, M)
     return size
 
 
@@ -131,13 +136,21 @@ cdef inline Step carve(floating *work, int *index_work, int n, const Model *m,
     if keeps_gradient(s, m.visible_units):
         step.gradient = p
         p += <Py_ssize_t> N * M
+    step.label_rows = step.hybrid = NULL
+    if s.discriminative != 0:
+        step.label_rows = p
+        p += <Py_ssize_t> m.n_labels * M
+        step.hybrid = p
+        p += hybrid_work_size(n, m.n_labels, M)
     step.gaussian = NULL
     step.visible.kind, step.visible.n = m.visible_units, N
     step.visible.bias, step.visible.std, step.visible.precision = m.visible_bias, NULL, NULL
     step.visible.log_norm = 0
+    step.visible.n_softmax = m.n_labels
     step.hidden.kind, step.hidden.n = m.hidden_units, M
     step.hidden.bias, step.hidden.std, step.hidden.precision = m.hidden_bias, NULL, NULL
     step.hidden.log_norm = 0
+    step.hidden.n_softmax = 0
     if m.visible_units == UNITS_GAUSSIAN:
         step.states = p              # real-valued states apart from their inputs
         p += cN
@@ -221,7 +234,8 @@ cdef inline void random_states(uint64_t key, const Units *visible, floating *V,
                                int rows) noexcept nogil:
     """Chains' starting states, as ``RBM.generate`` draws them: fair coin
     flips (uniform i of stream ``key`` below 1/2) for Bernoulli units,
-    ``b + sigma z`` (normal i) for Gaussian ones."""
+    ``b + sigma z`` (normal i) for Gaussian ones; a softmax group starts
+    with no unit on."""
     cdef Py_ssize_t i, j, N = visible.n, size = <Py_ssize_t> rows * visible.n
     cdef const floating *b = <const floating *> visible.bias
     cdef const floating *std = <const floating *> visible.std
@@ -234,6 +248,21 @@ cdef inline void random_states(uint64_t key, const Units *visible, floating *V,
     for i in range(size):
         V[i] = 0.5
     bernoulli_stream(key, 0, V, V, size)
+    if visible.n_softmax > 0:  # a softmax group starts off, no label on
+        for i in range(rows):
+            for j in range(N - visible.n_softmax, N):
+                V[i * N + j] = 0
+
+
+cdef inline void hold_labels(const Step *step, floating *V, int rows) noexcept nogil:
+    """Chain i's label units (the layer's softmax group) at the label of data
+    row i % n: negative chains that sample p(v | y), the dynamics of
+    ``generate(label=y)``."""
+    cdef int K = step.visible.n_softmax, N = step.N, i
+    cdef const floating *data = <const floating *> step.VV
+    for i in range(rows):
+        memcpy(V + <Py_ssize_t> i * N + N - K, data + <Py_ssize_t> (i % step.n) * N + N - K,
+               K * sizeof(floating))
 
 
 cdef inline void negative_phase(Step *step, bitgen_t *rng, const floating *W,
@@ -253,6 +282,8 @@ cdef inline void negative_phase(Step *step, bitgen_t *rng, const floating *W,
             random_states(rng.next_uint64(rng.state), &step.visible, V, C)
         else:
             memcpy(V, chains, <Py_ssize_t> C * N * sizeof(floating))
+        if s.clamp_labels:
+            hold_labels(step, V, C)
         for k in range(s.k):
             VI = chain_inputs(step, V)
             hidden_products(VI, C, W, &step.hidden, H, N, M, counts, idx, step.max_density, -1,
@@ -260,6 +291,8 @@ cdef inline void negative_phase(Step *step, bitgen_t *rng, const floating *W,
             draw_rows(rng, &step.hidden, H, H, C, M, step.threads)
             visible_states(rng, H, C, W, &step.visible, V, N, M, step.own, step.threads,
                            step.paths)
+            if s.clamp_labels:
+                hold_labels(step, V, C)
         memcpy(chains, V, <Py_ssize_t> C * N * sizeof(floating))
         VI = chain_inputs(step, V)
         hidden_products(VI, C, W, &step.hidden, PH, N, M, counts, idx, step.max_density, -1,
@@ -271,6 +304,8 @@ cdef inline void negative_phase(Step *step, bitgen_t *rng, const floating *W,
         for k in range(s.k):
             visible_states(rng, H, n, W, &step.visible, V, N, M, step.own, step.threads,
                            step.paths)
+            if s.clamp_labels:
+                hold_labels(step, V, n)
             VI = chain_inputs(step, V)
             hidden_products(VI, n, W, &step.hidden, PH, N, M, counts, idx, step.max_density, -1,
                             True, step.threads, step.paths)
@@ -397,6 +432,9 @@ cdef inline void update(Step *step, floating *W, const Model *m, const Settings 
     weight_step(<const floating *> step.VV, n + C, <floating *> step.PP, N, M, lr, beta, step_W,
                 count, step.idx, step.tptr, step.tidx, step.max_density, step.binary,
                 step.threads, step.paths)
+    if step.label_rows != NULL:  # the label rows' part of the hybrid step
+        axpy(<int> (step.visible.n_softmax * M), lr, <floating *> step.label_rows, 1,
+             step_W + <Py_ssize_t> (N - step.visible.n_softmax) * M, 1)
     if learn_variance:
         # With nothing but the gradient acting on W, the sums of W * lr G
         # and W += lr G share one pass.
@@ -458,4 +496,11 @@ cdef void minibatch_step(bitgen_t *rng, const floating *V0, int n, const Model *
     positive_phase(&step, V0, <const floating *> m.W, max_density, paths)
     negative_phase(&step, rng, <const floating *> m.W, s, <floating *> st.chains)
     gradient(&step, V0, s)
+    if s.discriminative != 0:
+        rest()  # its product is multithreaded BLAS
+        add_label_posterior_gradient(
+            V0, n, step.N, m.n_labels, <const floating *> m.W,
+            <const floating *> m.visible_bias, <const floating *> m.hidden_bias, step.M,
+            <floating> s.discriminative, <floating *> step.PP, <floating *> step.dh,
+            <floating *> step.dv, <floating *> step.label_rows, <floating *> step.hybrid)
     update(&step, <floating *> m.W, m, s, st)

@@ -4,6 +4,8 @@
 One sample is too little work for crbm's threads or for skipping zeros
 (the rows are not 0/1), so every product is one BLAS call.
 """
+from libc.string cimport memset
+
 from crbm._core._blas cimport axpy, ger
 from crbm._core._products cimport hidden_means, visible_means
 from crbm._core._random cimport bernoulli
@@ -17,6 +19,7 @@ cdef Py_ssize_t dense_online_work_size(int N, int M) noexcept nogil:
 
 cdef inline Units bernoulli_units(const floating *bias, int n) noexcept nogil:
     cdef Units u
+    memset(&u, 0, sizeof(Units))
     u.kind, u.n, u.bias, u.std, u.precision, u.log_norm = UNITS_BERNOULLI, n, bias, NULL, NULL, 0
     return u
 

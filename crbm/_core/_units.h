@@ -95,6 +95,103 @@ CRBM_SIMD_CLONES static void crbm_sample_logits_f(uint64_t key, uint64_t offset,
 CRBM_BERNOULLI_BETA(d, double)
 CRBM_BERNOULLI_BETA(f, float)
 
+/* Softmax groups ------------------------------------------------------------
+ * A Bernoulli layer's last K units may form one softmax group, of which
+ * exactly one unit is on (a one-hot label, Larochelle & Bengio 2008): its
+ * mean is softmax(beta (x + bias)) over the group, and its state takes one
+ * uniform, at the position of the group's first unit (offset + r * width +
+ * width - K), against the running sum of the means. The other units of the
+ * row are Bernoulli, as above. */
+
+#define CRBM_SOFTMAX(S, T)                                                                 \
+    /* x[0:K] = softmax(beta (x + bias)), the exponentials in double */                   \
+    static inline void crbm_softmax_group_##S(T *x, const T *bias, T beta, ptrdiff_t K) { \
+        double top = -INFINITY, sum = 0;                                                   \
+        for (ptrdiff_t k = 0; k < K; k++) {                                                \
+            x[k] = beta * (x[k] + bias[k]);                                                \
+            if ((double)x[k] > top) top = (double)x[k];                                    \
+        }                                                                                  \
+        for (ptrdiff_t k = 0; k < K; k++) {                                                \
+            x[k] = (T)exp((double)x[k] - top);                                             \
+            sum += (double)x[k];                                                           \
+        }                                                                                  \
+        for (ptrdiff_t k = 0; k < K; k++) x[k] = (T)((double)x[k] / sum);                  \
+    }                                                                                      \
+    /* out[0:K] = one-hot at the first k whose running sum of p exceeds u */              \
+    static inline void crbm_one_hot_draw_##S(const T *p, T *out, ptrdiff_t K, T u) {      \
+        double c = 0;                                                                      \
+        ptrdiff_t pick = K - 1;                                                            \
+        for (ptrdiff_t k = 0; k + 1 < K; k++) {                                            \
+            c += (double)p[k];                                                             \
+            if ((double)u < c) {                                                           \
+                pick = k;                                                                  \
+                break;                                                                     \
+            }                                                                              \
+        }                                                                                  \
+        for (ptrdiff_t k = 0; k < K; k++) out[k] = k == pick ? (T)1 : (T)0;                \
+    }                                                                                      \
+    /* means of rows whose last K units are a softmax group: fields in */                 \
+    CRBM_SIMD_CLONES static void crbm_grouped_mean_##S(T *x, const T *bias, T beta,        \
+                                                       ptrdiff_t rows, ptrdiff_t width,    \
+                                                       ptrdiff_t K) {                      \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            T *row = x + r * width;                                                        \
+            for (ptrdiff_t j = 0; j < width - K; j++)                                      \
+                row[j] = crbm_sigmoid1_##S(beta * (row[j] + bias[j]));                     \
+            crbm_softmax_group_##S(row + width - K, bias + width - K, beta, K);            \
+        }                                                                                  \
+    }                                                                                      \
+    /* states from means: u < mean for the Bernoulli units, one draw for the group */     \
+    CRBM_SIMD_CLONES static void crbm_grouped_draw_##S(uint64_t key, uint64_t offset,      \
+                                                       const T *mean, T *out,              \
+                                                       ptrdiff_t rows, ptrdiff_t width,    \
+                                                       ptrdiff_t K) {                      \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            const T *m = mean + r * width;                                                 \
+            T *row = out + r * width;                                                      \
+            uint64_t base = offset + (uint64_t)(r * width);                                \
+            for (ptrdiff_t j = 0; j < width - K; j++)                                      \
+                row[j] = crbm_uniform_##S(key, base + (uint64_t)j) < m[j] ? (T)1 : (T)0;   \
+            crbm_one_hot_draw_##S(m + width - K, row + width - K, K,                       \
+                                  crbm_uniform_##S(key, base + (uint64_t)(width - K)));    \
+        }                                                                                  \
+    }                                                                                      \
+    /* states from fields: crbm_grouped_mean then crbm_grouped_draw, in place */          \
+    CRBM_SIMD_CLONES static void crbm_grouped_sample_##S(uint64_t key, uint64_t offset,    \
+                                                         T *x, const T *bias, T beta,      \
+                                                         ptrdiff_t rows, ptrdiff_t width,  \
+                                                         ptrdiff_t K) {                    \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            T *row = x + r * width;                                                        \
+            uint64_t base = offset + (uint64_t)(r * width);                                \
+            for (ptrdiff_t j = 0; j < width - K; j++)                                      \
+                row[j] = crbm_uniform_##S(key, base + (uint64_t)j)                         \
+                         < crbm_sigmoid1_##S(beta * (row[j] + bias[j])) ? (T)1 : (T)0;     \
+            crbm_softmax_group_##S(row + width - K, bias + width - K, beta, K);            \
+            crbm_one_hot_draw_##S(row + width - K, row + width - K, K,                     \
+                                  crbm_uniform_##S(key, base + (uint64_t)(width - K)));    \
+        }                                                                                  \
+    }                                                                                      \
+    /* out[r] = sum of softplus(x + bias) over the Bernoulli units plus the log-sum-exp  \
+       of x + bias over the group: the layer summed out */                                 \
+    static void crbm_grouped_partition_rows_##S(const T *x, const T *bias, ptrdiff_t rows, \
+                                                ptrdiff_t width, ptrdiff_t K, double *out) { \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            const T *row = x + r * width;                                                  \
+            double s = 0, top = -INFINITY, sum = 0;                                        \
+            for (ptrdiff_t j = 0; j < width - K; j++)                                      \
+                s += (double)crbm_softplus_##S(row[j] + bias[j]);                          \
+            for (ptrdiff_t j = width - K; j < width; j++)                                  \
+                if ((double)row[j] + (double)bias[j] > top)                                \
+                    top = (double)row[j] + (double)bias[j];                                \
+            for (ptrdiff_t j = width - K; j < width; j++)                                  \
+                sum += exp((double)row[j] + (double)bias[j] - top);                        \
+            out[r] = s + top + log(sum);                                                   \
+        }                                                                                  \
+    }
+CRBM_SOFTMAX(d, double)
+CRBM_SOFTMAX(f, float)
+
 /* Gaussian units ----------------------------------------------------------- */
 
 #define CRBM_GAUSSIAN(S, T)                                                                \

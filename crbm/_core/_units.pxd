@@ -133,6 +133,30 @@ cdef extern from "_units.h":
     void gaussian_partition_rows_f "crbm_gaussian_partition_rows_f"(
         const float *a, const float *bias, const float *p, Py_ssize_t rows,
         Py_ssize_t width, double *out) noexcept nogil
+    void grouped_mean_d "crbm_grouped_mean_d"(
+        double *x, const double *bias, double beta, Py_ssize_t rows, Py_ssize_t width,
+        Py_ssize_t K) noexcept nogil
+    void grouped_mean_f "crbm_grouped_mean_f"(
+        float *x, const float *bias, float beta, Py_ssize_t rows, Py_ssize_t width,
+        Py_ssize_t K) noexcept nogil
+    void grouped_draw_d "crbm_grouped_draw_d"(
+        uint64_t key, uint64_t offset, const double *mean, double *out, Py_ssize_t rows,
+        Py_ssize_t width, Py_ssize_t K) noexcept nogil
+    void grouped_draw_f "crbm_grouped_draw_f"(
+        uint64_t key, uint64_t offset, const float *mean, float *out, Py_ssize_t rows,
+        Py_ssize_t width, Py_ssize_t K) noexcept nogil
+    void grouped_sample_d "crbm_grouped_sample_d"(
+        uint64_t key, uint64_t offset, double *x, const double *bias, double beta,
+        Py_ssize_t rows, Py_ssize_t width, Py_ssize_t K) noexcept nogil
+    void grouped_sample_f "crbm_grouped_sample_f"(
+        uint64_t key, uint64_t offset, float *x, const float *bias, float beta,
+        Py_ssize_t rows, Py_ssize_t width, Py_ssize_t K) noexcept nogil
+    void grouped_partition_rows_d "crbm_grouped_partition_rows_d"(
+        const double *x, const double *bias, Py_ssize_t rows, Py_ssize_t width, Py_ssize_t K,
+        double *out) noexcept nogil
+    void grouped_partition_rows_f "crbm_grouped_partition_rows_f"(
+        const float *x, const float *bias, Py_ssize_t rows, Py_ssize_t width, Py_ssize_t K,
+        double *out) noexcept nogil
 
 
 cdef struct Units:
@@ -144,6 +168,10 @@ cdef struct Units:
     const void *std        # Gaussian: sigma
     const void *precision  # Gaussian: 1 / sigma^2
     double log_norm        # Gaussian: sum of log(2 pi sigma^2) / 2, for units_log_partition
+    int n_softmax          # Bernoulli: the last n_softmax units form one softmax group
+                           # (exactly one on: a one-hot label); 0 for none. A layer
+                           # with a group is only ever processed whole (first 0,
+                           # width n), so that no block splits the group.
 
 
 cdef inline bint units_binary(const Units *u) noexcept nogil:
@@ -208,7 +236,12 @@ cdef inline void units_mean(const Units *u, int first, floating *x, int rows, in
     """``x`` (rows x width, columns ``first:first + width`` of the layer):
     fields in, means out."""
     cdef const floating *b = <const floating *> u.bias + first
-    if u.kind == UNITS_GAUSSIAN:
+    if u.n_softmax > 0:
+        if floating is double:
+            grouped_mean_d(x, b, beta, rows, width, u.n_softmax)
+        else:
+            grouped_mean_f(x, b, <float> beta, rows, width, u.n_softmax)
+    elif u.kind == UNITS_GAUSSIAN:
         if floating is double:
             add_bias_d(x, b, rows, width)
         else:
@@ -241,7 +274,12 @@ cdef inline void units_sample(const Units *u, int first, uint64_t key, uint64_t 
     cdef const floating *b = <const floating *> u.bias + first
     cdef const floating *std
     cdef floating scale
-    if u.kind == UNITS_GAUSSIAN:
+    if u.n_softmax > 0:
+        if floating is double:
+            grouped_sample_d(key, offset, x, b, beta, rows, width, u.n_softmax)
+        else:
+            grouped_sample_f(key, offset, x, b, <float> beta, rows, width, u.n_softmax)
+    elif u.kind == UNITS_GAUSSIAN:
         std = <const floating *> u.std + first
         scale = units_noise_scale(beta, <floating> 0)
         if floating is double:
@@ -265,7 +303,12 @@ cdef inline void units_draw(const Units *u, int first, uint64_t key, uint64_t of
     ``mean``): the same draws and results as ``units_sample``."""
     cdef const floating *std
     cdef floating scale
-    if u.kind == UNITS_GAUSSIAN:
+    if u.n_softmax > 0:
+        if floating is double:
+            grouped_draw_d(key, offset, mean, out, rows, width, u.n_softmax)
+        else:
+            grouped_draw_f(key, offset, mean, out, rows, width, u.n_softmax)
+    elif u.kind == UNITS_GAUSSIAN:
         std = <const floating *> u.std + first
         scale = units_noise_scale(beta, <floating> 0)
         if floating is double:
@@ -342,6 +385,12 @@ cdef inline void units_log_partition(const Units *u, const floating *field, int 
             gaussian_partition_rows_f(field, b, <const float *> u.precision, rows, u.n, out)
         for r in range(rows):
             out[r] += u.log_norm
+        return
+    if u.n_softmax > 0:
+        if floating is double:
+            grouped_partition_rows_d(field, b, rows, u.n, u.n_softmax, out)
+        else:
+            grouped_partition_rows_f(field, b, rows, u.n, u.n_softmax, out)
         return
     if floating is double:
         softplus_rows_d(field, b, rows, u.n, out)

@@ -13,10 +13,11 @@ from crbm.kernels cimport Clamp
 
 
 cdef Units layer(int kind, const floating[::1] bias, const floating[::1] std,
-                 const floating[::1] precision, double log_norm):
+                 const floating[::1] precision, double log_norm, int n_softmax=0):
     cdef Units u
     memset(&u, 0, sizeof(Units))
     u.kind, u.n, u.bias, u.log_norm = kind, <int> bias.shape[0], &bias[0], log_norm
+    u.n_softmax = n_softmax
     if std.shape[0] > 0:
         u.std = &std[0]
     if precision.shape[0] > 0:
@@ -26,11 +27,12 @@ cdef Units layer(int kind, const floating[::1] bias, const floating[::1] std,
 
 def sample(int kind, uint64_t key, uint64_t offset, floating[:, ::1] x,
            const floating[::1] bias, const floating[::1] std, double beta, int first=0,
-           mask=None, values=None):
+           mask=None, values=None, int n_softmax=0):
     """units_sample in place on ``x``: fields in, states out. ``mask`` (uint8)
     and ``values`` span the whole layer, one row or one per row of ``x``:
-    the kernels index them by the layer's column."""
-    cdef Units u = layer(kind, bias, std, std, 0)
+    the kernels index them by the layer's column. ``n_softmax``: the last
+    units of the layer that form a softmax group."""
+    cdef Units u = layer(kind, bias, std, std, 0, n_softmax)
     cdef Clamp clamp
     cdef const uint8_t[:, ::1] m
     cdef const floating[:, ::1] v
@@ -46,17 +48,18 @@ def sample(int kind, uint64_t key, uint64_t offset, floating[:, ::1] x,
                      &clamp)
 
 
-def mean(int kind, floating[:, ::1] x, const floating[::1] bias, double beta, int first=0):
+def mean(int kind, floating[:, ::1] x, const floating[::1] bias, double beta, int first=0,
+         int n_softmax=0):
     """units_mean in place on ``x``: fields in, means out."""
-    cdef Units u = layer(kind, bias, bias[:0], bias[:0], 0)
+    cdef Units u = layer(kind, bias, bias[:0], bias[:0], 0, n_softmax)
     if x.shape[0] > 0 and x.shape[1] > 0:
         units_mean(&u, first, &x[0, 0], <int> x.shape[0], <int> x.shape[1], beta)
 
 
 def draw(int kind, uint64_t key, uint64_t offset, floating[:, ::1] x, const floating[::1] bias,
-         const floating[::1] std, double beta, int first=0):
+         const floating[::1] std, double beta, int first=0, int n_softmax=0):
     """units_draw in place on ``x``: means in, states out."""
-    cdef Units u = layer(kind, bias, std, std, 0)
+    cdef Units u = layer(kind, bias, std, std, 0, n_softmax)
     if x.shape[0] > 0 and x.shape[1] > 0:
         units_draw(&u, first, key, offset, &x[0, 0], &x[0, 0], <int> x.shape[0],
                    <int> x.shape[1], beta, NULL)
@@ -88,9 +91,9 @@ def energy(int kind, const floating[:, ::1] x, const floating[::1] bias,
 
 
 def log_partition(int kind, const floating[:, ::1] field, const floating[::1] bias,
-                  const floating[::1] precision, double log_norm=0):
+                  const floating[::1] precision, double log_norm=0, int n_softmax=0):
     """units_log_partition of each row of fields, in float64."""
-    cdef Units u = layer(kind, bias, precision, precision, log_norm)
+    cdef Units u = layer(kind, bias, precision, precision, log_norm, n_softmax)
     out = np.empty(field.shape[0])
     cdef double[::1] o = out
     if field.shape[0] > 0:

@@ -26,8 +26,20 @@ MAX_EXACT_UNITS = 25
 _BLOCK = 1 << 14
 
 
+def _n_labels(model: Any) -> int:
+    return getattr(model, "n_labels", 0)
+
+
+def _without_labels(model: Any, what: str) -> None:
+    if _n_labels(model):
+        raise ValueError(f"{what} is not available for models with label units (free_energy, "
+                         "log_partition(method='exact') and predict_proba are)")
+
+
 def _rows(model: Any, v: Any, name: str = "v", binary: bool = False) -> np.ndarray:
-    rows, is_binary = as_unit_rows(v, name, model.n_visible, allow_1d=True,
+    # A model with label units takes rows of its visible and label units.
+    width = model.n_visible + _n_labels(model)
+    rows, is_binary = as_unit_rows(v, name, width, allow_1d=True,
                                    unit_interval=model.visible.data_in_unit_interval)
     if binary and not is_binary:
         raise ValueError(f"{name} must be binary (values 0 or 1) for a likelihood")
@@ -39,7 +51,9 @@ def _params(model: Any) -> tuple:
     # float32 model should not lose digits to the sums over 2**25 states.
     log_var = (np.log(model.visible_std.astype(np.float64)) * 2
                if model.visible.has_variance else None)
-    return (model.W.astype(np.float64), model.visible_bias.astype(np.float64),
+    W, b = ((model._W, model._visible_bias) if _n_labels(model)
+            else (model.W, model.visible_bias))
+    return (W.astype(np.float64), b.astype(np.float64),
             model.hidden_bias.astype(np.float64), log_var)
 
 
@@ -65,6 +79,7 @@ def free_energy(model: Any, v: Any) -> np.ndarray:
 def reconstruction_error(model: Any, v: Any) -> float:
     """Mean squared error between ``v`` and its mean-field reconstruction
     ``E[v | h = p(h | v)]``, averaged over rows and units."""
+    _without_labels(model, "reconstruction_error")
     W, b, c, log_var = _params(model)
     V = _rows(model, v)
     hidden = expit(model.visible.inputs(V, log_var) @ W + c)
@@ -82,6 +97,7 @@ def pseudo_likelihood(model: Any, v: Any, *, random_state: RandomState = None) -
     does up to that factor. ``v`` must be binary, and the visible units
     Bernoulli.
     """
+    _without_labels(model, "the pseudo-likelihood")
     if not model.visible.binary:
         raise ValueError(f"the pseudo-likelihood flips binary units; {model.visible.name} "
                          "visible units have none (use free_energy or log_likelihood)")
@@ -102,6 +118,8 @@ def _states(n_units: int, start: int, stop: int) -> np.ndarray:
 
 def _exact_log_partition(model: Any) -> float:
     W, b, c, log_var = _params(model)
+    if _n_labels(model):
+        return _exact_labelled_log_partition(model, W, b, c)
     # Enumerate the smaller layer of binary units; the other is summed (or,
     # Gaussian, integrated) out for each of its states by log_partition.
     if model.n_hidden <= model.n_visible or not model.visible.binary:
@@ -121,6 +139,25 @@ def _exact_log_partition(model: Any) -> float:
         S = _states(small, start, min(1 << small, start + _BLOCK))
         terms = -enumerated.energy(S, own_bias, None) + other.log_partition(
             S @ weights.T, other_bias, other_log_var)
+        blocks.append(logsumexp(terms))
+    return float(logsumexp(blocks))
+
+
+def _exact_labelled_log_partition(model: Any, W: np.ndarray, b: np.ndarray,
+                                  c: np.ndarray) -> float:
+    """log Z of a model with label units, enumerating its hidden units: for
+    each h, softplus terms of the visible units and the log-sum-exp of the
+    label group's ``d + U h``."""
+    N, M = model.n_visible, model.n_hidden
+    if M > MAX_EXACT_UNITS:
+        raise ValueError(f"exact log partition of a model with label units enumerates its "
+                         f"{M} hidden units; at most {MAX_EXACT_UNITS} are allowed")
+    blocks = []
+    for start in range(0, 1 << M, _BLOCK):
+        H = _states(M, start, min(1 << M, start + _BLOCK))
+        field = H @ W.T + b
+        terms = (H @ c + np.logaddexp(0.0, field[:, :N]).sum(axis=1)
+                 + logsumexp(field[:, N:], axis=1))
         blocks.append(logsumexp(terms))
     return float(logsumexp(blocks))
 
@@ -245,6 +282,7 @@ def log_partition(model: Any, method: str = "exact", *, n_runs: int = 100,
         value = _exact_log_partition(model)
         interval = (value, value)
     elif method == "ais":
+        _without_labels(model, "AIS")
         value, interval = _ais_log_partition(model, n_runs, n_betas, base_rate, random_state)
     else:
         raise ValueError(f"method must be 'exact' or 'ais', got {method!r}")
@@ -284,6 +322,7 @@ def monitor(model: Any, train_rows: np.ndarray, validation_rows: np.ndarray) -> 
     model starts to overfit (Hinton, "A practical guide to training RBMs").
     Models with Gaussian visible units have no pseudo-likelihood entry.
     """
+    _without_labels(model, "monitor")
     record = {
         "reconstruction_error": reconstruction_error(model, train_rows),
         "validation_reconstruction_error": reconstruction_error(model, validation_rows),

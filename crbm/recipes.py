@@ -5,7 +5,10 @@ CD-1 from zero weights). ``RECIPES["default"]``, what ``crbm train`` runs
 without tuning flags, is the best recipe measured on MNIST so far (see
 ``benchmarks/bench_quality.py`` and the README's quality table).
 ``RECIPES["sampling"]`` trains a model whose samples look like all of the
-data (``benchmarks/bench_samples.py``). ``RECIPES["gaussian"]`` trains
+data (``benchmarks/bench_samples.py``), and ``RECIPES["labelled"]`` the same
+with ten softmax label units, a joint model of digits and their classes
+that generates a chosen digit (``benchmarks/bench_labels.py``).
+``RECIPES["gaussian"]`` trains
 Gaussian visible units on greyscale MNIST (``crbm train --visible
 gaussian``; ``benchmarks/bench_gaussian.py``).
 """
@@ -16,8 +19,8 @@ from typing import Any
 
 from crbm.models.units import from_spec
 
-# "visible", "init" and "dtype" go to the RBM constructor; the rest to RBM.train.
-MODEL_KEYS = ("visible", "init", "dtype")
+# "visible", "init", "dtype" and "n_labels" go to the RBM constructor; the rest to RBM.train.
+MODEL_KEYS = ("visible", "init", "dtype", "n_labels")
 
 RECIPES: dict[str, dict[str, Any]] = {
     "reference": dict(init="zeros", dtype="float64", epochs=3, batch_size=1,
@@ -34,6 +37,12 @@ RECIPES: dict[str, dict[str, Any]] = {
     "sampling": dict(init="normal", dtype="float32", epochs=30, batch_size=100,
                      learning_rate=0.02, learning_rate_decay=0.05, k=20, from_noise=True,
                      shuffle=True),
+    # The sampling recipe on images and their one-hot labels (train(X, labels=y)),
+    # the chains' labels held at the data's: the model learns to make digit d in
+    # k sweeps from noise with the label clamped, as generate(n, label=d) runs.
+    "labelled": dict(init="normal", dtype="float32", epochs=30, batch_size=100,
+                     learning_rate=0.02, learning_rate_decay=0.05, k=20, from_noise=True,
+                     shuffle=True, n_labels=10, clamp_labels=True),
     # Greyscale pixels in [0, 1] on Gaussian visible units (README, "Gaussian visible
     # units"; benchmarks/gaussian_mnist.py): PCD from the best model without hidden
     # units (each pixel's mean and standard deviation), sigma learned, at least 0.1

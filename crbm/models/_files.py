@@ -3,7 +3,10 @@
 The file format itself (``.npz``, JSON metadata, no pickle, atomic writes)
 is :mod:`crbm.io.persist`'s. Format versions: 1, the parameters; 2, the
 training state (chains, velocity, offsets) and history; 3, the unit types
-and a Gaussian layer's ``visible_log_var``. Files of every version load.
+and a Gaussian layer's ``visible_log_var``; 4, label units (``n_labels``,
+``label_weights``, ``label_bias``), written only for models that have them
+(so that other models' files stay readable by earlier crbm). Files of every
+version load.
 """
 from __future__ import annotations
 
@@ -19,10 +22,10 @@ from crbm.io.persist import (
 from crbm.models.units import Bernoulli, from_spec
 
 FORMAT_NAME = "crbm.RBM"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 _PARAMETERS = ("W", "visible_bias", "hidden_bias")
-# visible_log_var (Gaussian units), then the optional training state.
-_OPTIONAL = ("visible_log_var", "chains", "velocity", "offsets")
+# visible_log_var (Gaussian units), label units, then the optional training state.
+_OPTIONAL = ("visible_log_var", "label_weights", "label_bias", "chains", "velocity", "offsets")
 _HISTORY_KEYS = {"epoch", "reconstruction_error", "validation_reconstruction_error",
                  "pseudo_likelihood", "free_energy_gap"}
 
@@ -33,6 +36,8 @@ def save_model(model: Any, path: Any) -> None:
     arrays = {"W": model.W, "visible_bias": model.visible_bias, "hidden_bias": model.hidden_bias}
     if model._visible_log_var is not None:
         arrays["visible_log_var"] = model._visible_log_var
+    if model.n_labels:
+        arrays["label_weights"], arrays["label_bias"] = model.label_weights, model.label_bias
     for name, value in arrays.items():
         if not np.all(np.isfinite(value)):
             raise ValueError(f"cannot save: the model's {name} contains NaN or infinite values")
@@ -40,10 +45,11 @@ def save_model(model: Any, path: Any) -> None:
                    if value is not None})
     meta = {
         "format": FORMAT_NAME,
-        "version": FORMAT_VERSION,
+        "version": FORMAT_VERSION if model.n_labels else 3,
         "dtype": model.dtype.name,
         "n_visible": model.n_visible,
         "n_hidden": model.n_hidden,
+        **({"n_labels": model.n_labels} if model.n_labels else {}),
         "visible": model.visible.spec(),
         "hidden": model.hidden.spec(),
         "init": model.init,
@@ -74,12 +80,14 @@ def load_model(cls: type, path: Any) -> Any:
         n_visible, n_hidden = meta["n_visible"], meta["n_hidden"]
         init = meta["init"]
         pending = meta["visible_bias_from_data"]
+        n_labels = meta.get("n_labels", 0) if version >= 4 else 0
         # Files before version 3 are Bernoulli-Bernoulli.
         visible = from_spec(meta["visible"]) if version >= 3 else Bernoulli()
         hidden = from_spec(meta["hidden"]) if version >= 3 else Bernoulli()
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: corrupt metadata ({exc!r})") from exc
-    if not (type(n_visible) is int and type(n_hidden) is int and type(pending) is bool):
+    if not (type(n_visible) is int and type(n_hidden) is int and type(pending) is bool
+            and type(n_labels) is int):
         raise ModelFileError(f"{path}: corrupt metadata (sizes must be ints, "
                              "visible_bias_from_data a bool)")
     expected = {"W": (n_visible, n_hidden), "visible_bias": (n_visible,),
@@ -88,6 +96,10 @@ def load_model(cls: type, path: Any) -> Any:
         expected["visible_log_var"] = (n_visible,)
     elif "visible_log_var" in arrays:
         raise ModelFileError(f"{path}: visible_log_var for {visible.name} units")
+    if n_labels:
+        expected["label_weights"], expected["label_bias"] = (n_labels, n_hidden), (n_labels,)
+    elif "label_weights" in arrays or "label_bias" in arrays:
+        raise ModelFileError(f"{path}: label arrays for a model without label units")
     for name, shape in expected.items():
         arr = arrays.get(name)
         if arr is None:
@@ -102,7 +114,7 @@ def load_model(cls: type, path: Any) -> Any:
     rng_state = generator.state
     try:
         model = cls(n_visible, n_hidden, visible=visible, hidden=hidden, dtype=dtype, init=init,
-                    random_state=np.random.Generator(generator))
+                    random_state=np.random.Generator(generator), n_labels=n_labels)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: invalid settings ({exc})") from exc
     # The constructor's "normal" draw advanced the generator: restore it after.
@@ -110,6 +122,8 @@ def load_model(cls: type, path: Any) -> Any:
     model.W = arrays["W"]
     model.visible_bias = arrays["visible_bias"]
     model.hidden_bias = arrays["hidden_bias"]
+    if n_labels:
+        model.label_weights, model.label_bias = arrays["label_weights"], arrays["label_bias"]
     if visible.has_variance:
         log_var = arrays["visible_log_var"]
         if not np.all(log_var >= visible.min_log_var - 1e-6):

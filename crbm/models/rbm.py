@@ -21,6 +21,7 @@ from crbm.models._rwlock import ReadWriteLock
 from crbm.models._sampling import (
     DEFAULT_STEPS, DEFAULT_TEMPERATURES, SAMPLER_ADAPT_STEPS, apply_clamp, check_adapt_steps,
     check_beta, check_clamp, check_method, initial_chains)
+from crbm.models import labels as _labels
 from crbm.models.sampler import Sampler
 from crbm.models.tempering import Tempering, initial_betas
 from crbm.models.units import Bernoulli, Units, as_units
@@ -76,6 +77,16 @@ class RBM:
         (``learn_std``, ``min_std``).
     hidden : {"bernoulli"} or crbm.units.Bernoulli, default "bernoulli"
         The hidden units.
+    n_labels : int, default 0
+        Softmax label units (Larochelle & Bengio 2008): ``n_labels >= 2``
+        makes a joint model of Bernoulli visible rows and a one-hot label,
+        trained with ``train(X, labels=y)``, sampled with ``generate(n,
+        label=d)`` and read with :meth:`predict` / :meth:`predict_proba`.
+        The label units are extra visible units, ``label_weights`` and
+        ``label_bias``; where a method takes visible rows of such a model
+        (the conditionals, ``free_energy``, ``training_state``), they are
+        the ``n_visible`` values followed by the one-hot label
+        (:meth:`join_labels`).
     dtype : float32 or float64, default float64
         Precision of the parameters and of all computation.
     random_state : None, int, SeedSequence or Generator
@@ -96,15 +107,19 @@ class RBM:
     hidden_bias : ndarray of shape (n_hidden,)
     visible_std : ndarray of shape (n_visible,)
         Gaussian visible units only: their standard deviations.
+    label_weights : ndarray of shape (n_labels, n_hidden)
+    label_bias : ndarray of shape (n_labels,)
     """
 
     def __init__(self, n_visible: int, n_hidden: int, *,
                  visible: Union[str, Units] = "bernoulli",
                  hidden: Union[str, Units] = "bernoulli", dtype: Any = np.float64,
-                 random_state: RandomState = None, init: str = "zeros") -> None:
+                 random_state: RandomState = None, init: str = "zeros",
+                 n_labels: int = 0) -> None:
         n_visible = check_int("n_visible", n_visible, 1, INT_MAX)
         n_hidden = check_int("n_hidden", n_hidden, 1, INT_MAX)
         visible = as_units(visible, "visible")
+        n_labels = _labels.check_n_labels(n_labels, visible, n_visible)
         hidden = as_units(hidden, "hidden")
         if not isinstance(hidden, Bernoulli):
             raise ValueError(f"hidden must be 'bernoulli' (the only hidden units so far), "
@@ -114,8 +129,10 @@ class RBM:
             raise ValueError(f"init must be one of {_INITS}, got {init!r}")
         self._rng = as_generator(random_state)
         self._visible, self._hidden = visible, hidden
-        self._W = np.zeros((n_visible, n_hidden), dtype=dtype)
-        self._visible_bias = np.zeros(n_visible, dtype=dtype)
+        # The label units are the last n_labels of the kernels' visible layer.
+        self._n_labels = n_labels
+        self._W = np.zeros((n_visible + n_labels, n_hidden), dtype=dtype)
+        self._visible_bias = np.zeros(n_visible + n_labels, dtype=dtype)
         self._hidden_bias = np.zeros(n_hidden, dtype=dtype)
         # log sigma^2 of Gaussian visible units (sigma = 1 to start).
         self._visible_log_var = np.zeros(n_visible, dtype=dtype) if visible.has_variance else None
@@ -187,7 +204,8 @@ class RBM:
             return pickle.loads(pickle.dumps(self))  # __getstate__ takes the lock
         with self._train_lock:
             copy = type(self)(self.n_visible, self.n_hidden, visible=self.visible,
-                              hidden=self.hidden, dtype=self.dtype, random_state=0)
+                              hidden=self.hidden, dtype=self.dtype, random_state=0,
+                              n_labels=self.n_labels)
             copy._W[...] = self._W
             copy._visible_bias[...] = self._visible_bias
             copy._hidden_bias[...] = self._hidden_bias
@@ -200,7 +218,17 @@ class RBM:
 
     @property
     def n_visible(self) -> int:
-        """Number of visible units."""
+        """Number of visible units (not counting label units)."""
+        return self._W.shape[0] - self._n_labels
+
+    @property
+    def n_labels(self) -> int:
+        """Number of softmax label units (0: none)."""
+        return self._n_labels
+
+    @property
+    def _width(self) -> int:
+        """The kernels' visible layer: the visible units, then the label units."""
         return self._W.shape[0]
 
     @property
@@ -231,25 +259,50 @@ class RBM:
     @property
     def W(self) -> np.ndarray:
         """Weights, shape ``(n_visible, n_hidden)``; assigning copies and checks."""
-        return self._W
+        return self._W[:self.n_visible] if self._n_labels else self._W
 
     @W.setter
     def W(self, value: Any) -> None:
-        value = self._checked_parameter("W", value, self._W.shape)
+        value = self._checked_parameter("W", value, (self.n_visible, self.n_hidden))
         with self._train_lock:
-            self._W = value
+            self._W = _labels.with_rows(self._W, value, self.n_visible, labels=False)
 
     @property
     def visible_bias(self) -> np.ndarray:
         """Visible biases, shape ``(n_visible,)``; assigning copies and checks."""
-        return self._visible_bias
+        return self._visible_bias[:self.n_visible] if self._n_labels else self._visible_bias
 
     @visible_bias.setter
     def visible_bias(self, value: Any) -> None:
-        value = self._checked_parameter("visible_bias", value, self._visible_bias.shape)
+        value = self._checked_parameter("visible_bias", value, (self.n_visible,))
         with self._train_lock:
-            self._visible_bias = value
+            self._visible_bias = _labels.with_rows(self._visible_bias, value, self.n_visible,
+                                                   labels=False)
             self._visible_bias_from_data = False
+
+    @property
+    def label_weights(self) -> np.ndarray:
+        """Weights of the label units, shape ``(n_labels, n_hidden)`` (a view;
+        assigning copies and checks)."""
+        return self._W[self.n_visible:]
+
+    @label_weights.setter
+    def label_weights(self, value: Any) -> None:
+        value = self._checked_parameter("label_weights", value, (self.n_labels, self.n_hidden))
+        with self._train_lock:
+            self._W = _labels.with_rows(self._W, value, self.n_visible, labels=True)
+
+    @property
+    def label_bias(self) -> np.ndarray:
+        """Biases of the label units, shape ``(n_labels,)`` (a view)."""
+        return self._visible_bias[self.n_visible:]
+
+    @label_bias.setter
+    def label_bias(self, value: Any) -> None:
+        value = self._checked_parameter("label_bias", value, (self.n_labels,))
+        with self._train_lock:
+            self._visible_bias = _labels.with_rows(self._visible_bias, value, self.n_visible,
+                                                   labels=True)
 
     @property
     def hidden_bias(self) -> np.ndarray:
@@ -318,7 +371,7 @@ class RBM:
                 setattr(self, "_" + name, value)
 
     def _state_shape(self, name: str) -> tuple:
-        N, M = self.n_visible, self.n_hidden
+        N, M = self._width, self.n_hidden
         return {"chains": (None, N),
                 "velocity": (N * M + N + M + (N if self.visible.has_variance else 0),),
                 "offsets": (N + M,)}[name]
@@ -353,12 +406,15 @@ class RBM:
         state.setdefault("_hidden", Bernoulli())
         state.setdefault("_visible_log_var", None)
         state.setdefault("sampling_steps", None)
+        state.setdefault("_n_labels", 0)
         self.__dict__.update(state)
         self._train_lock = threading.Lock()
         self._parameters_lock = ReadWriteLock()
 
     def __repr__(self) -> str:
         units = "" if self.visible == Bernoulli() else f", visible={self.visible!r}"
+        if self._n_labels:
+            units += f", n_labels={self._n_labels}"
         return (f"RBM(n_visible={self.n_visible}, n_hidden={self.n_hidden}{units}, "
                 f"dtype={self.dtype.name}, init={self.init!r})")
 
@@ -372,7 +428,8 @@ class RBM:
               sparsity_cost: float = 0.0, centering: bool = False,
               offset_rate: Optional[float] = None, learning_rate_decay: float = 0.0,
               shuffle: bool = False, statistics: str = "probabilities",
-              validation: Any = None,
+              validation: Any = None, labels: Any = None, clamp_labels: bool = False,
+              discriminative: float = 0.0,
               on_epoch: Optional[Callable[[dict], None]] = None,
               progress: Optional[Callable[[int], None]] = None) -> "RBM":
         """Train by contrastive divergence, in place.
@@ -450,7 +507,27 @@ class RBM:
             figures (reconstruction error on training and validation data,
             the free-energy gap and, for Bernoulli units, the validation
             pseudo-likelihood) are appended to :attr:`history`, with the
-            epoch's number.
+            epoch's number. Not for models with label units.
+        labels : array_like of int, shape (n_samples,)
+            Models with label units (``n_labels``) only, and for them
+            required: each sample's class in ``[0, n_labels)``, learned as a
+            one-hot label beside it (the joint model of Larochelle & Bengio
+            2008; the data is copied once with the labels appended). Label
+            units take minibatch steps even at ``batch_size`` 1.
+        clamp_labels : bool
+            With ``labels``: every negative chain keeps a data label (chain
+            ``i`` the label of the batch's row ``i % batch_size``) while its
+            pixels are sampled, so the model learns ``p(v | y)`` by the very
+            dynamics of ``generate(label=y)``. Best with ``from_noise``,
+            whose chains are the sampler's. The label biases then get no
+            gradient: ``p(y)`` stays uniform, as it is in balanced data.
+        discriminative : float
+            With ``labels``: the hybrid objective of Larochelle & Bengio
+            (2008). Every update adds this weight, >= 0, times the exact
+            gradient of the batch's mean ``log p(y | x)`` (hidden units and
+            label summed out, as :meth:`predict_proba` computes it) to the
+            generative one: larger weights classify better and model the
+            pixels less. Not with ``centering``.
         on_epoch : callable, optional
             Called with each new :attr:`history` record.
         progress : callable, optional
@@ -463,6 +540,19 @@ class RBM:
         """
         data, binary = as_unit_rows(samples, "samples", self.n_visible, allow_1d=False,
                                     unit_interval=self.visible.data_in_unit_interval)
+        if self._n_labels:
+            if validation is not None:
+                raise ValueError("validation is not available for models with label units")
+            data = _labels.joined(data, _labels.check_labels(labels, len(data), self._n_labels),
+                                  self._n_labels)
+        elif labels is not None:
+            raise ValueError("labels needs a model with label units: RBM(..., n_labels=K)")
+        clamp_labels = check_bool("clamp_labels", clamp_labels)
+        if clamp_labels and not self._n_labels:
+            raise ValueError("clamp_labels needs a model with label units: RBM(..., n_labels=K)")
+        discriminative = check_non_negative_float("discriminative", discriminative)
+        if discriminative and not self._n_labels:
+            raise ValueError("discriminative needs a model with label units: RBM(..., n_labels=K)")
         if learning_rate is None:
             learning_rate = self.visible.default_learning_rate
         learning_rate = check_positive_float("learning_rate", learning_rate, self.dtype)
@@ -490,6 +580,9 @@ class RBM:
             raise ValueError(f"statistics must be 'probabilities' or 'states', got {statistics!r}")
         if centering:
             offset_rate = check_unit_float("offset_rate", 0.01 if offset_rate is None else offset_rate)
+            if discriminative:
+                raise ValueError("discriminative is not available with centering: the "
+                                 "centered step reparameterises the generative gradient only")
         elif offset_rate is not None:
             raise ValueError("offset_rate is only used with centering=True")
         else:
@@ -514,7 +607,8 @@ class RBM:
         # units; Gaussian ones take minibatch steps even of one sample.
         per_sample = (batch_size == 1 and not persistent and not from_noise and not any(momenta)
                       and weight_decay == 0 and sparsity_cost == 0 and not centering
-                      and statistics == "probabilities" and self.visible.binary)
+                      and statistics == "probabilities" and self.visible.binary
+                      and not self._n_labels)
         # Chunks of whole batches (batch boundaries, hence results, unchanged):
         # between them Python sees Ctrl-C and the parameters are checked.
         chunk = batch_size * max(1, _CHUNK_SAMPLES // batch_size)
@@ -537,7 +631,8 @@ class RBM:
                     "learn_variance": self.visible.has_variance and self.visible.learn_std,
                     "min_log_var": (self.visible.min_log_var if self.visible.has_variance
                                     else -math.inf),
-                    "chains_from_noise": from_noise}
+                    "chains_from_noise": from_noise, "clamp_labels": clamp_labels,
+                    "discriminative": discriminative}
                 order = (self._rng.permutation(n).astype(np.intp) if shuffle
                          else np.empty(0, dtype=np.intp))
                 for start in range(0, n, chunk):
@@ -548,7 +643,8 @@ class RBM:
                         paths += _loops.train_epoch(
                             self._rng, data, order, start, stop, self._W, self._visible_bias,
                             self._hidden_bias, self._log_var(), self.visible.kind, batch_size,
-                            settings, per_sample, binary, chains, velocity, offsets)
+                            settings, per_sample, binary, chains, velocity, offsets,
+                            self._n_labels)
                         if not all(np.all(np.isfinite(a)) for a in self._training_arrays()):
                             for array, saved in zip(self._training_arrays(), before):
                                 np.copyto(array, saved)
@@ -583,12 +679,14 @@ class RBM:
             _loops.random_gaussian(rng, out, self._visible_bias, self._visible_log_var)
         else:
             _loops.random_binary(rng, out)
+            if self._n_labels:  # no label on (the kernels' chains from noise start so too)
+                out[:, self.n_visible:] = 0
 
     def _persistent_chains(self, n_chains: int) -> np.ndarray:
         """The PCD chains, started afresh when there are none yet or their
         number changed."""
         if self._chains is None or self._chains.shape[0] != n_chains:
-            self._chains = np.empty((n_chains, self.n_visible), dtype=self.dtype)
+            self._chains = np.empty((n_chains, self._width), dtype=self.dtype)
             self._initial_states(self._rng, self._chains)
         return self._chains
 
@@ -603,7 +701,7 @@ class RBM:
         """Visible offsets (from the data mean; 0 for Gaussian units) then
         hidden offsets (0.5)."""
         if self._offsets is None:
-            visible = (np.zeros(self.n_visible) if self.visible.has_variance
+            visible = (np.zeros(self._width) if self.visible.has_variance
                        else data.mean(axis=0, dtype=np.float64))
             self._offsets = np.concatenate([visible, np.full(self.n_hidden, 0.5)]).astype(self.dtype)
         return self._offsets
@@ -631,7 +729,7 @@ class RBM:
     def _rows(self, x: Any, name: str, hidden: bool) -> np.ndarray:
         """Rows for a conditional: visible rows as the visible units take
         them, hidden rows in [0, 1]."""
-        width = self.n_visible if hidden else self.n_hidden
+        width = self._width if hidden else self.n_hidden
         unit_interval = self.visible.data_in_unit_interval if hidden else True
         rows, _ = as_unit_rows(x, name, width, allow_1d=True, unit_interval=unit_interval)
         if rows.shape[0] > INT_MAX:
@@ -642,7 +740,8 @@ class RBM:
         rows = self._rows(x, name, hidden)
         with self._parameters_lock.reading():
             out = _loops.conditional_means(rows, self._W, self._visible_bias, self._hidden_bias,
-                                           self._log_var(), self.visible.kind, hidden)
+                                           self._log_var(), self.visible.kind, hidden,
+                                           self._n_labels)
         return out[0] if np.ndim(x) == 1 else out
 
     def hidden_probabilities(self, v: Any) -> np.ndarray:
@@ -678,6 +777,8 @@ class RBM:
         rows = means.reshape(-1, means.shape[-1])
         if self.visible.has_variance:
             _loops.add_gaussian_noise(rng, rows, self._visible_log_var)
+        elif self._n_labels:
+            _labels.draw_in_place(rng, rows, self._n_labels)
         else:
             _loops.sample_in_place(rng, rows)
         return means
@@ -687,7 +788,7 @@ class RBM:
                  method: str = "gibbs", n_temperatures: Optional[int] = None,
                  adapt_steps: Optional[int] = None,
                  thin: Optional[int] = None, return_probabilities: bool = False,
-                 random_state: RandomState = None,
+                 label: Any = None, random_state: RandomState = None,
                  progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
         """Draw samples by block Gibbs sampling.
 
@@ -737,6 +838,12 @@ class RBM:
             hidden states (``p(v = 1 | h)`` at ``beta`` for Bernoulli units;
             clamped units at their values), instead of the states drawn from
             them. Needs ``n_steps >= 1``; not with ``thin``.
+        label : int or array_like of int, optional
+            Models with label units: the class to generate, one for every
+            chain or one per chain; its label units are clamped one-hot, so
+            the chains sample ``p(v | label)``. Without it the label units
+            are sampled with the rest (they start with no label on). ``init``
+            and ``clamp`` take rows of the ``n_visible`` units alone.
         random_state : None, int, SeedSequence or Generator
             Overrides the model's generator for this call.
         progress : callable, optional
@@ -763,21 +870,14 @@ class RBM:
         return_probabilities = check_bool("return_probabilities", return_probabilities)
         if return_probabilities and (thin is not None or n_steps == 0):
             raise ValueError("return_probabilities needs n_steps >= 1 and no thin")
-        start = initial_chains(n_samples, init, self)
-        one_row = n_samples is None and (start is None or np.ndim(init) == 1)
+        one_row = n_samples is None and (init is None or np.ndim(init) == 1)
+        start, mask, values = self._steering(n_samples, init, clamp, label)
         n = start.shape[0] if start is not None else (1 if n_samples is None else n_samples)
-        mask, values = check_clamp(clamp, n, self)
         rng = self._rng if random_state is None else as_generator(random_state)
-        if start is None:
-            v = np.empty((n, self.n_visible), dtype=self.dtype)
-            with self._parameters_lock.reading():
-                self._initial_states(rng, v)
-        else:
-            v = start
-        apply_clamp(v, mask, values)
+        v = self._start(rng, n, start, mask, values)
         kept = None
         if thin is not None:
-            kept = np.empty((n_steps // thin, n, self.n_visible), dtype=self.dtype)
+            kept = np.empty((n_steps // thin, n, self._width), dtype=self.dtype)
         sweeps = n_steps - 1 if return_probabilities else n_steps
         if tempering:
             ladder = self._tempering(rng, v, n_temperatures, beta, mask, values, adapt_steps)
@@ -791,8 +891,38 @@ class RBM:
             if progress is not None:
                 progress(1)
         if thin is not None:
-            return kept
+            return self._without_labels(kept)
+        v = self._without_labels(v)
         return v[0] if one_row else v
+
+    def _steering(self, n_samples: Optional[int], init: Any, clamp: Any,
+                  label: Any) -> tuple:
+        """generate's ``init``, ``clamp`` and ``label`` checked, as rows of the
+        kernels' visible layer: (start states or None, mask, values)."""
+        start = initial_chains(n_samples, init, self)
+        n = start.shape[0] if start is not None else (1 if n_samples is None else n_samples)
+        mask, values = check_clamp(clamp, n, self)
+        if self._n_labels:
+            return _labels.steering(self, start, mask, values, n, label)
+        if label is not None:
+            raise ValueError("label needs a model with label units: RBM(..., n_labels=K)")
+        return start, mask, values
+
+    def _start(self, rng: np.random.Generator, n: int, start: Optional[np.ndarray],
+               mask: Optional[np.ndarray], values: Optional[np.ndarray]) -> np.ndarray:
+        """The chains' first states: ``start`` or random ones, clamped."""
+        if start is None:
+            start = np.empty((n, self._width), dtype=self.dtype)
+            with self._parameters_lock.reading():
+                self._initial_states(rng, start)
+        apply_clamp(start, mask, values)
+        return start
+
+    def _without_labels(self, states: np.ndarray) -> np.ndarray:
+        """The visible units of states of the kernels' visible layer."""
+        if not self._n_labels:
+            return states
+        return np.ascontiguousarray(states[..., :self.n_visible])
 
     def _run_chains(self, rng: np.random.Generator, v: np.ndarray, n_steps: int, beta: float,
                     mask: Optional[np.ndarray], values: Optional[np.ndarray],
@@ -812,7 +942,8 @@ class RBM:
             with self._parameters_lock.reading():
                 paths += _loops.gibbs_chains(rng, v, self._W, self._visible_bias,
                                              self._hidden_bias, self._log_var(),
-                                             self.visible.kind, steps, beta, mask, values)
+                                             self.visible.kind, steps, beta, mask, values,
+                                             self._n_labels)
             done += steps
             if thin is not None and done % thin == 0:
                 kept[done // thin - 1] = v
@@ -829,7 +960,7 @@ class RBM:
         replicas = np.empty((n_temperatures,) + v.shape, dtype=self.dtype)
         replicas[0] = v
         with self._parameters_lock.reading():
-            self._initial_states(rng, replicas[1:].reshape(-1, self.n_visible))
+            self._initial_states(rng, replicas[1:].reshape(-1, self._width))
         for block in replicas[1:]:
             apply_clamp(block, mask, values)
         betas = initial_betas(beta, n_temperatures, self.visible.has_variance)
@@ -862,10 +993,10 @@ class RBM:
 
     def sampler(self, n_chains: int, *, init: Any = None, clamp: Any = None, beta: float = 1.0,
                 method: str = "gibbs", n_temperatures: Optional[int] = None,
-                adapt_steps: Optional[int] = None,
+                adapt_steps: Optional[int] = None, label: Any = None,
                 random_state: RandomState = None) -> "Sampler":
         """A :class:`~crbm.models.sampler.Sampler`: ``n_chains`` chains with
-        ``generate``'s ``init``, ``clamp``, ``beta`` and ``method`` that
+        ``generate``'s ``init``, ``clamp``, ``beta``, ``method`` and ``label`` that
         ``next(n_steps)`` continues where the last call stopped.
 
         With ``method="tempering"`` the ladder is tuned during the first
@@ -879,12 +1010,11 @@ class RBM:
         beta = check_beta(beta)
         tempering = check_method(method, n_temperatures)
         adapt_steps = check_adapt_steps(adapt_steps, tempering, SAMPLER_ADAPT_STEPS)
-        mask, values = check_clamp(clamp, n_chains, self)
+        start, mask, values = self._steering(n_chains, init, clamp, label)
         if random_state is None:
             random_state = np.random.default_rng(self._rng.bit_generator.random_raw(4))
         rng = as_generator(random_state)
-        # Zero sweeps check init and draw (or copy) the starting states.
-        chains = self.generate(n_chains, n_steps=0, init=init, clamp=clamp, random_state=rng)
+        chains = self._start(rng, n_chains, start, mask, values)
         if tempering:
             ladder = self._tempering(rng, chains, n_temperatures or DEFAULT_TEMPERATURES, beta,
                                      mask, values, adapt_steps)
@@ -907,8 +1037,39 @@ class RBM:
         field = h @ self._W.T + self._visible_bias
         means = np.ascontiguousarray(expit(beta * field) if self.visible.binary else field,
                                      dtype=self.dtype)
+        if self._n_labels:
+            means[:, self.n_visible:] = _labels.softmax(beta * field[:, self.n_visible:])
         apply_clamp(means, mask, values)
         return means
+
+    # -- label units --------------------------------------------------------
+
+    def join_labels(self, X: Any, labels: Any) -> np.ndarray:
+        """Rows of the visible units and label units together (each row of
+        ``X`` then the one-hot label): what the conditionals and
+        ``free_energy`` of a model with label units take."""
+        self._require_labels("join_labels")
+        rows, _ = as_unit_rows(X, "X", self.n_visible, allow_1d=False,
+                               unit_interval=self.visible.data_in_unit_interval)
+        y = _labels.check_labels(labels, len(rows), self._n_labels)
+        return _labels.joined(np.asarray(rows, dtype=self.dtype), y, self._n_labels)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """``p(y | v)`` for each row of ``X`` (n, n_visible), shape (n, n_labels),
+        float64: the hidden units summed out exactly (by free energy)."""
+        self._require_labels("predict_proba")
+        rows, _ = as_unit_rows(X, "X", self.n_visible, allow_1d=False,
+                               unit_interval=self.visible.data_in_unit_interval)
+        with self._parameters_lock.reading():
+            return np.exp(_labels.class_log_probabilities(self, rows))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row of ``X`` (int array, shape (n,))."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+    def _require_labels(self, name: str) -> None:
+        if not self._n_labels:
+            raise ValueError(f"{name} needs a model with label units: RBM(..., n_labels=K)")
 
     # -- evaluation (see crbm.evaluate) ---------------------------------------
 

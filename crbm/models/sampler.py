@@ -68,7 +68,7 @@ class Sampler:
     def chains(self) -> np.ndarray:
         """A copy of the chains' current visible states, (n_chains, n_visible)."""
         with self._lock:
-            return self._chains.copy()
+            return self._model._without_labels(self._chains.copy())
 
     @property
     def betas(self) -> Optional[np.ndarray]:
@@ -89,7 +89,7 @@ class Sampler:
         with self._lock:
             self._advance(n_steps)
             self.steps_done += n_steps
-            return self._chains.copy()
+            return self._model._without_labels(self._chains.copy())
 
     def save(self, path: Any) -> None:
         """Write the sampler to ``path`` (one ``.npz``, written atomically)."""
@@ -124,7 +124,7 @@ class Sampler:
             states = arrays["replicas"] if progress is not None else arrays["chains"]
         except KeyError as exc:
             raise ModelFileError(f"{path}: corrupt sampler file ({exc!r})") from exc
-        if n_visible != model.n_visible or dtype != model.dtype:
+        if n_visible != model._width or dtype != model.dtype:
             raise ValueError(f"{path}: a sampler of {n_visible} {dtype} visible units cannot "
                              f"run on {model!r}")
         if states.dtype != dtype or states.shape[-1] != n_visible or states.ndim not in (2, 3):

@@ -117,7 +117,7 @@ class Tempering:
                 self.parity = _loops.tempering_chains(
                     self.rng, self.replicas, m._W, m._visible_bias, m._hidden_bias,
                     m._log_var(), m.visible.kind, steps, self.betas, self.parity,
-                    self._accepted, self._attempted, self.mask, self.values)
+                    self._accepted, self._attempted, self.mask, self.values, m.n_labels)
             done += steps
             self.steps_done += steps
             if self.steps_done == self._round_end and self.steps_done <= self.adapt_steps:

@@ -1,0 +1,155 @@
+"""Softmax label units: a joint model of visible rows and a one-hot class.
+
+Following Larochelle & Bengio (2008), "Classification using discriminative
+restricted Boltzmann machines", a model with ``n_labels`` label units has
+energy ``E(v, y, h) = -v W h - y U h - b.v - d.y - c.h`` for a one-hot ``y``.
+The label units are the last ``n_labels`` units of the compiled core's
+visible layer, which samples them as one softmax group (``n_softmax`` in
+``crbm/_core/_units.pxd``): ``p(y = k | h) = softmax(d + U h)_k``. Summing
+``h`` out gives ``p(y | v) = softmax_k(d_k + sum_j softplus(c_j + (v W)_j +
+U_kj))``, the classifier of :meth:`RBM.predict_proba`.
+
+This module holds what the model needs beyond the core: checks of labels,
+the joined rows the kernels train on, the clamp that generates a class, and
+the class probabilities.
+"""
+from __future__ import annotations
+
+import numbers
+from typing import Any, Optional
+
+import numpy as np
+from scipy.special import log_softmax
+
+from crbm._core import _units
+from crbm._validation import check_int
+
+__all__ = ["check_n_labels", "check_labels", "joined", "steering", "class_log_probabilities"]
+
+# Rows per block of predict_proba: bounds the (rows, n_labels, n_hidden) scratch.
+_PREDICT_ROWS = 256
+
+
+def check_n_labels(n_labels: Any, visible: Any, n_visible: int) -> int:
+    """``n_labels``: 0 (no label units) or >= 2, with Bernoulli visible units."""
+    n_labels = check_int("n_labels", n_labels, 0, 1 << 20)
+    if n_labels == 1:
+        raise ValueError("n_labels must be 0 (no label units) or >= 2, got 1")
+    if n_labels and not visible.binary:
+        raise ValueError(f"label units need Bernoulli visible units, not {visible.name}")
+    return n_labels
+
+
+def check_labels(labels: Any, n: int, n_labels: int, name: str = "labels") -> np.ndarray:
+    """``labels`` as an int array of ``n`` classes in ``[0, n_labels)``."""
+    if labels is None:
+        raise ValueError(f"a model with label units trains on {name}: train(X, labels=y)")
+    y = np.asarray(labels)
+    if y.dtype == np.bool_ or y.dtype.kind not in "iu":
+        if y.dtype.kind == "f" and y.size and np.all(np.mod(y, 1) == 0):
+            y = y.astype(np.int64)
+        else:
+            raise TypeError(f"{name} must be integers, got dtype {y.dtype}")
+    if y.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {y.shape}")
+    if y.size and (y.min() < 0 or y.max() >= n_labels):
+        raise ValueError(f"{name} must lie in [0, {n_labels}), got values in "
+                         f"[{y.min()}, {y.max()}]")
+    return y.astype(np.intp)
+
+
+def one_hot(y: np.ndarray, n_labels: int, dtype: Any) -> np.ndarray:
+    """Rows ``e_{y[i]}`` of ``n_labels`` columns."""
+    out = np.zeros((len(y), n_labels), dtype=dtype)
+    out[np.arange(len(y)), y] = 1
+    return out
+
+
+def joined(data: np.ndarray, y: np.ndarray, n_labels: int) -> np.ndarray:
+    """The rows the kernels train on: each row of ``data`` then its one-hot
+    label, in ``data``'s dtype (bool becomes uint8), C-contiguous."""
+    dtype = np.uint8 if data.dtype == np.bool_ else data.dtype
+    out = np.empty((data.shape[0], data.shape[1] + n_labels), dtype=dtype)
+    out[:, :data.shape[1]] = data
+    out[:, data.shape[1]:] = one_hot(y, n_labels, dtype)
+    return out
+
+
+def with_rows(joint: np.ndarray, value: np.ndarray, n_visible: int, labels: bool) -> np.ndarray:
+    """A new array of the kernels' visible layer with the visible rows (or
+    the label rows) replaced by ``value``; ``value`` itself for a model
+    without label units."""
+    if joint.shape[0] == n_visible and not labels:
+        return value
+    out = joint.copy()
+    if labels:
+        out[n_visible:] = value
+    else:
+        out[:n_visible] = value
+    return out
+
+
+def steering(model: Any, start: Optional[np.ndarray], mask: Optional[np.ndarray],
+             values: Optional[np.ndarray], n: int, label: Any) -> tuple:
+    """generate's start, clamp (checked, of the ``n_visible`` units; PCD
+    chains are already of the whole layer) and ``label`` (None, one class
+    or one per chain) as rows of the kernels' visible layer: the label
+    units start at the label, or with none on, and are clamped to it."""
+    N, K, dtype = model.n_visible, model.n_labels, model.dtype
+    y = None
+    if label is not None:
+        if isinstance(label, numbers.Integral) and not isinstance(label, (bool, np.bool_)):
+            y = check_labels(np.full(1, label), 1, K, "label")
+        else:
+            y = check_labels(label, n, K, "label")
+    label_rows = np.zeros((1, K), dtype=dtype) if y is None else one_hot(y, K, dtype)
+    if start is not None and start.shape[1] == N:
+        start = np.concatenate([start, np.broadcast_to(label_rows, (len(start), K))], axis=1)
+    if start is not None and y is not None:
+        start[:, N:] = label_rows
+    if y is None:
+        if mask is None:
+            return start, None, None
+        label_mask = np.zeros((1, K), dtype=np.uint8)
+    else:
+        label_mask = np.ones((1, K), dtype=np.uint8)
+        if mask is None:
+            mask = np.zeros((1, N), dtype=np.uint8)
+            values = np.zeros((1, N), dtype=dtype)
+    mask = np.atleast_2d(mask)
+    rows = max(len(mask), len(values), len(label_rows))
+    joint_mask = np.concatenate([np.broadcast_to(mask, (rows, N)),
+                                 np.broadcast_to(label_mask, (rows, K))], axis=1)
+    joint_values = np.concatenate([np.broadcast_to(values, (rows, N)),
+                                   np.broadcast_to(label_rows, (rows, K))], axis=1)
+    return (start, np.ascontiguousarray(joint_mask, dtype=np.uint8),
+            np.ascontiguousarray(joint_values, dtype=dtype))
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    """Row-wise softmax, in ``x``'s dtype."""
+    return np.exp(log_softmax(x, axis=-1)).astype(x.dtype)
+
+
+def draw_in_place(rng: np.random.Generator, means: np.ndarray, n_labels: int) -> None:
+    """States from means of the kernels' visible layer (rows), with the
+    kernels' draws: one key, ``u < mean`` and one softmax draw per row."""
+    key = int(rng.bit_generator.random_raw())
+    unused = np.zeros(means.shape[1], dtype=means.dtype)  # draws from means need no bias
+    _units.draw(0, key, 0, means, unused, unused[:0], 1.0, 0, n_labels)
+
+
+def class_log_probabilities(model: Any, X: np.ndarray) -> np.ndarray:
+    """``log p(y = k | v)`` for each row of ``X`` (float64, rows x n_labels),
+    summing the hidden units out exactly."""
+    N = model.n_visible
+    W = model._W[:N].astype(np.float64)
+    U = model._W[N:].astype(np.float64)
+    d = model._visible_bias[N:].astype(np.float64)
+    c = model._hidden_bias.astype(np.float64)
+    out = np.empty((len(X), model.n_labels))
+    for start in range(0, len(X), _PREDICT_ROWS):
+        field = np.asarray(X[start:start + _PREDICT_ROWS], dtype=np.float64) @ W + c
+        logits = d + np.logaddexp(0.0, field[:, None, :] + U[None, :, :]).sum(axis=2)
+        out[start:start + len(field)] = log_softmax(logits, axis=1)
+    return out

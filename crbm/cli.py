@@ -221,9 +221,14 @@ def cmd_train(args: argparse.Namespace) -> None:
             raise ValueError("--plot draws the validation curves: give --validation N")
         import_pyplot()  # fail now, not after the training
     model_settings, train_settings = split_recipe(recipe_settings(args))
-    images, _ = load_mnist_arg(args.mnist, args.split)
+    images, labels = load_mnist_arg(args.mnist, args.split)
     data = pixels_for(as_units(model_settings.get("visible", "bernoulli"), "visible"),
                       images[: args.limit])
+    if model_settings.get("n_labels"):
+        if args.validation:
+            raise ValueError(f"--validation is not available with label units "
+                             f"(the {args.recipe} recipe)")
+        train_settings["labels"] = labels[: args.limit]
     if args.validation and args.validation >= len(data):
         raise ValueError(f"--validation {args.validation} leaves no training images "
                          f"out of {len(data)}")
@@ -305,7 +310,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
     steps = args.steps if args.steps is not None else (model.sampling_steps or DEFAULT_STEPS)
     with progress_bar(steps, "sampling", not args.quiet, unit="sweep") as update:
         samples = model.generate(args.n, n_steps=steps, init=init, clamp=clamp,
-                                 beta=args.beta, method=args.method,
+                                 beta=args.beta, method=args.method, label=args.label,
                                  n_temperatures=args.temperatures, random_state=args.seed,
                                  progress=update)
     if not model.visible.binary:
@@ -396,6 +401,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="settings to start from: 'default' (CD-10, lr 0.05, batch 100, "
                             "100 epochs, float32; see crbm.recipes), 'sampling' (CD-20 from noise, "
                             "lr 0.02, 30 epochs: samples of every digit in 20 sweeps), "
+                            "'labelled' (the same with ten label units: 'crbm generate "
+                            "--label D' makes digit D), "
                             "'reference' (per-sample "
                             "CD-1, lr 0.01, 3 epochs, the reference experiment) or 'gaussian' "
                             "(the default with --visible gaussian: PCD from each pixel's mean and "
@@ -464,6 +471,9 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--clamp-rows", type=_rows_range, metavar="START:STOP",
                           help="hold image rows START to STOP - 1 of each --init image at its "
                                "own pixels and sample the rest from noise (inpainting)")
+    generate.add_argument("--label", type=int, metavar="D",
+                          help="the class to generate, for a model with label units "
+                               "('crbm train --recipe labelled')")
     generate.add_argument("--beta", type=_positive_float, default=1.0,
                           help="inverse temperature of the sampled distribution (default: 1)")
     generate.add_argument("--out", metavar="FILE.png", help="write all samples as one grid image")

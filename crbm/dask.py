@@ -28,6 +28,7 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra onl
 from crbm._validation import INT_MAX, check_int
 from crbm.models._sampling import (
     DEFAULT_STEPS, check_beta, check_clamp, check_method, initial_chains)
+from crbm.models.labels import steering as steering_of
 from crbm.models.rbm import RBM
 
 __all__ = ["transform", "free_energy", "sample_hidden", "generate", "partition_generators"]
@@ -143,17 +144,17 @@ def _rows_of(x: Optional[np.ndarray], start: int, stop: int) -> Optional[np.ndar
 def generate(model: Any, n_samples: int, *, n_steps: Optional[int] = None,
              chunk_size: int = 1000, init: Any = None, clamp: Any = None, beta: float = 1.0,
              method: str = "gibbs", n_temperatures: Optional[int] = None,
-             random_state: SeedLike = None) -> da.Array:
+             label: Any = None, random_state: SeedLike = None) -> da.Array:
     """``n_samples`` independent Gibbs chains of ``n_steps`` sweeps, in
     partitions of ``chunk_size`` chains: partition ``i`` is
     ``model.generate(size_i, n_steps=n_steps, random_state=g_i, ...)`` with
     ``g_i = partition_generators(random_state, n_partitions)[i]``.
 
     ``n_steps`` (by default the model's own), ``init``, ``clamp=(mask,
-    values)``, ``beta``, ``method`` and ``n_temperatures`` are
+    values)``, ``beta``, ``method``, ``n_temperatures`` and ``label`` are
     :meth:`crbm.RBM.generate`'s (with tempering, each partition tunes its
-    own ladder); a per-chain ``init``, mask or values (2-D,
-    ``n_samples`` rows) is split with the partitions, a 1-D one is shared.
+    own ladder); a per-chain ``init``, mask, values or label (``n_samples``
+    rows or labels) is split with the partitions, a single one is shared.
     They are checked here, before the graph is built.
     """
     small = _parameters_only(model)
@@ -173,6 +174,13 @@ def generate(model: Any, n_samples: int, *, n_steps: Optional[int] = None,
         if shared_init:
             init = init[0]
     mask, values = check_clamp(clamp, n_samples, small)
+    if small.n_labels:
+        # Checked as generate checks it; a per-chain label is split below.
+        steering_of(small, None, None, None, n_samples, label)
+        if not isinstance(label, numbers.Integral) and label is not None:
+            label = np.asarray(label)
+    elif label is not None:
+        raise ValueError("label needs a model with label units: RBM(..., n_labels=K)")
     if mask is not None:
         mask = mask != 0
         if values.shape[0] == 1 and n_samples != 1:
@@ -186,7 +194,9 @@ def generate(model: Any, n_samples: int, *, n_steps: Optional[int] = None,
     for i, (size, seed) in enumerate(zip(sizes, seeds)):
         start = i * chunk_size
         steering = {"beta": beta, "init": _rows_of(init, start, start + size),
-                    "method": method, "n_temperatures": n_temperatures}
+                    "method": method, "n_temperatures": n_temperatures,
+                    "label": label if not isinstance(label, np.ndarray)
+                    else label[start:start + size]}
         if mask is not None:
             steering["clamp"] = (_rows_of(mask, start, start + size),
                                  _rows_of(values, start, start + size))

@@ -157,16 +157,38 @@ def test_generate_with_tempering_matches_the_python_api(trained):
     assert "--method tempering" in result.stderr and not (trained / "x.png").exists()
 
 
+def cli_and_api_models(recipe, tmp_path, mnist_dir, data, **train):
+    """``crbm train --recipe RECIPE`` for one epoch of the first 200 t10k
+    images, and the same training through the Python API."""
+    run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--hidden", 8,
+        "--recipe", recipe, "--epochs", 1, "--seed", 5, "--out", "m.npz", cwd=tmp_path)
+    model_settings, train_settings = crbm.recipes.split(crbm.recipes.RECIPES[recipe])
+    train_settings.update(epochs=1, **train)
+    expected = crbm.RBM(784, 8, random_state=5, **model_settings).train(data, **train_settings)
+    return crbm.RBM.load(tmp_path / "m.npz"), expected
+
+
 def test_sampling_recipe_matches_the_python_api(tmp_path, mnist_dir):
     images, _ = crbm.load_mnist(mnist_dir, split="t10k")
     data = crbm.binarize(images[:200])
-    run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--hidden", 8,
-        "--recipe", "sampling", "--epochs", 1, "--seed", 5, "--out", "s.npz", cwd=tmp_path)
-    model_settings, train_settings = crbm.recipes.split(crbm.recipes.RECIPES["sampling"])
-    train_settings.update(epochs=1)
-    expected = crbm.RBM(784, 8, random_state=5, **model_settings).train(data, **train_settings)
-    got = crbm.RBM.load(tmp_path / "s.npz")
+    got, expected = cli_and_api_models("sampling", tmp_path, mnist_dir, data)
     assert np.array_equal(got.W, expected.W) and got.sampling_steps == 20
+
+
+def test_labelled_recipe_trains_on_the_labels_and_generates_a_digit(tmp_path, mnist_dir):
+    images, labels = crbm.load_mnist(mnist_dir, split="t10k")
+    data = crbm.binarize(images[:200])
+    got, expected = cli_and_api_models("labelled", tmp_path, mnist_dir, data,
+                                       labels=labels[:200])
+    assert got.n_labels == 10 and np.array_equal(got.label_weights, expected.label_weights)
+    run("generate", "--model", "m.npz", "-n", 2, "--label", 7, "--seed", 1, "--each", "s",
+        cwd=tmp_path)
+    want = got.generate(2, label=7, random_state=1)
+    image = np.asarray(Image.open(tmp_path / "s" / "0.png"))
+    np.testing.assert_array_equal(image, (want[0].reshape(28, 28) * 255).astype(np.uint8))
+    result = run("generate", "--model", "m.npz", "--label", 10, "--out", "x.png", cwd=tmp_path,
+                 expect=1)
+    assert "label must lie in [0, 10)" in result.stderr
 
 
 def test_train_from_noise_then_generate_runs_k_sweeps(tmp_path, mnist_dir):

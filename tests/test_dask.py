@@ -181,3 +181,25 @@ def test_no_samples_gives_an_empty_array(model):
 def test_bad_arguments(model, call, error):
     with pytest.raises(error):
         call(model)
+
+
+def test_generate_with_labels_equals_the_partition_loop():
+    rng = np.random.default_rng(2)
+    data = (rng.random((200, N)) < 0.3).astype(np.uint8)
+    model = crbm.RBM(N, M, n_labels=3, random_state=0, init="normal")
+    model.train(data, 0.05, 2, batch_size=10, labels=rng.integers(0, 3, 200))
+    labels = rng.integers(0, 3, 70)
+    for label in (2, labels):
+        chains = cdask.partition_generators(4, 3)
+        lazy = cdask.generate(model, 70, n_steps=12, chunk_size=30, random_state=4, label=label)
+        expected = [model.generate(len(range(70)[30 * i:30 * (i + 1)]), n_steps=12,
+                                   random_state=g,
+                                   label=label if np.ndim(label) == 0
+                                   else label[30 * i:30 * (i + 1)])
+                    for i, g in enumerate(chains)]
+        np.testing.assert_array_equal(lazy.compute(scheduler="synchronous"),
+                                      np.concatenate(expected))
+    with pytest.raises(ValueError, match=r"\[0, 3\)"):
+        cdask.generate(model, 10, label=3)
+    with pytest.raises(ValueError, match="label units"):
+        cdask.generate(crbm.RBM(N, M), 10, label=1)

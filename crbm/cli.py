@@ -156,7 +156,8 @@ RECIPE_FLAGS = {
     "momentum": "momentum", "weight_decay": "weight_decay", "sparsity_target": "sparsity_target",
     "sparsity_cost": "sparsity_cost", "centering": "centering",
     "learning_rate_decay": "learning_rate_decay", "shuffle": "shuffle",
-    "statistics": "statistics",
+    "statistics": "statistics", "clamp_labels": "clamp_labels",
+    "discriminative": "discriminative",
 }
 
 
@@ -436,6 +437,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="new sample order every epoch")
     tuning.add_argument("--statistics", choices=("probabilities", "states"),
                         help="hidden statistics: p(h|v) or sampled states")
+    tuning.add_argument("--clamp-labels", action=argparse.BooleanOptionalAction,
+                        help="label units (the labelled recipe): negative chains keep the "
+                             "data's labels, as 'crbm generate --label D' samples")
+    tuning.add_argument("--discriminative", type=_non_negative_float, metavar="W",
+                        help="label units: add W times the gradient of log p(label | image) "
+                             "(Larochelle & Bengio's hybrid objective; 0: off)")
     tuning.add_argument("--min-std", type=_positive_float,
                         help="Gaussian visible units: the smallest standard deviation")
     tuning.add_argument("--fixed-std", action="store_true",

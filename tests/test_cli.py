@@ -157,11 +157,12 @@ def test_generate_with_tempering_matches_the_python_api(trained):
     assert "--method tempering" in result.stderr and not (trained / "x.png").exists()
 
 
-def cli_and_api_models(recipe, tmp_path, mnist_dir, data, **train):
-    """``crbm train --recipe RECIPE`` for one epoch of the first 200 t10k
-    images, and the same training through the Python API."""
+def cli_and_api_models(recipe, tmp_path, mnist_dir, data, flags=(), **train):
+    """``crbm train --recipe RECIPE [flags]`` for one epoch of the first 200
+    t10k images, and the same training through the Python API (``train``:
+    the flags' keywords and the labels)."""
     run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--hidden", 8,
-        "--recipe", recipe, "--epochs", 1, "--seed", 5, "--out", "m.npz", cwd=tmp_path)
+        "--recipe", recipe, "--epochs", 1, "--seed", 5, "--out", "m.npz", *flags, cwd=tmp_path)
     model_settings, train_settings = crbm.recipes.split(crbm.recipes.RECIPES[recipe])
     train_settings.update(epochs=1, **train)
     expected = crbm.RBM(784, 8, random_state=5, **model_settings).train(data, **train_settings)
@@ -189,6 +190,18 @@ def test_labelled_recipe_trains_on_the_labels_and_generates_a_digit(tmp_path, mn
     result = run("generate", "--model", "m.npz", "--label", 10, "--out", "x.png", cwd=tmp_path,
                  expect=1)
     assert "label must lie in [0, 10)" in result.stderr
+
+
+def test_label_flags_reach_the_training(tmp_path, mnist_dir):
+    images, labels = crbm.load_mnist(mnist_dir, split="t10k")
+    data = crbm.binarize(images[:200])
+    got, expected = cli_and_api_models(
+        "labelled", tmp_path, mnist_dir, data, flags=("--discriminative", 2, "--no-clamp-labels"),
+        labels=labels[:200], discriminative=2.0, clamp_labels=False)
+    assert np.array_equal(got.label_weights, expected.label_weights)
+    result = run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 20, "--hidden", 4,
+                 "--discriminative", 1, "--out", "plain.npz", cwd=tmp_path, expect=1)
+    assert "label units" in result.stderr and not (tmp_path / "plain.npz").exists()
 
 
 def test_train_from_noise_then_generate_runs_k_sweeps(tmp_path, mnist_dir):

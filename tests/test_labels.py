@@ -236,8 +236,12 @@ def test_training_gives_the_same_bits_on_any_thread_count():
     results = []
     for threads in (1, 2):
         with crbm.num_threads(threads):
-            model = crbm.RBM(40, 30, n_labels=4, init="normal", dtype=np.float32, random_state=3)
-            model.train(X, 0.05, 2, batch_size=100, k=2, from_noise=True, labels=y)
+            model = crbm.RBM(40, 300, n_labels=4, init="normal", dtype=np.float32,
+                             random_state=3)
+            # the hybrid term splits its rows across threads above the policy's
+            # parallel_min_work (2^20 operations): here 2.4e6
+            model.train(X, 0.05, 2, batch_size=100, k=2, from_noise=True, labels=y,
+                        clamp_labels=True, discriminative=2.0)
             results.append((model._W.copy(), model.generate(50, label=2, random_state=1)))
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)

@@ -20,22 +20,103 @@ the data rows is the weight gradient, so ``weight * (s_y - S) / n`` joins the
 positive hidden statistics: that one product then carries dW for the pixels,
 and for the label rows it carries ``[k = y] (s_y - S)``; what the label rows
 still need, ``[k = y] S - p_k s_k``, is returned apart in ``label_rows``
-(K x M) for the update to add. Each data row's K x M fields go through the
-units layer's vectorised sigmoid and softplus sums.
+(K x M) for the update to add. The K x M sigmoids and softplus terms of each
+row dominate the cost: the rows are split across crbm's threads (each row's
+results do not depend on which thread computes it), and the sums over rows
+run afterwards in row order, so nothing depends on the thread count.
 """
 from cython cimport floating
 from libc.math cimport exp
 from libc.string cimport memcpy
 
 from crbm._core._blas cimport NoTrans, gemm
+from crbm._core._policy cimport parallel_parts
+from crbm._core._threads cimport num_threads, run_parts
 from crbm._core._units cimport Units, units_log_partition, units_mean
 from crbm.kernels cimport UNITS_BERNOULLI
 
 
 cdef Py_ssize_t hybrid_work_size(int n, int K, int M) noexcept nogil:
-    # the rows' pixel inputs (n x M), one row's K x M means and row sums
-    # S (M), and 2 K + 2 elements that hold K aligned doubles
-    return <Py_ssize_t> n * M + <Py_ssize_t> K * M + M + 2 * K + 2
+    # the rows' hidden inputs and their D = s_y - S (2 n x M), every row's
+    # K x M means, p (n x K), then 2 n K + n + 2 elements that hold n K
+    # aligned doubles (the rows' F) and n ints (their labels)
+    cdef Py_ssize_t nK = <Py_ssize_t> n * K
+    return 2 * <Py_ssize_t> n * M + nK * M + nK + 2 * nK + n + 2
+
+
+cdef struct Rows:
+    # One minibatch's rows for the parallel part (see posterior_rows).
+    bint is_double
+    const void *V0
+    const void *U
+    const void *d
+    void *base
+    void *D
+    void *means
+    void *p
+    double *F
+    int *y
+    int n, N, K, M
+
+
+cdef inline void posterior_rows_typed(floating *of_type, const Rows *job, int r0,
+                                      int r1) noexcept nogil:
+    """Rows r0..r1 - 1: their label y, p(k | x), the means s_kj and D = s_y - S."""
+    cdef int N = job.N, K = job.K, M = job.M, P = job.N - job.K, r, k, j, y
+    cdef Py_ssize_t KM = <Py_ssize_t> K * M
+    cdef const floating *x
+    cdef const floating *d = <const floating *> job.d
+    cdef floating *means
+    cdef floating *D
+    cdef floating *p
+    cdef double *F
+    cdef double top, total
+    cdef Units hidden
+    hidden.kind, hidden.n, hidden.std, hidden.precision = UNITS_BERNOULLI, M, NULL, NULL
+    hidden.log_norm, hidden.n_softmax = 0, 0
+    for r in range(r0, r1):
+        x = <const floating *> job.V0 + <Py_ssize_t> r * N
+        means = <floating *> job.means + r * KM
+        D = <floating *> job.D + <Py_ssize_t> r * M
+        p = <floating *> job.p + <Py_ssize_t> r * K
+        F = job.F + <Py_ssize_t> r * K
+        y = 0
+        for k in range(K):
+            if x[P + k] != 0:
+                y = k
+        job.y[r] = y
+        # F_k = d_k + sum_j softplus(U_kj + base_j), then p = softmax(F).
+        hidden.bias = <floating *> job.base + <Py_ssize_t> r * M
+        units_log_partition(&hidden, <const floating *> job.U, K, F)
+        top = F[0] + d[0]
+        for k in range(K):
+            F[k] += d[k]
+            top = max(top, F[k])
+        total = 0
+        for k in range(K):
+            F[k] = exp(F[k] - top)
+            total += F[k]
+        for k in range(K):
+            p[k] = <floating> (F[k] / total)
+        memcpy(means, job.U, KM * sizeof(floating))
+        units_mean(&hidden, 0, means, K, M, 1.0)
+        for j in range(M):
+            D[j] = means[y * M + j]
+        for k in range(K):
+            for j in range(M):
+                D[j] -= p[k] * means[k * M + j]
+
+
+cdef void posterior_rows_task(void *context, int part, int parts) noexcept nogil:
+    cdef const Rows *job = <const Rows *> context
+    cdef int r0 = <int> (<Py_ssize_t> job.n * part // parts)
+    cdef int r1 = <int> (<Py_ssize_t> job.n * (part + 1) // parts)
+    if r1 <= r0:
+        return
+    if job.is_double:
+        posterior_rows_typed(<double *> NULL, job, r0, r1)
+    else:
+        posterior_rows_typed(<float *> NULL, job, r0, r1)
 
 
 cdef void add_label_posterior_gradient(
@@ -47,54 +128,45 @@ cdef void add_label_posterior_gradient(
     positive hidden statistics (n x M, already scaled by 1/n), dh (M) and
     the label part of dv (N); ``label_rows`` (K x M) receives the rest of the
     label weights' gradient (see the module's docstring)."""
-    cdef int P = N - K, r, k, j, y
-    cdef floating *base = work                       # n x M: c + x W
-    cdef floating *means = base + <Py_ssize_t> n * M  # K x M: s_kj of one row
-    cdef floating *S = means + <Py_ssize_t> K * M
-    cdef double *F = <double *> ((<size_t> (S + M) + 7) & ~(<size_t> 7))
-    cdef const floating *U = W + <Py_ssize_t> P * M
-    cdef const floating *x
+    cdef int P = N - K, r, k, j, y, parts
+    cdef Py_ssize_t nM = <Py_ssize_t> n * M, KM = <Py_ssize_t> K * M
+    cdef floating *base = work
+    cdef floating *D = base + nM
+    cdef floating *means = D + nM
+    cdef floating *p = means + n * KM
+    cdef double *F = <double *> ((<size_t> (p + <Py_ssize_t> n * K) + 7) & ~(<size_t> 7))
+    cdef floating scale = weight / n
     cdef floating *row
-    cdef floating scale = weight / n, p_k
-    cdef double top, total
-    cdef Units hidden
-    hidden.kind, hidden.n, hidden.std, hidden.precision = UNITS_BERNOULLI, M, NULL, NULL
-    hidden.log_norm, hidden.n_softmax = 0, 0
-    for j in range(K * M):
-        label_rows[j] = 0
+    cdef const floating *mean_row
+    cdef Rows job
     gemm(NoTrans, NoTrans, n, M, P, 1, V0, N, W, M, 0, base, M)
     for r in range(n):
-        x = V0 + <Py_ssize_t> r * N
         row = base + <Py_ssize_t> r * M
         for j in range(M):
             row[j] += c[j]
-        y = 0
-        for k in range(K):
-            if x[P + k] != 0:
-                y = k
-        # F_k - d_k = sum_j softplus(U_kj + row_j), then p = softmax(F).
-        hidden.bias = row
-        units_log_partition(&hidden, U, K, F)
-        top = F[0] + b[P]
-        for k in range(K):
-            F[k] += b[P + k]
-            top = max(top, F[k])
-        total = 0
-        for k in range(K):
-            F[k] = exp(F[k] - top)
-            total += F[k]
-        memcpy(means, U, <Py_ssize_t> K * M * sizeof(floating))
-        units_mean(&hidden, 0, means, K, M, 1.0)
+    job.is_double = floating is double
+    job.V0, job.U, job.d = V0, W + <Py_ssize_t> P * M, b + P
+    job.base, job.D, job.means, job.p, job.F = base, D, means, p, F
+    job.y = <int *> (F + <Py_ssize_t> n * K)
+    job.n, job.N, job.K, job.M = n, N, K, M
+    # softplus and sigmoid of every row's K x M inputs: the cost
+    parts = parallel_parts(20 * n * KM, n, num_threads())
+    if parts <= 1:
+        posterior_rows_task(&job, 0, 1)
+    else:
+        run_parts(posterior_rows_task, &job, parts)
+    # The sums over rows, in row order.
+    for j in range(KM):
+        label_rows[j] = 0
+    for r in range(n):
+        y = job.y[r]
+        mean_row = means + r * KM
         for j in range(M):
-            S[j] = 0
+            positive[<Py_ssize_t> r * M + j] += scale * D[<Py_ssize_t> r * M + j]
+            dh[j] += scale * D[<Py_ssize_t> r * M + j]
+            # [k = y] S_j, with S = s_y - D
+            label_rows[y * M + j] += scale * (mean_row[y * M + j] - D[<Py_ssize_t> r * M + j])
         for k in range(K):
-            p_k = <floating> (F[k] / total)
+            dv[P + k] += scale * ((k == y) - p[r * K + k])
             for j in range(M):
-                S[j] += p_k * means[k * M + j]
-            dv[P + k] += scale * ((k == y) - p_k)
-            for j in range(M):
-                label_rows[k * M + j] -= scale * p_k * means[k * M + j]
-        for j in range(M):
-            positive[<Py_ssize_t> r * M + j] += scale * (means[y * M + j] - S[j])
-            dh[j] += scale * (means[y * M + j] - S[j])
-            label_rows[y * M + j] += scale * S[j]
+                label_rows[k * M + j] -= scale * p[r * K + k] * mean_row[k * M + j]

@@ -40,9 +40,11 @@ RECIPES: dict[str, dict[str, Any]] = {
     # The sampling recipe on images and their one-hot labels (train(X, labels=y)),
     # the chains' labels held at the data's: the model learns to make digit d in
     # k sweeps from noise with the label clamped, as generate(n, label=d) runs.
+    # Held labels teach p(x | y) but not p(y | x); the hybrid term restores the
+    # classifier (t10k predict 0.59 without it, 0.93 with it; README).
     "labelled": dict(init="normal", dtype="float32", epochs=30, batch_size=100,
                      learning_rate=0.02, learning_rate_decay=0.05, k=20, from_noise=True,
-                     shuffle=True, n_labels=10, clamp_labels=True),
+                     shuffle=True, n_labels=10, clamp_labels=True, discriminative=1.0),
     # Greyscale pixels in [0, 1] on Gaussian visible units (README, "Gaussian visible
     # units"; benchmarks/gaussian_mnist.py): PCD from the best model without hidden
     # units (each pixel's mean and standard deviation), sigma learned, at least 0.1

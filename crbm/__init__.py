@@ -15,11 +15,12 @@ from crbm.threads import get_num_threads, num_threads, set_num_threads
 from crbm.io.persist import ModelFileError
 from crbm.io.idx import IdxFormatError, binarize, load_mnist, read_idx, write_idx
 from crbm.models.rbm import RBM, DivergenceError
+from crbm.models.dbn import DBN
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "RBM", "DivergenceError", "units", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
+    "RBM", "DBN", "DivergenceError", "units", "ModelFileError", "IdxFormatError", "read_idx", "write_idx",
     "load_mnist", "binarize", "get_include", "evaluate", "recipes", "datasets", "__version__",
     "get_num_threads", "set_num_threads", "num_threads", "show_config",
 ]

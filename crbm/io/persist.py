@@ -9,7 +9,7 @@ import tokenize
 import zipfile
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 
@@ -95,10 +95,10 @@ def write_model_file(path: Any, meta: dict, arrays: dict) -> None:
 
 
 def read_model_file(path: Any, format_name: str, max_version: int, required: tuple,
-                    optional: tuple) -> tuple[dict, dict, int]:
+                    optional: Optional[tuple]) -> tuple[dict, dict, int]:
     """Read a file :func:`write_model_file` wrote as format ``format_name``:
     ``(meta, arrays, version)``. Every array in ``required`` must be there,
-    those in ``optional`` may be; nothing is unpickled, and nothing is
+    those in ``optional`` (None: any others) may be; nothing is unpickled, and nothing is
     allocated beyond what the file holds. Any problem is a ModelFileError
     naming the file (FileNotFoundError for a missing one)."""
     path = check_path("path", path)
@@ -167,13 +167,16 @@ def _read_array(archive: zipfile.ZipFile, name: str) -> np.ndarray:
     return array.reshape(shape, order="F" if fortran_order else "C")
 
 
-def _read(path: Path, required: tuple, optional: tuple) -> tuple[dict, dict]:
+def _read(path: Path, required: tuple, optional: Optional[tuple]) -> tuple[dict, dict]:
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             missing = [name for name in sorted(("meta", *required)) if f"{name}.npy" not in names]
             if missing:
                 raise ModelFileError(f"{path}: not a crbm model file (missing {missing})")
+            if optional is None:  # every array the file holds
+                optional = tuple(sorted(name[:-4] for name in names if name.endswith(".npy")
+                                        and name != "meta.npy" and name[:-4] not in required))
             arrays = {name: _read_array(archive, f"{name}.npy") for name in required + optional
                       if f"{name}.npy" in names}
             meta_raw = _read_array(archive, "meta.npy")

@@ -33,6 +33,12 @@ _HISTORY_KEYS = {"epoch", "reconstruction_error", "validation_reconstruction_err
 def save_model(model: Any, path: Any) -> None:
     """Write ``model`` to ``path`` (an ``.npz``); the caller holds its training lock."""
     path = check_path("path", path)
+    write_model_file(path, *model_record(model))
+
+
+def model_record(model: Any) -> tuple[dict, dict]:
+    """``(meta, arrays)``: what a model file holds of ``model`` (a stack's
+    file holds one of these per layer)."""
     arrays = {"W": model.W, "visible_bias": model.visible_bias, "hidden_bias": model.hidden_bias}
     if model._visible_log_var is not None:
         arrays["visible_log_var"] = model._visible_log_var
@@ -59,7 +65,7 @@ def save_model(model: Any, path: Any) -> None:
         "sampling_steps": model.sampling_steps,
         **encode_generator(model.random_state),
     }
-    write_model_file(path, meta, arrays)
+    return meta, arrays
 
 
 def _history_ok(epochs_trained: Any, history: Any) -> bool:
@@ -75,6 +81,12 @@ def load_model(cls: type, path: Any) -> Any:
     path = check_path("path", path)
     meta, arrays, version = read_model_file(path, FORMAT_NAME, FORMAT_VERSION, _PARAMETERS,
                                             _OPTIONAL)
+    return model_from_record(cls, meta, arrays, version, path)
+
+
+def model_from_record(cls: type, meta: dict, arrays: dict, version: int, path: Path) -> Any:
+    """The model that :func:`model_record`'s ``(meta, arrays)`` describe, as
+    of format ``version``, every value checked; problems name ``path``."""
     dtype = check_float_dtype(meta, path)
     try:
         n_visible, n_hidden = meta["n_visible"], meta["n_hidden"]

@@ -19,12 +19,13 @@ import numbers
 from typing import Any, Optional
 
 import numpy as np
-from scipy.special import log_softmax
+from scipy.special import expit, log_softmax
 
 from crbm._core import _units
 from crbm._validation import check_int
 
-__all__ = ["check_n_labels", "check_labels", "joined", "steering", "class_log_probabilities"]
+__all__ = ["check_n_labels", "check_labels", "joined", "steering", "class_log_probabilities",
+           "expected_hidden"]
 
 # Rows per block of predict_proba: bounds the (rows, n_labels, n_hidden) scratch.
 _PREDICT_ROWS = 256
@@ -139,17 +140,33 @@ def draw_in_place(rng: np.random.Generator, means: np.ndarray, n_labels: int) ->
     _units.draw(0, key, 0, means, unused, unused[:0], 1.0, 0, n_labels)
 
 
-def class_log_probabilities(model: Any, X: np.ndarray) -> np.ndarray:
-    """``log p(y = k | v)`` for each row of ``X`` (float64, rows x n_labels),
-    summing the hidden units out exactly."""
+def _posterior_blocks(model: Any, X: np.ndarray):
+    """For blocks of rows of ``X``: ``(start, Z, log p(y | v))`` with ``Z``
+    (rows x n_labels x n_hidden) the hidden inputs given each class, float64."""
     N = model.n_visible
     W = model._W[:N].astype(np.float64)
     U = model._W[N:].astype(np.float64)
     d = model._visible_bias[N:].astype(np.float64)
     c = model._hidden_bias.astype(np.float64)
-    out = np.empty((len(X), model.n_labels))
     for start in range(0, len(X), _PREDICT_ROWS):
         field = np.asarray(X[start:start + _PREDICT_ROWS], dtype=np.float64) @ W + c
-        logits = d + np.logaddexp(0.0, field[:, None, :] + U[None, :, :]).sum(axis=2)
-        out[start:start + len(field)] = log_softmax(logits, axis=1)
+        Z = field[:, None, :] + U[None, :, :]
+        yield start, Z, log_softmax(d + np.logaddexp(0.0, Z).sum(axis=2), axis=1)
+
+
+def class_log_probabilities(model: Any, X: np.ndarray) -> np.ndarray:
+    """``log p(y = k | v)`` for each row of ``X`` (float64, rows x n_labels),
+    summing the hidden units out exactly."""
+    out = np.empty((len(X), model.n_labels))
+    for start, _, log_p in _posterior_blocks(model, X):
+        out[start:start + len(log_p)] = log_p
+    return out
+
+
+def expected_hidden(model: Any, X: np.ndarray) -> np.ndarray:
+    """``E[h | v] = sum_k p(k | v) p(h = 1 | v, k)`` for each row of ``X``
+    (float64, rows x n_hidden): the hidden features with the label summed out."""
+    out = np.empty((len(X), model.n_hidden))
+    for start, Z, log_p in _posterior_blocks(model, X):
+        out[start:start + len(Z)] = np.einsum("rk,rkj->rj", np.exp(log_p), expit(Z))
     return out

@@ -16,9 +16,11 @@ import numpy as np
 
 from crbm.config import show_config
 from crbm.io import atomic_write
+from crbm.io.persist import ModelFileError
 from crbm.io.idx import binarize, load_mnist, read_idx
 from crbm.io.images import save_each, save_png, tile_images
 from crbm.models._sampling import DEFAULT_STEPS
+from crbm.models.dbn import DBN
 from crbm.models.rbm import RBM
 from crbm.models.units import Units, as_units
 from crbm.recipes import RECIPES
@@ -88,6 +90,17 @@ def _shape(text: str) -> tuple[int, int]:
     if h < 1 or w < 1:
         raise argparse.ArgumentTypeError(f"height and width must be >= 1, got {text!r}")
     return h, w
+
+
+def _layer_sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes A,B,..., e.g. 500,500,2000, "
+                                         f"got {text!r}") from None
+    if any(n < 1 for n in sizes):
+        raise argparse.ArgumentTypeError(f"layer sizes must be >= 1, got {text!r}")
+    return sizes
 
 
 def train_with_progress(model: RBM, data: np.ndarray, *, epochs: int, show: bool,
@@ -237,6 +250,12 @@ def cmd_train(args: argparse.Namespace) -> None:
         data, validation = data[: -args.validation], data[-args.validation:]
     else:
         validation = None
+    if args.layers is not None:
+        train_stack(args, data, labels[: args.limit], model_settings, train_settings)
+        return
+    if args.labels:
+        raise ValueError("--labels joins the labels to the top of a --layers stack; for one "
+                         "RBM use --recipe labelled")
     model = RBM(data.shape[1], args.hidden, random_state=args.seed, **model_settings)
     epochs = train_settings.pop("epochs")
     seconds = train_with_progress(model, data, epochs=epochs, show=not args.quiet,
@@ -247,6 +266,49 @@ def cmd_train(args: argparse.Namespace) -> None:
     if args.plot is not None:
         plot_history(model.history, args.plot)
         print(f"learning curves: {args.plot}")
+
+
+# Training settings that need label units: a stack's lower layers go without.
+LABEL_SETTINGS = ("labels", "clamp_labels", "discriminative")
+
+
+def train_stack(args: argparse.Namespace, data: np.ndarray, labels: np.ndarray,
+                model_settings: dict, train_settings: dict) -> None:
+    """``crbm train --layers A,B,C [--labels]``: a DBN of the recipe's
+    settings in every layer, the labels (and settings that need them) in
+    the top one."""
+    if args.validation:
+        raise ValueError("--validation is for one RBM, not a --layers stack")
+    recipe_labels = model_settings.pop("n_labels", 0)
+    n_labels = 10 if args.labels or recipe_labels else 0
+    if n_labels:
+        train_settings.pop("labels", None)
+    elif train_settings.get("clamp_labels") or train_settings.get("discriminative"):
+        raise ValueError("--clamp-labels and --discriminative need label units: add --labels")
+    dbn = DBN([data.shape[1], *args.layers], n_labels=n_labels, random_state=args.seed,
+              **model_settings)
+    lower = {k: v for k, v in train_settings.items() if k not in LABEL_SETTINGS}
+    top = train_settings if n_labels else lower
+    layers = [lower] * (len(dbn.rbms) - 1) + [top]
+    start = time.perf_counter()
+    with progress_bar(train_settings["epochs"] * len(data) * len(dbn.rbms), "training",
+                      not args.quiet) as update:
+        dbn.train(data, labels if n_labels else None, layers=layers,
+                  progress=None if update is None else (lambda _, n: update(n)))
+    dbn.save(args.out)
+    print(f"trained {dbn} on {len(data)} images in {time.perf_counter() - start:.1f} s "
+          f"({args.recipe} recipe in every layer); saved {args.out}")
+
+
+def load_model(path: "str | Path") -> "RBM | DBN":
+    """The RBM or DBN (a stack) in a model file."""
+    try:
+        return RBM.load(path)
+    except ModelFileError as exc:
+        try:
+            return DBN.load(path)
+        except ModelFileError:
+            raise exc from None
 
 
 def write_samples(samples: np.ndarray, args: argparse.Namespace) -> None:
@@ -306,7 +368,10 @@ def cmd_generate(args: argparse.Namespace) -> None:
         check_output_directory(args.out)
     if args.temperatures is not None and args.method != "tempering":
         raise ValueError("--temperatures is for --method tempering")
-    model = RBM.load(args.model)
+    model = load_model(args.model)
+    if isinstance(model, DBN):
+        generate_from_stack(model, args)
+        return
     init, clamp = steering(model, args)
     steps = args.steps if args.steps is not None else (model.sampling_steps or DEFAULT_STEPS)
     with progress_bar(steps, "sampling", not args.quiet, unit="sweep") as update:
@@ -319,6 +384,19 @@ def cmd_generate(args: argparse.Namespace) -> None:
         # half-step (the states carry their noise), in the [0, 1] pixels
         # pixels_for trains on.
         samples = np.clip(model.visible_means(model.sample_hidden(samples)), 0, 1)
+    write_samples(samples, args)
+
+
+def generate_from_stack(dbn: DBN, args: argparse.Namespace) -> None:
+    """``crbm generate`` of a DBN file: the top RBM's sampler, one pass down."""
+    if args.init is not None or args.clamp_rows is not None:
+        raise ValueError("--init and --clamp-rows are for one RBM, not a DBN")
+    top = dbn.rbms[-1]
+    steps = args.steps if args.steps is not None else (top.sampling_steps or DEFAULT_STEPS)
+    with progress_bar(steps, "sampling", not args.quiet, unit="sweep") as update:
+        samples = dbn.generate(args.n, label=args.label, n_steps=steps, beta=args.beta,
+                               method=args.method, n_temperatures=args.temperatures,
+                               random_state=args.seed, progress=update)
     write_samples(samples, args)
 
 
@@ -394,8 +472,15 @@ def build_parser() -> argparse.ArgumentParser:
                        help="which MNIST files to read (default: train)")
     train.add_argument("--limit", type=_positive_int, metavar="N",
                        help="use only the first N images")
-    train.add_argument("--hidden", type=_positive_int, required=True, metavar="M",
-                       help="number of hidden units")
+    size = train.add_mutually_exclusive_group(required=True)
+    size.add_argument("--hidden", type=_positive_int, metavar="M",
+                      help="number of hidden units")
+    size.add_argument("--layers", type=_layer_sizes, metavar="A,B,...",
+                      help="a deep belief network of these hidden layers, trained layer by "
+                           "layer with the recipe's settings (e.g. 500,500,2000)")
+    train.add_argument("--labels", action="store_true",
+                       help="with --layers: join the ten digit labels to the top RBM "
+                            "('crbm generate --label D' then makes digit D)")
     train.add_argument("--visible", choices=("bernoulli", "gaussian"),
                        help="visible units (default: the recipe's; bernoulli)")
     train.add_argument("--recipe", choices=sorted(RECIPES),

@@ -29,6 +29,7 @@ from crbm._validation import INT_MAX, check_int
 from crbm.models._sampling import (
     DEFAULT_STEPS, check_beta, check_clamp, check_method, initial_chains)
 from crbm.models.labels import steering as steering_of
+from crbm.models.dbn import DBN
 from crbm.models.rbm import RBM
 
 __all__ = ["transform", "free_energy", "sample_hidden", "generate", "partition_generators"]
@@ -108,9 +109,24 @@ def _free_energy(block: np.ndarray, model: RBM) -> np.ndarray:
     return model.free_energy(block).astype(model.dtype, copy=False)
 
 
-def transform(model: Any, X: Any) -> da.Array:
-    """``p(h = 1 | v)`` for every row of ``X`` (n, n_visible): (n, n_hidden)."""
-    return _map_rows(model, X, _hidden_probabilities, hidden=True)
+def _stack_features(block: np.ndarray, dbn: DBN, layer: int) -> np.ndarray:
+    return dbn.transform(block, layer=layer).astype(dbn.dtype, copy=False)
+
+
+def transform(model: Any, X: Any, *, layer: Optional[int] = None) -> da.Array:
+    """``p(h = 1 | v)`` for every row of ``X`` (n, n_visible): (n, n_hidden).
+    For a :class:`crbm.DBN`, its features after ``layer`` RBMs (default -1,
+    all of them; see :meth:`crbm.DBN.transform`), in the stack's dtype."""
+    if not isinstance(model, DBN):
+        if layer is not None:
+            raise ValueError("layer is for a crbm.DBN")
+        return _map_rows(model, X, _hidden_probabilities, hidden=True)
+    layer = -1 if layer is None else layer
+    small = DBN.from_rbms([_parameters_only(rbm) for rbm in model.rbms])
+    width = small.transform(np.zeros((1, small.layer_sizes[0]), small.dtype), layer).shape[1]
+    rows = _rows(X, small.layer_sizes[0])
+    return rows.map_blocks(_stack_features, small, layer, dtype=small.dtype,
+                           chunks=(rows.chunks[0], (width,)))
 
 
 def free_energy(model: Any, X: Any) -> da.Array:

@@ -1,5 +1,7 @@
 """scikit-learn interface: :class:`BernoulliRBM`, a drop-in for
-``sklearn.neural_network.BernoulliRBM`` trained by crbm's Cython kernels.
+``sklearn.neural_network.BernoulliRBM`` trained by crbm's Cython kernels,
+:class:`GaussianBernoulliRBM` for real-valued data and
+:class:`DBNClassifier`, a deep belief network with labels on top.
 
 Needs scikit-learn (``pip install "crbm[sklearn]"``); ``import crbm`` alone
 never imports it.
@@ -17,7 +19,8 @@ from scipy.special import expit, log_expit
 
 try:
     from sklearn.base import (
-        BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin, _fit_context)
+        BaseEstimator, ClassifierMixin, ClassNamePrefixFeaturesOutMixin, TransformerMixin,
+        _fit_context)
     from sklearn.utils import check_random_state
     from sklearn.utils._param_validation import Interval
     from sklearn.utils.validation import check_is_fitted
@@ -35,7 +38,7 @@ from crbm._core import _loops, _random
 from crbm.models.rbm import RBM
 from crbm.models.units import Bernoulli, Gaussian, Units
 
-__all__ = ["BernoulliRBM", "GaussianBernoulliRBM"]
+__all__ = ["BernoulliRBM", "GaussianBernoulliRBM", "DBNClassifier"]
 
 # Input dtypes used as they are: crbm's kernels read uint8 (and bool, as
 # uint8) a batch at a time, so an image dataset is never converted whole.
@@ -654,3 +657,103 @@ class GaussianBernoulliRBM(BernoulliRBM):
             out[start:start + len(rows)] = (Bernoulli().log_partition(field, c, None)
                                             - units.energy(rows, b, log_var))
         return out
+
+
+class DBNClassifier(ClassifierMixin, TransformerMixin, BaseEstimator):
+    """A deep belief network with labels on top, for scikit-learn.
+
+    :meth:`fit` trains a :class:`crbm.DBN` of layer sizes ``[n_features,
+    *hidden_layer_sizes]`` greedily, layer by layer, with one softmax label
+    unit per class joined to the top RBM (Hinton, Osindero & Teh 2006); each
+    layer takes ``n_iter`` epochs of minibatch CD-``k``, the top one adding
+    ``discriminative`` times the gradient of ``log p(y | x)`` (Larochelle &
+    Bengio's hybrid objective). :meth:`predict_proba` is the top RBM's exact
+    class posterior of the features below it; :meth:`transform` the top
+    features with the label summed out. Inputs are values in [0, 1]
+    (binarised or greyscale images), dense.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default (500, 500)
+    learning_rate : float, default 0.05
+    batch_size : int, default 100
+    n_iter : int, default 10
+        Epochs of every layer.
+    k : int, default 1
+    discriminative : float, default 1.0
+        The top RBM's weight on ``log p(y | x)``; 0 trains it generatively.
+    random_state : int, RandomState instance or None
+    verbose : int
+        Print each layer as it starts.
+
+    Attributes
+    ----------
+    dbn_ : crbm.DBN
+    classes_ : ndarray of shape (n_classes,)
+    n_features_in_ : int
+    """
+
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": [tuple, list],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "n_iter": [Interval(Integral, 1, None, closed="left")],
+        "k": [Interval(Integral, 1, None, closed="left")],
+        "discriminative": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(self, hidden_layer_sizes: tuple = (500, 500), *, learning_rate: float = 0.05,
+                 batch_size: int = 100, n_iter: int = 10, k: int = 1,
+                 discriminative: float = 1.0, random_state: Any = None,
+                 verbose: int = 0) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.n_iter = n_iter
+        self.k = k
+        self.discriminative = discriminative
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X: Any, y: Any) -> "DBNClassifier":
+        """Train the stack on X (n_samples, n_features) and the classes y."""
+        from crbm.models.dbn import DBN
+        X, y = validate_data(self, X, y, dtype=_INPUT_DTYPES)
+        self.classes_, codes = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(f"DBNClassifier needs at least 2 classes, got {len(self.classes_)}")
+        sizes = [X.shape[1], *self.hidden_layer_sizes]
+        base = dict(learning_rate=float(self.learning_rate), batch_size=int(self.batch_size),
+                    k=int(self.k), epochs=int(self.n_iter))
+        layers = [base] * (len(sizes) - 2) + [dict(base, discriminative=float(self.discriminative))]
+        dbn = DBN(sizes, n_labels=len(self.classes_), dtype=_model_dtype(X),
+                  random_state=_generator(self.random_state))
+        progress = None
+        if self.verbose:
+            started: set = set()
+
+            def progress(layer: int, _: int) -> None:
+                if layer not in started:
+                    started.add(layer)
+                    print(f"[DBNClassifier] training layer {layer + 1} of {len(dbn.rbms)}")
+        self.dbn_ = dbn.train(X, codes, layers=layers, progress=progress)
+        return self
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, columns in the order of ``classes_``."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=_INPUT_DTYPES)
+        return self.dbn_.predict_proba(X)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each row."""
+        return self.classes_[self.predict_proba(X).argmax(axis=1)]
+
+    def transform(self, X: Any) -> np.ndarray:
+        """The top layer's features, the label summed out (float64)."""
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=_INPUT_DTYPES)
+        return self.dbn_.transform(X)

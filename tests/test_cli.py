@@ -285,3 +285,30 @@ def test_user_errors_give_one_line_and_status_1(trained, args, message):
 def test_usage_errors_exit_2(tmp_path, args):
     result = run(*args, cwd=tmp_path, expect=2)
     assert "usage:" in result.stderr
+
+
+def test_a_stack_trains_with_labels_on_top_and_generates_a_digit(tmp_path, mnist_dir):
+    run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 200, "--layers", "12,8",
+        "--labels", "--recipe", "labelled", "--epochs", 1, "--seed", 5, "--out", "dbn.npz",
+        cwd=tmp_path)
+    images, labels = crbm.load_mnist(mnist_dir, split="t10k")
+    model_settings, settings = crbm.recipes.split(crbm.recipes.RECIPES["labelled"])
+    settings["epochs"] = 1
+    lower = {k: v for k, v in settings.items() if k not in ("clamp_labels", "discriminative")}
+    model_settings.pop("n_labels")
+    expected = crbm.DBN([784, 12, 8], n_labels=10, random_state=5, **model_settings).train(
+        crbm.binarize(images[:200]), labels[:200], layers=[lower, settings])
+    got = crbm.DBN.load(tmp_path / "dbn.npz")
+    assert got.layer_sizes == [784, 12, 8] and got.n_labels == 10
+    np.testing.assert_array_equal(got.rbms[1].label_weights, expected.rbms[1].label_weights)
+    run("generate", "--model", "dbn.npz", "-n", 2, "--label", 3, "--seed", 1, "--each", "s",
+        cwd=tmp_path)
+    want = got.generate(2, label=3, n_steps=got.rbms[1].sampling_steps, random_state=1)
+    image = np.asarray(Image.open(tmp_path / "s" / "1.png"))
+    np.testing.assert_array_equal(image, (want[1].reshape(28, 28) * 255).astype(np.uint8))
+    result = run("generate", "--model", "dbn.npz", "--init", "x.idx", "--out", "x.png",
+                 cwd=tmp_path, expect=1)
+    assert "not a DBN" in result.stderr
+    result = run("train", "--mnist", mnist_dir, "--split", "t10k", "--limit", 20,
+                 "--hidden", 4, "--labels", "--out", "x.npz", cwd=tmp_path, expect=1)
+    assert "--layers" in result.stderr and not (tmp_path / "x.npz").exists()

@@ -203,3 +203,18 @@ def test_generate_with_labels_equals_the_partition_loop():
         cdask.generate(model, 10, label=3)
     with pytest.raises(ValueError, match="label units"):
         cdask.generate(crbm.RBM(N, M), 10, label=1)
+
+
+def test_transform_of_a_deep_belief_network_equals_its_own():
+    rng = np.random.default_rng(3)
+    data = (rng.random((120, N)) < 0.3).astype(np.uint8)
+    labels = rng.integers(0, 3, 120)
+    dbn = crbm.DBN([N, 9, 7], n_labels=3, random_state=0).train(
+        data, labels, layers={"batch_size": 20}, epochs=1)
+    X = da.from_array(data, chunks=(50, N))
+    for layer in (1, -1):
+        lazy = cdask.transform(dbn, X, layer=layer)
+        np.testing.assert_allclose(lazy.compute(scheduler="synchronous"),
+                                   dbn.transform(data, layer=layer), rtol=1e-12)
+    with pytest.raises(ValueError, match="DBN"):
+        cdask.transform(dbn.rbms[0], X, layer=1)

@@ -27,7 +27,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks  # noqa: E402
 
 import crbm  # noqa: E402
 from crbm import reference  # noqa: E402
-from crbm.sklearn import BernoulliRBM, GaussianBernoulliRBM  # noqa: E402
+from crbm.sklearn import BernoulliRBM, DBNClassifier, GaussianBernoulliRBM  # noqa: E402
 
 
 def binary_data(n=60, width=12, seed=0):
@@ -491,3 +491,35 @@ def test_gaussian_fixed_std_and_bad_parameters():
     assert np.all(model.visible_std_ == 1)
     with pytest.raises(ValueError, match="min_std"):
         GaussianBernoulliRBM(min_std=0).fit(X)
+
+
+# -- DBNClassifier -------------------------------------------------------------
+
+
+def test_dbn_classifier_is_the_labelled_stack_and_searches_in_a_pipeline():
+    X, y = datasets.load_digits(return_X_y=True)
+    X = minmax_scale(X)
+    names = np.array(list("abcdefghij"))[y]        # any class labels
+    X_train, X_test, y_train, y_test = train_test_split(X, names, test_size=0.3,
+                                                        random_state=0)
+    estimator = DBNClassifier((40, 30), learning_rate=0.1, batch_size=20, n_iter=5,
+                              random_state=0).fit(X_train, y_train)
+    dbn = crbm.DBN([64, 40, 30], n_labels=10, random_state=crbm.sklearn._generator(0))
+    layers = [dict(learning_rate=0.1, batch_size=20, k=1, epochs=5)] * 2
+    layers[1] = dict(layers[1], discriminative=1.0)
+    codes = np.unique(y_train, return_inverse=True)[1]
+    dbn.train(X_train, codes, layers=layers)
+    np.testing.assert_array_equal(estimator.dbn_.rbms[1]._W, dbn.rbms[1]._W)
+    np.testing.assert_allclose(estimator.predict_proba(X_test), dbn.predict_proba(X_test))
+    assert estimator.transform(X_test).shape == (len(X_test), 30)
+    wide = DBNClassifier((100,), learning_rate=0.1, batch_size=20, n_iter=20, discriminative=5.0,
+                         random_state=0).fit(X_train, y_train)
+    assert wide.score(X_test, y_test) > 0.9     # seen: 0.944
+    search = GridSearchCV(Pipeline([("dbn", DBNClassifier(n_iter=3, batch_size=20,
+                                                           random_state=0))]),
+                          {"dbn__hidden_layer_sizes": [(20,), (40, 20)]}, cv=2)
+    search.fit(X_train, y_train)
+    assert search.best_params_["dbn__hidden_layer_sizes"] in [(20,), (40, 20)]
+    assert set(search.predict(X_test)) <= set(names)
+    with pytest.raises(ValueError, match="2 classes"):
+        clone(estimator).fit(X_train, np.zeros(len(X_train)))

@@ -120,3 +120,20 @@ def scores(judge: Judge, samples: np.ndarray, labels: np.ndarray | None = None) 
     if labels is not None:
         out["accuracy"] = float(np.mean(predicted == np.asarray(labels)))
     return out
+
+
+def class_conditional(judge: Judge, generate, per_digit: int = 100) -> dict:
+    """``generate(n, d)`` called for each digit d (``n = per_digit``), timed
+    and judged: the figures of :func:`scores` with ``accuracy`` the share read
+    as the asked-for digit, plus ``samples``, ``wanted`` (the asked digit of
+    each sample), ``per_digit`` (the share of each digit read as itself) and
+    ``seconds``."""
+    start = time.perf_counter()
+    samples = np.concatenate([generate(per_digit, d) for d in range(10)])
+    seconds = time.perf_counter() - start
+    wanted = np.repeat(np.arange(10), per_digit)
+    out = scores(judge, samples, wanted)
+    predicted = judge.predict_proba(samples).argmax(axis=1)
+    out.update(samples=samples, wanted=wanted, seconds=seconds,
+               per_digit=[float(np.mean(predicted[wanted == d] == d)) for d in range(10)])
+    return out

@@ -25,30 +25,24 @@ import numpy as np
 import crbm
 
 from _common import parser, table
-from _judge import load_judge, scores
+from _judge import class_conditional, load_judge, scores
 
 PER_DIGIT = 100
 
 
 def conditional_section(judge, model: crbm.RBM, test: np.ndarray,
                         test_labels: np.ndarray) -> None:
-    start = time.perf_counter()
-    samples = np.concatenate([model.generate(PER_DIGIT, label=d, random_state=d)
-                              for d in range(10)])
-    seconds = time.perf_counter() - start
-    wanted = np.repeat(np.arange(10), PER_DIGIT)
-    s = scores(judge, samples, wanted)
+    s = class_conditional(judge, lambda n, d: model.generate(n, label=d, random_state=d),
+                          PER_DIGIT)
     real = scores(judge, test[:1000], test_labels[:1000])
-    predicted = judge.predict_proba(samples).argmax(axis=1)
-    per_digit = [float(np.mean(predicted[wanted == d] == d)) for d in range(10)]
     rows = [["real t10k digits (the ceiling)", real["accuracy"], real["recognised"], real["new"],
              ""],
             [f"generate(100, label=d), d = 0..9, {model.sampling_steps or 1000} sweeps",
-             s["accuracy"], s["recognised"], s["new"], f"{seconds:.1f}"]]
+             s["accuracy"], s["recognised"], s["new"], f"{s['seconds']:.1f}"]]
     print(table(["1,000 samples", "read as d", "recognised", "new", "seconds"], rows))
     print(table(["digit"] + [str(d) for d in range(10)],
-                [["read as d"] + per_digit]))
-    print(f"lowest digit: {min(per_digit):.3f}")
+                [["read as d"] + s["per_digit"]]))
+    print(f"lowest digit: {min(s['per_digit']):.3f}")
 
 
 def predict_section(model: crbm.RBM, train: np.ndarray, train_labels: np.ndarray,

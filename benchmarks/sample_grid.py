@@ -4,7 +4,8 @@ Rows 1-4: 40 samples of ``generate`` (the model's default sampler, from
 noise). Rows 5-7: the first 10 t10k images, their top 14 rows with the rest
 blank, and those top halves completed by the model (the bottom sampled from
 noise with the top clamped). A model with label units (the ``labelled``
-recipe) gives instead one row per digit d of ``generate(10, label=d)``.
+recipe), or a DBN with labels (``bench_dbn.py --out``), gives instead one
+row per digit d of ``generate(10, label=d)``.
 
     python benchmarks/sample_grid.py --model MODEL.npz --out docs/images/samples.png
     python benchmarks/sample_grid.py --model LABELLED.npz --out docs/images/labelled.png
@@ -16,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 import crbm
+from crbm.cli import load_model
 from crbm.images import save_png, tile_images
 
 from _common import parser
@@ -26,7 +28,7 @@ def main() -> None:
     p.add_argument("--model", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     args = p.parse_args()
-    model = crbm.RBM.load(args.model)
+    model = load_model(args.model)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if model.n_labels:
         rows = np.concatenate([model.generate(10, label=d, random_state=d)

@@ -22,14 +22,15 @@ and for the label rows it carries ``[k = y] (s_y - S)``; what the label rows
 still need, ``[k = y] S - p_k s_k``, is returned apart in ``label_rows``
 (K x M) for the update to add. The K x M sigmoids and softplus terms of each
 row dominate the cost: the rows are split across crbm's threads (each row's
-results do not depend on which thread computes it), and the sums over rows
-run afterwards in row order, so nothing depends on the thread count.
+results do not depend on which thread computes it; a row's ``x W`` sums the
+rows of W its nonzeros pick, so no multithreaded BLAS call spins beside
+them), and the sums over rows run afterwards in row order, so nothing
+depends on the thread count.
 """
 from cython cimport floating
 from libc.math cimport exp
 from libc.string cimport memcpy
 
-from crbm._core._blas cimport NoTrans, gemm
 from crbm._core._policy cimport parallel_parts
 from crbm._core._threads cimport num_threads, run_parts
 from crbm._core._units cimport Units, units_log_partition, units_mean
@@ -48,6 +49,8 @@ cdef struct Rows:
     # One minibatch's rows for the parallel part (see posterior_rows).
     bint is_double
     const void *V0
+    const void *W
+    const void *c
     const void *U
     const void *d
     void *base
@@ -62,9 +65,11 @@ cdef struct Rows:
 cdef inline void posterior_rows_typed(floating *of_type, const Rows *job, int r0,
                                       int r1) noexcept nogil:
     """Rows r0..r1 - 1: their label y, p(k | x), the means s_kj and D = s_y - S."""
-    cdef int N = job.N, K = job.K, M = job.M, P = job.N - job.K, r, k, j, y
+    cdef int N = job.N, K = job.K, M = job.M, P = job.N - job.K, r, k, j, y, i
     cdef Py_ssize_t KM = <Py_ssize_t> K * M
     cdef const floating *x
+    cdef const floating *w
+    cdef floating *row
     cdef const floating *d = <const floating *> job.d
     cdef floating *means
     cdef floating *D
@@ -76,6 +81,15 @@ cdef inline void posterior_rows_typed(floating *of_type, const Rows *job, int r0
     hidden.log_norm, hidden.n_softmax = 0, 0
     for r in range(r0, r1):
         x = <const floating *> job.V0 + <Py_ssize_t> r * N
+        # base = c + x W, summing the rows of W the row's nonzeros pick (the
+        # data are mostly zeros, and no BLAS call competes with the threads)
+        row = <floating *> job.base + <Py_ssize_t> r * M
+        memcpy(row, job.c, M * sizeof(floating))
+        for i in range(P):
+            if x[i] != 0:
+                w = <const floating *> job.W + <Py_ssize_t> i * M
+                for j in range(M):
+                    row[j] += x[i] * w[j]
         means = <floating *> job.means + r * KM
         D = <floating *> job.D + <Py_ssize_t> r * M
         p = <floating *> job.p + <Py_ssize_t> r * K
@@ -136,16 +150,10 @@ cdef void add_label_posterior_gradient(
     cdef floating *p = means + n * KM
     cdef double *F = <double *> ((<size_t> (p + <Py_ssize_t> n * K) + 7) & ~(<size_t> 7))
     cdef floating scale = weight / n
-    cdef floating *row
     cdef const floating *mean_row
     cdef Rows job
-    gemm(NoTrans, NoTrans, n, M, P, 1, V0, N, W, M, 0, base, M)
-    for r in range(n):
-        row = base + <Py_ssize_t> r * M
-        for j in range(M):
-            row[j] += c[j]
     job.is_double = floating is double
-    job.V0, job.U, job.d = V0, W + <Py_ssize_t> P * M, b + P
+    job.V0, job.W, job.c, job.U, job.d = V0, W, c, W + <Py_ssize_t> P * M, b + P
     job.base, job.D, job.means, job.p, job.F = base, D, means, p, F
     job.y = <int *> (F + <Py_ssize_t> n * K)
     job.n, job.N, job.K, job.M = n, N, K, M

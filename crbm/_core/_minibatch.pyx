@@ -497,7 +497,6 @@ cdef void minibatch_step(bitgen_t *rng, const floating *V0, int n, const Model *
     negative_phase(&step, rng, <const floating *> m.W, s, <floating *> st.chains)
     gradient(&step, V0, s)
     if s.discriminative != 0:
-        rest()  # its product is multithreaded BLAS
         add_label_posterior_gradient(
             V0, n, step.N, m.n_labels, <const floating *> m.W,
             <const floating *> m.visible_bias, <const floating *> m.hidden_bias, step.M,

@@ -288,8 +288,7 @@ def train_stack(args: argparse.Namespace, data: np.ndarray, labels: np.ndarray,
     dbn = DBN([data.shape[1], *args.layers], n_labels=n_labels, random_state=args.seed,
               **model_settings)
     lower = {k: v for k, v in train_settings.items() if k not in LABEL_SETTINGS}
-    top = train_settings if n_labels else lower
-    layers = [lower] * (len(dbn.rbms) - 1) + [top]
+    layers = [lower] * (len(dbn.rbms) - 1) + [train_settings]
     start = time.perf_counter()
     with progress_bar(train_settings["epochs"] * len(data) * len(dbn.rbms), "training",
                       not args.quiet) as update:

@@ -28,7 +28,6 @@ except ImportError as exc:  # pragma: no cover - exercised without the extra onl
 from crbm._validation import INT_MAX, check_int
 from crbm.models._sampling import (
     DEFAULT_STEPS, check_beta, check_clamp, check_method, initial_chains)
-from crbm.models.labels import steering as steering_of
 from crbm.models.dbn import DBN
 from crbm.models.rbm import RBM
 
@@ -190,13 +189,9 @@ def generate(model: Any, n_samples: int, *, n_steps: Optional[int] = None,
         if shared_init:
             init = init[0]
     mask, values = check_clamp(clamp, n_samples, small)
-    if small.n_labels:
-        # Checked as generate checks it; a per-chain label is split below.
-        steering_of(small, None, None, None, n_samples, label)
-        if not isinstance(label, numbers.Integral) and label is not None:
-            label = np.asarray(label)
-    elif label is not None:
-        raise ValueError("label needs a model with label units: RBM(..., n_labels=K)")
+    small._steering(n_samples, None, None, label)  # the label checked as generate checks it
+    if label is not None and not isinstance(label, numbers.Integral):
+        label = np.asarray(label)  # one per chain: split with the partitions below
     if mask is not None:
         mask = mask != 0
         if values.shape[0] == 1 and n_samples != 1:

@@ -118,18 +118,22 @@ def _states(n_units: int, start: int, stop: int) -> np.ndarray:
 
 def _exact_log_partition(model: Any) -> float:
     W, b, c, log_var = _params(model)
-    if _n_labels(model):
-        return _exact_labelled_log_partition(model, W, b, c)
+    n_labels = _n_labels(model)
     # Enumerate the smaller layer of binary units; the other is summed (or,
-    # Gaussian, integrated) out for each of its states by log_partition.
-    if model.n_hidden <= model.n_visible or not model.visible.binary:
+    # Gaussian, integrated) out for each of its states by log_partition. A
+    # layer with label units sums them out as one softmax group, so its
+    # hidden units are the ones enumerated.
+    if model.n_hidden <= model.n_visible or not model.visible.binary or n_labels:
         small, enumerated, other = model.n_hidden, model.hidden, model.visible
         own_bias, other_bias, weights = c, b, W
         other_log_var = log_var
+        other_log_partition = (_grouped_log_partition(n_labels) if n_labels
+                               else other.log_partition)
     else:
         small, enumerated, other = model.n_visible, model.visible, model.hidden
         own_bias, other_bias, weights = b, c, W.T
         other_log_var = None
+        other_log_partition = other.log_partition
     if small > MAX_EXACT_UNITS:
         raise ValueError(
             f"exact log partition enumerates a layer of binary units ({small} units); at most "
@@ -137,29 +141,20 @@ def _exact_log_partition(model: Any) -> float:
     blocks = []
     for start in range(0, 1 << small, _BLOCK):
         S = _states(small, start, min(1 << small, start + _BLOCK))
-        terms = -enumerated.energy(S, own_bias, None) + other.log_partition(
+        terms = -enumerated.energy(S, own_bias, None) + other_log_partition(
             S @ weights.T, other_bias, other_log_var)
         blocks.append(logsumexp(terms))
     return float(logsumexp(blocks))
 
 
-def _exact_labelled_log_partition(model: Any, W: np.ndarray, b: np.ndarray,
-                                  c: np.ndarray) -> float:
-    """log Z of a model with label units, enumerating its hidden units: for
-    each h, softplus terms of the visible units and the log-sum-exp of the
-    label group's ``d + U h``."""
-    N, M = model.n_visible, model.n_hidden
-    if M > MAX_EXACT_UNITS:
-        raise ValueError(f"exact log partition of a model with label units enumerates its "
-                         f"{M} hidden units; at most {MAX_EXACT_UNITS} are allowed")
-    blocks = []
-    for start in range(0, 1 << M, _BLOCK):
-        H = _states(M, start, min(1 << M, start + _BLOCK))
-        field = H @ W.T + b
-        terms = (H @ c + np.logaddexp(0.0, field[:, :N]).sum(axis=1)
-                 + logsumexp(field[:, N:], axis=1))
-        blocks.append(logsumexp(terms))
-    return float(logsumexp(blocks))
+def _grouped_log_partition(n_labels: int):
+    """Bernoulli units' log_partition for a layer whose last ``n_labels``
+    units are one softmax group: softplus terms, then the group's log-sum-exp."""
+    def log_partition(field: np.ndarray, bias: np.ndarray, log_var: Any) -> np.ndarray:
+        z = field + bias
+        return (np.logaddexp(0.0, z[:, :-n_labels]).sum(axis=1)
+                + logsumexp(z[:, -n_labels:], axis=1))
+    return log_partition
 
 
 def ais_betas(n_betas: int) -> np.ndarray:

@@ -123,9 +123,9 @@ def grouped_means(field: np.ndarray, b: np.ndarray, n_labels: int,
                   beta: float = 1.0) -> np.ndarray:
     """Means of Bernoulli units whose last ``n_labels`` form a softmax group."""
     dt = field.dtype.type
-    K = field.shape[1] - n_labels
-    return np.concatenate([sigmoid(dt(beta) * (field[:, :K] + b[:K])),
-                           softmax_group(field[:, K:], b[K:], beta)], axis=1)
+    P = field.shape[1] - n_labels  # the Bernoulli units before the group
+    return np.concatenate([sigmoid(dt(beta) * (field[:, :P] + b[:P])),
+                           softmax_group(field[:, P:], b[P:], beta)], axis=1)
 
 
 def grouped_draw(key: int, offset: int, means: np.ndarray, n_labels: int) -> np.ndarray:
@@ -133,10 +133,10 @@ def grouped_draw(key: int, offset: int, means: np.ndarray, n_labels: int) -> np.
     positions: ``u < mean`` for the Bernoulli units, and for the group the
     uniform at the position of its first unit."""
     rows, width = means.shape
-    K = width - n_labels
+    P = width - n_labels  # the Bernoulli units before the group
     u = stream_uniforms(key, rows * width, means.dtype, offset).reshape(rows, width)
-    return np.concatenate([(u[:, :K] < means[:, :K]).astype(means.dtype),
-                           one_hot_draw(u[:, K], means[:, K:])], axis=1)
+    return np.concatenate([(u[:, :P] < means[:, :P]).astype(means.dtype),
+                           one_hot_draw(u[:, P], means[:, P:])], axis=1)
 
 
 def cd_sample_update(rng: np.random.Generator, v: np.ndarray, W: np.ndarray,
@@ -404,11 +404,11 @@ def generate(rng: np.random.Generator, W: np.ndarray, b: np.ndarray,
     if return_probabilities:
         visible = _Visible(b, log_var, sampler, gaussian_sampler)
         H = sampler(rng, sigmoid(beta * (visible.inputs(V) @ W + c)))
-        field = H @ W.T + b
+        field = H @ W.T
         if n_labels:
-            V = grouped_means(H @ W.T, b, n_labels, beta)
+            V = grouped_means(field, b, n_labels, beta)
         else:
-            V = (sigmoid(beta * field) if log_var is None else field).astype(b.dtype)
+            V = (sigmoid(beta * (field + b)) if log_var is None else field + b).astype(b.dtype)
         if mask is not None:
             V = np.where(np.broadcast_to(mask, V.shape) != 0, np.broadcast_to(values, V.shape),
                          V).astype(b.dtype)

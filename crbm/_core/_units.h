@@ -157,20 +157,11 @@ CRBM_BERNOULLI_BETA(f, float)
         }                                                                                  \
     }                                                                                      \
     /* states from fields: crbm_grouped_mean then crbm_grouped_draw, in place */          \
-    CRBM_SIMD_CLONES static void crbm_grouped_sample_##S(uint64_t key, uint64_t offset,    \
-                                                         T *x, const T *bias, T beta,      \
-                                                         ptrdiff_t rows, ptrdiff_t width,  \
-                                                         ptrdiff_t K) {                    \
-        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
-            T *row = x + r * width;                                                        \
-            uint64_t base = offset + (uint64_t)(r * width);                                \
-            for (ptrdiff_t j = 0; j < width - K; j++)                                      \
-                row[j] = crbm_uniform_##S(key, base + (uint64_t)j)                         \
-                         < crbm_sigmoid1_##S(beta * (row[j] + bias[j])) ? (T)1 : (T)0;     \
-            crbm_softmax_group_##S(row + width - K, bias + width - K, beta, K);            \
-            crbm_one_hot_draw_##S(row + width - K, row + width - K, K,                     \
-                                  crbm_uniform_##S(key, base + (uint64_t)(width - K)));    \
-        }                                                                                  \
+    static void crbm_grouped_sample_##S(uint64_t key, uint64_t offset, T *x, const T *bias,  \
+                                        T beta, ptrdiff_t rows, ptrdiff_t width,            \
+                                        ptrdiff_t K) {                                      \
+        crbm_grouped_mean_##S(x, bias, beta, rows, width, K);                              \
+        crbm_grouped_draw_##S(key, offset, x, x, rows, width, K);                          \
     }                                                                                      \
     /* out[r] = sum of softplus(x + bias) over the Bernoulli units plus the log-sum-exp  \
        of x + bias over the group: the layer summed out */                                 \

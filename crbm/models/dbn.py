@@ -19,7 +19,7 @@ from typing import Any, Callable, Optional, Union
 
 import numpy as np
 
-from crbm._validation import RandomState, as_generator, as_unit_rows, check_int, check_path
+from crbm._validation import RandomState, as_generator, check_int, check_path
 from crbm.io.persist import ModelFileError, read_model_file, write_model_file
 from crbm.models import _files
 from crbm.models import labels as _labels
@@ -196,6 +196,8 @@ class DBN:
         else:
             raise TypeError(f"layers must be a dict or a sequence of dicts, got "
                             f"{type(layers).__name__}")
+        if epochs is not None:
+            epochs = check_int("epochs", epochs, 1)
         out = []
         for i, options in enumerate(layers):
             if not isinstance(options, Mapping):
@@ -205,7 +207,7 @@ class DBN:
                 raise ValueError(f"layers[{i}]: unknown training settings {unknown}")
             options = dict(options)
             if epochs is not None:
-                options.setdefault("epochs", check_int("epochs", epochs, 1))
+                options.setdefault("epochs", epochs)
             out.append(options)
         return out
 
@@ -223,10 +225,7 @@ class DBN:
         count = layer if layer > 0 else L + 1 + layer
         data = X
         for rbm in self.rbms[:count]:
-            if rbm.n_labels:
-                data = _labels.expected_hidden(rbm, _pixel_rows(rbm, data))
-            else:
-                data = rbm.hidden_probabilities(data)
+            data = rbm._expected_hidden(data) if rbm.n_labels else rbm.hidden_probabilities(data)
         return data
 
     def predict_proba(self, X: Any) -> np.ndarray:
@@ -345,9 +344,3 @@ def _check_sizes(layer_sizes: Any) -> list[int]:
         raise ValueError(f"layer_sizes needs at least two sizes (visible, hidden), got {sizes}")
     return sizes
 
-
-def _pixel_rows(rbm: RBM, rows: Any) -> np.ndarray:
-    """Rows of a labelled RBM's pixel width, checked as its conditionals check them."""
-    rows, _ = as_unit_rows(rows, "X", rbm.n_visible, allow_1d=False,
-                           unit_interval=rbm.visible.data_in_unit_interval)
-    return rows

@@ -1049,8 +1049,7 @@ class RBM:
         ``X`` then the one-hot label): what the conditionals and
         ``free_energy`` of a model with label units take."""
         self._require_labels("join_labels")
-        rows, _ = as_unit_rows(X, "X", self.n_visible, allow_1d=False,
-                               unit_interval=self.visible.data_in_unit_interval)
+        rows = self._visible_rows(X)
         y = _labels.check_labels(labels, len(rows), self._n_labels)
         return _labels.joined(np.asarray(rows, dtype=self.dtype), y, self._n_labels)
 
@@ -1058,10 +1057,23 @@ class RBM:
         """``p(y | v)`` for each row of ``X`` (n, n_visible), shape (n, n_labels),
         float64: the hidden units summed out exactly (by free energy)."""
         self._require_labels("predict_proba")
-        rows, _ = as_unit_rows(X, "X", self.n_visible, allow_1d=False,
-                               unit_interval=self.visible.data_in_unit_interval)
+        rows = self._visible_rows(X)
         with self._parameters_lock.reading():
             return np.exp(_labels.class_log_probabilities(self, rows))
+
+    def _expected_hidden(self, X: Any) -> np.ndarray:
+        """``E[h | v] = sum_k p(k | v) p(h = 1 | v, k)`` for each row of ``X``
+        (n, n_visible), shape (n, n_hidden), float64: the hidden features of a
+        model with label units, the label summed out (``DBN.transform``)."""
+        rows = self._visible_rows(X)
+        with self._parameters_lock.reading():
+            return _labels.expected_hidden(self, rows)
+
+    def _visible_rows(self, X: Any) -> np.ndarray:
+        """Rows of the ``n_visible`` units alone (no label units), checked."""
+        rows, _ = as_unit_rows(X, "X", self.n_visible, allow_1d=False,
+                               unit_interval=self.visible.data_in_unit_interval)
+        return rows
 
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each row of ``X`` (int array, shape (n,))."""

@@ -57,13 +57,13 @@ cdef extern from "_data.h":
     void convert_d_f "crbm_convert_d_f"(const double *x, float *out, Py_ssize_t n) noexcept nogil
     void value_range_d "crbm_value_range_d"(
         const double *x, Py_ssize_t n, double *lo, double *hi,
-        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
+        int *nonfinite, int *nonbinary) noexcept nogil
     void value_range_f "crbm_value_range_f"(
         const float *x, Py_ssize_t n, float *lo, float *hi,
-        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
+        int *nonfinite, int *nonbinary) noexcept nogil
     void value_range_u8 "crbm_value_range_u8"(
         const uint8_t *x, Py_ssize_t n, uint8_t *lo, uint8_t *hi,
-        Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil
+        int *nonfinite, int *nonbinary) noexcept nogil
 
 
 class KernelError(RuntimeError):
@@ -397,7 +397,7 @@ def add_gaussian_noise(generator, floating[:, ::1] means, const floating[::1] lo
 
 
 cdef inline void range_of_run(const data_t *x, Py_ssize_t n, data_t *lo, data_t *hi,
-                              Py_ssize_t *nonfinite, Py_ssize_t *nonbinary) noexcept nogil:
+                              int *nonfinite, int *nonbinary) noexcept nogil:
     if data_t is double:
         value_range_d(x, n, lo, hi, nonfinite, nonbinary)
     elif data_t is float:
@@ -413,7 +413,8 @@ def value_range(const data_t[:, :] data):
     value is exactly 0 or 1. Empty data gives ``(inf, -inf, True, True)``.
     """
     cdef Py_ssize_t i, j, rows = data.shape[0], width = data.shape[1]
-    cdef Py_ssize_t item = sizeof(data_t), nonfinite = 0, nonbinary = 0
+    cdef Py_ssize_t item = sizeof(data_t)
+    cdef int nonfinite = 0, nonbinary = 0
     cdef data_t lo, hi
     if rows == 0 or width == 0:
         return INFINITY, -INFINITY, True, True

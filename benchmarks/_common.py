@@ -6,7 +6,7 @@ import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional, Sequence
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -46,6 +46,36 @@ def median_time(fn: Callable[[], object], repeats: int) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
+
+
+def paused_time(fn: Callable[[], object]) -> float:
+    """Wall time of ``fn()``, after a pause.
+
+    numpy and scipy each load their own copy of OpenBLAS, whose threads spin
+    for a while after a call and would take the cores from the next run's:
+    pausing first lets them sleep, so no run pays for the one before it.
+    """
+    time.sleep(0.3)
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def neighbouring_times(fns: Sequence[Callable[[], object]], repeats: int) -> np.ndarray:
+    """Times of each of ``fns`` in turn, ``repeats`` rounds after a warm-up
+    round: an array of shape ``(repeats, len(fns))``. Ratios of one row's
+    times are of neighbouring runs, which the machine's speed moves between
+    less than over the whole benchmark."""
+    return np.array([[paused_time(fn) for fn in fns] for _ in range(repeats + 1)])[1:]
+
+
+def ratio_spread(numerators: np.ndarray, denominators: np.ndarray) -> str:
+    """Median (first to third quartile) of the ratios of neighbouring runs,
+    then the ratio of the fastest runs ("best"): on a shared machine other
+    work only ever adds time, so the fastest runs are the least disturbed."""
+    q1, median, q3 = np.percentile(numerators / denominators, [25, 50, 75])
+    return (f"{median:.2f} ({q1:.2f}-{q3:.2f}), "
+            f"best {numerators.min() / denominators.min():.2f}")
 
 
 def table(header: list[str], rows: list[list[object]]) -> str:

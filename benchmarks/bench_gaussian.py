@@ -20,30 +20,17 @@ fastest runs are the ones it disturbed least.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 import crbm
 from crbm import reference
 from crbm.preprocessing import Standardizer
 
-from _common import median_time, parser, table
+from _common import median_time, neighbouring_times, parser, ratio_spread, table
 from bench_train import gemm_floor
 from crbm._core import _blas
 
 N_IMAGES, M, BATCH = 8000, 500, 100
-
-
-def timed(fn) -> float:
-    # The floor runs on numpy's OpenBLAS, crbm on scipy's (another copy of
-    # the library, with its own threads): a BLAS's threads spin for a while
-    # after a call and would take the cores from the next run's. Pausing
-    # first lets them sleep, so no run pays for the one before it.
-    time.sleep(0.3)
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def scipy_gemm_floor(data: np.ndarray, W: np.ndarray, batch: int) -> None:
@@ -59,13 +46,6 @@ def scipy_gemm_floor(data: np.ndarray, W: np.ndarray, batch: int) -> None:
         gemm(plain, plain, 1.0, V, W, 0.0, PH)
         gemm(transposed, plain, 1.0, V0, PH, 0.0, G)
         gemm(transposed, plain, 1.0, V, PH, 0.0, G)
-
-
-def spread(times: np.ndarray, floors: np.ndarray) -> str:
-    """Median (first to third quartile) of the ratios of neighbouring runs,
-    then the ratio of the fastest runs."""
-    q1, median, q3 = np.percentile(times / floors, [25, 50, 75])
-    return f"{median:.2f} ({q1:.2f}-{q3:.2f}), best {times.min() / floors.min():.2f}"
 
 
 def main() -> None:
@@ -92,18 +72,16 @@ def main() -> None:
                                 sampler=reference.numpy_bernoulli, log_var=z,
                                 learn_variance=True, gaussian_sampler=reference.numpy_gaussian)
 
-            # The floor, the learned and the fixed sigma in turn, repeats
-            # times: each ratio is of neighbouring runs (the machine's speed
-            # moves between them less than over the whole benchmark).
-            times = np.array([[timed(lambda: gemm_floor(X, W0, BATCH)),
-                               timed(lambda: scipy_gemm_floor(X, W0, BATCH)), timed(run_crbm),
-                               timed(lambda: run_crbm(False))]
-                              for _ in range(args.repeats + 1)])[1:]
+            times = neighbouring_times([lambda: gemm_floor(X, W0, BATCH),
+                                        lambda: scipy_gemm_floor(X, W0, BATCH), run_crbm,
+                                        lambda: run_crbm(False)], args.repeats)
             t_floor, t_scipy, t_crbm, t_fixed = np.median(times, axis=0)
             t_numpy = median_time(run_numpy, max(1, args.repeats // 2))
             rows.append([np.dtype(dtype).name, name, t_crbm, t_fixed, t_floor, t_scipy, t_numpy,
-                         spread(times[:, 2], times[:, 0]), spread(times[:, 3], times[:, 0]),
-                         spread(times[:, 2], times[:, 1]), spread(times[:, 3], times[:, 1]),
+                         ratio_spread(times[:, 2], times[:, 0]),
+                         ratio_spread(times[:, 3], times[:, 0]),
+                         ratio_spread(times[:, 2], times[:, 1]),
+                         ratio_spread(times[:, 3], times[:, 1]),
                          f"{t_numpy / t_crbm:.1f}x"])
     print(f"one epoch of Gaussian-Bernoulli minibatch CD-1 over {N_IMAGES} greyscale MNIST "
           f"images, N=784, M={M}, batch {BATCH}, median of {args.repeats}")

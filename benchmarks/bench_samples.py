@@ -19,7 +19,9 @@ ceiling. Sections:
   GEMM floor over its time per replica-sweep, clamped over unclamped
   sampling, and a streaming sampler's ``next`` over ``generate``. crbm calls
   scipy's BLAS (``scipy.linalg.cython_blas``), a separate OpenBLAS build from
-  numpy's: both floors are shown.
+  numpy's: both floors are shown. Tempering's ratios are medians (quartiles)
+  over neighbouring runs of the floors and crbm, and the ratio of the
+  fastest runs ("best").
 
     python benchmarks/bench_samples.py [--model MODEL.npz] [--sections models,inpaint,speed]
 """
@@ -33,7 +35,7 @@ from scipy.linalg.blas import sgemm
 
 import crbm
 
-from _common import median_time, parser, table
+from _common import median_time, neighbouring_times, parser, ratio_spread, table
 from _judge import load_judge, scores
 
 N_SAMPLES = 1000
@@ -124,18 +126,17 @@ def speed_section(model_path: Path | None, repeats: int) -> None:
         for _ in range(R * steps):
             h = sgemm(1.0, WT, V.T)   # (V W)^T
             sgemm(1.0, W, h)          # (H W^T)^T
-    rows = []
-    t_scipy = median_time(scipy_floor, repeats)
-    time.sleep(0.3)
-    t_floor = median_time(floor, repeats)
-    time.sleep(0.3)  # numpy's and scipy's BLAS threads spin for a while after a call
-    t_pt = median_time(lambda: model.generate(n, n_steps=steps, method="tempering",
-                                              n_temperatures=R, adapt_steps=0,
-                                              random_state=1), repeats)
-    rows.append(["tempering, per replica-sweep: numpy GEMM floor / crbm", t_floor / t_pt,
-                 f"{1e3 * t_pt / (R * steps):.2f} ms"])
-    rows.append(["tempering, per replica-sweep: scipy BLAS (crbm's) floor / crbm",
-                 t_scipy / t_pt, f"floor {1e3 * t_scipy / (R * steps):.2f} ms"])
+
+    def tempering():
+        model.generate(n, n_steps=steps, method="tempering", n_temperatures=R, adapt_steps=0,
+                       random_state=1)
+    # Neighbouring runs of both floors and tempering, each after a pause.
+    times = neighbouring_times([floor, scipy_floor, tempering], repeats)
+    t_floor, t_scipy, t_pt = np.median(times, axis=0)
+    rows = [["tempering, per replica-sweep: numpy GEMM floor / crbm",
+             ratio_spread(times[:, 0], times[:, 2]), f"{1e3 * t_pt / (R * steps):.2f} ms"],
+            ["tempering, per replica-sweep: scipy BLAS (crbm's) floor / crbm",
+             ratio_spread(times[:, 1], times[:, 2]), f"floor {1e3 * t_scipy / (R * steps):.2f} ms"]]
     time.sleep(0.3)
     mask = np.zeros(784, bool)
     mask[:392] = True

@@ -137,3 +137,22 @@ def class_conditional(judge: Judge, generate, per_digit: int = 100) -> dict:
     out.update(samples=samples, wanted=wanted, seconds=seconds,
                per_digit=[float(np.mean(predicted[wanted == d] == d)) for d in range(10)])
     return out
+
+
+def hamming_variety(samples: np.ndarray) -> float:
+    """Mean Hamming distance between distinct pairs of rows."""
+    x = samples.astype(np.float64)
+    ones = x.sum(axis=1)
+    distances = ones[:, None] + ones[None, :] - 2 * x @ x.T
+    n = len(x)
+    return float(distances.sum() / (n * (n - 1)))
+
+
+def class_variety(samples: np.ndarray, wanted: np.ndarray, real: np.ndarray,
+                  real_labels: np.ndarray) -> list[float]:
+    """For each digit d, the variety (:func:`hamming_variety`) of the samples
+    asked to be d over that of as many real digits d: 1 varies as the data
+    does, lower values are samples more alike than real digits are."""
+    return [hamming_variety(samples[wanted == d])
+            / hamming_variety(real[real_labels == d][:int(np.sum(wanted == d))])
+            for d in range(10)]

@@ -29,7 +29,7 @@ import numpy as np
 import crbm
 
 from _common import parser, table
-from _judge import class_conditional, load_judge, scores
+from _judge import class_conditional, class_variety, load_judge, scores
 
 SIZES = [784, 500, 500, 2000]
 LOWER = dict(learning_rate=0.05, batch_size=100, k=1, epochs=10, momentum=0.5, shuffle=True)
@@ -102,22 +102,12 @@ def speed_section(dbn: crbm.DBN, seconds: list[float] | None, data: np.ndarray,
     print(table(header, rows))
 
 
-def hamming_variety(samples: np.ndarray) -> float:
-    """Mean Hamming distance between distinct pairs of rows."""
-    x = samples.astype(np.float64)
-    ones = x.sum(axis=1)
-    distances = ones[:, None] + ones[None, :] - 2 * x @ x.T
-    n = len(x)
-    return float(distances.sum() / (n * (n - 1)))
-
-
 def samples_section(judge, dbn: crbm.DBN, test: np.ndarray, test_labels: np.ndarray) -> None:
     s = class_conditional(judge, lambda n, d: dbn.generate(n, label=d, random_state=d),
                           PER_DIGIT)
     conditional, wanted, per_digit = s["samples"], s["wanted"], s["per_digit"]
     real = scores(judge, test[:1000], test_labels[:1000])
-    variety = [hamming_variety(conditional[wanted == d])
-               / hamming_variety(test[test_labels == d][:PER_DIGIT]) for d in range(10)]
+    variety = class_variety(conditional, wanted, test, test_labels)
     unconditional = dbn.generate(1000, random_state=10)
     u = scores(judge, unconditional)
     steps = dbn.rbms[-1].sampling_steps or 1000

@@ -3,11 +3,15 @@
 A model with ten softmax label units (``crbm train --mnist DIR --hidden 500
 --recipe labelled``, all 60,000 training images and their labels) is read
 from ``--model``. For each digit d it generates 100 samples with
-``generate(100, label=d)`` (the label units clamped, the model's default
-sweeps from noise), and the judge (``_judge.py``, an MLP trained on the
-60,000 binarised training images) reports the share it reads as d, how many
-of the 1,000 it recognises confidently and how many are new (Hamming
-distance >= 10 from every training image), beside 1,000 real t10k digits.
+``generate(100, label=d)`` (the label units clamped at the model's
+``label_strength``, the model's default sweeps from noise), and the judge
+(``_judge.py``, an MLP trained on the 60,000 binarised training images)
+reports the share it reads as d, how many of the 1,000 it recognises
+confidently, how many are new (Hamming distance >= 10 from every training
+image) and, per digit, their variety over that of real digits d (mean
+pairwise Hamming distance), beside 1,000 real t10k digits. The same for
+each of ``--strengths`` (``generate(..., label_strength=s)``): how the label
+strength trades variety for samples that look like their class.
 Then ``predict`` (the class posterior, hidden units summed out) on the
 10,000 t10k images, beside scikit-learn's logistic regression on the same
 raw binarised pixels.
@@ -25,24 +29,32 @@ import numpy as np
 import crbm
 
 from _common import parser, table
-from _judge import class_conditional, load_judge, scores
+from _judge import class_conditional, class_variety, load_judge, scores
 
 PER_DIGIT = 100
 
 
-def conditional_section(judge, model: crbm.RBM, test: np.ndarray,
-                        test_labels: np.ndarray) -> None:
-    s = class_conditional(judge, lambda n, d: model.generate(n, label=d, random_state=d),
-                          PER_DIGIT)
+def conditional_section(judge, model: crbm.RBM, test: np.ndarray, test_labels: np.ndarray,
+                        strengths: list[float]) -> None:
     real = scores(judge, test[:1000], test_labels[:1000])
-    rows = [["real t10k digits (the ceiling)", real["accuracy"], real["recognised"], real["new"],
-             ""],
-            [f"generate(100, label=d), d = 0..9, {model.sampling_steps or 1000} sweeps",
-             s["accuracy"], s["recognised"], s["new"], f"{s['seconds']:.1f}"]]
-    print(table(["1,000 samples", "read as d", "recognised", "new", "seconds"], rows))
-    print(table(["digit"] + [str(d) for d in range(10)],
-                [["read as d"] + s["per_digit"]]))
-    print(f"lowest digit: {min(s['per_digit']):.3f}")
+    rows = [["real t10k digits (the ceiling)", real["accuracy"], "", real["recognised"],
+             real["new"], "", ""]]
+    steps = model.sampling_steps or 1000
+    for strength in [None] + strengths:
+        s = class_conditional(judge, lambda n, d: model.generate(
+            n, label=d, label_strength=strength, random_state=d), PER_DIGIT)
+        variety = class_variety(s["samples"], s["wanted"], test, test_labels)
+        name = (f"default: label_strength {model.label_strength:g}" if strength is None
+                else f"label_strength {strength:g}")
+        rows.append([f"generate(100, label=d), d = 0..9, {steps} sweeps, {name}", s["accuracy"],
+                     f"{min(s['per_digit']):.2f}", s["recognised"], s["new"],
+                     f"{min(variety):.2f}-{max(variety):.2f}", f"{s['seconds']:.1f}"])
+        if strength is None:
+            per_digit = [["read as d"] + s["per_digit"], ["variety / real"] + variety]
+    print(table(["1,000 samples", "read as d", "lowest digit", "recognised", "new",
+                 "variety / real", "seconds"], rows))
+    print(f"the default, per digit (label_strength {model.label_strength:g}):")
+    print(table(["digit"] + [str(d) for d in range(10)], per_digit))
 
 
 def predict_section(model: crbm.RBM, train: np.ndarray, train_labels: np.ndarray,
@@ -68,7 +80,10 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, required=True,
                    help="a model with label units ('crbm train --recipe labelled')")
+    p.add_argument("--strengths", default="1,1.5,1.75,2,3",
+                   help="label strengths to compare with the model's default (comma-separated)")
     args = p.parse_args()
+    strengths = [float(x) for x in args.strengths.split(",") if x]
     model = crbm.RBM.load(args.model)
     if model.n_labels != 10:
         raise SystemExit(f"{args.model}: a model with 10 label units is needed, "
@@ -78,7 +93,7 @@ def main() -> None:
     train_images, train_labels = crbm.load_mnist(args.mnist, split="train")
     test_images, test_labels = crbm.load_mnist(args.mnist, split="t10k")
     test = crbm.binarize(test_images)
-    conditional_section(judge, model, test, test_labels)
+    conditional_section(judge, model, test, test_labels, strengths)
     predict_section(model, crbm.binarize(train_images), train_labels, test, test_labels)
 
 

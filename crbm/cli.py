@@ -280,6 +280,7 @@ def train_stack(args: argparse.Namespace, data: np.ndarray, labels: np.ndarray,
     if args.validation:
         raise ValueError("--validation is for one RBM, not a --layers stack")
     recipe_labels = model_settings.pop("n_labels", 0)
+    label_strength = model_settings.pop("label_strength", 1.0)
     n_labels = 10 if args.labels or recipe_labels else 0
     if n_labels:
         train_settings.pop("labels", None)
@@ -287,6 +288,8 @@ def train_stack(args: argparse.Namespace, data: np.ndarray, labels: np.ndarray,
         raise ValueError("--clamp-labels and --discriminative need label units: add --labels")
     dbn = DBN([data.shape[1], *args.layers], n_labels=n_labels, random_state=args.seed,
               **model_settings)
+    if n_labels:  # the recipe's label strength is the labelled top RBM's
+        dbn.rbms[-1].label_strength = label_strength
     lower = {k: v for k, v in train_settings.items() if k not in LABEL_SETTINGS}
     layers = [lower] * (len(dbn.rbms) - 1) + [train_settings]
     start = time.perf_counter()
@@ -376,6 +379,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
     with progress_bar(steps, "sampling", not args.quiet, unit="sweep") as update:
         samples = model.generate(args.n, n_steps=steps, init=init, clamp=clamp,
                                  beta=args.beta, method=args.method, label=args.label,
+                                 label_strength=args.label_strength,
                                  n_temperatures=args.temperatures, random_state=args.seed,
                                  progress=update)
     if not model.visible.binary:
@@ -393,7 +397,8 @@ def generate_from_stack(dbn: DBN, args: argparse.Namespace) -> None:
     top = dbn.rbms[-1]
     steps = args.steps if args.steps is not None else (top.sampling_steps or DEFAULT_STEPS)
     with progress_bar(steps, "sampling", not args.quiet, unit="sweep") as update:
-        samples = dbn.generate(args.n, label=args.label, n_steps=steps, beta=args.beta,
+        samples = dbn.generate(args.n, label=args.label, label_strength=args.label_strength,
+                               n_steps=steps, beta=args.beta,
                                method=args.method, n_temperatures=args.temperatures,
                                random_state=args.seed, progress=update)
     write_samples(samples, args)
@@ -565,6 +570,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--label", type=int, metavar="D",
                           help="the class to generate, for a model with label units "
                                "('crbm train --recipe labelled')")
+    generate.add_argument("--label-strength", type=_positive_float, metavar="S",
+                          help="with --label: the value its label unit is clamped to (default: "
+                               "the model's label_strength; larger gives samples more like "
+                               "the class and less varied)")
     generate.add_argument("--beta", type=_positive_float, default=1.0,
                           help="inverse temperature of the sampled distribution (default: 1)")
     generate.add_argument("--out", metavar="FILE.png", help="write all samples as one grid image")

@@ -159,14 +159,16 @@ def _rows_of(x: Optional[np.ndarray], start: int, stop: int) -> Optional[np.ndar
 def generate(model: Any, n_samples: int, *, n_steps: Optional[int] = None,
              chunk_size: int = 1000, init: Any = None, clamp: Any = None, beta: float = 1.0,
              method: str = "gibbs", n_temperatures: Optional[int] = None,
-             label: Any = None, random_state: SeedLike = None) -> da.Array:
+             label: Any = None, label_strength: Optional[float] = None,
+             random_state: SeedLike = None) -> da.Array:
     """``n_samples`` independent Gibbs chains of ``n_steps`` sweeps, in
     partitions of ``chunk_size`` chains: partition ``i`` is
     ``model.generate(size_i, n_steps=n_steps, random_state=g_i, ...)`` with
     ``g_i = partition_generators(random_state, n_partitions)[i]``.
 
     ``n_steps`` (by default the model's own), ``init``, ``clamp=(mask,
-    values)``, ``beta``, ``method``, ``n_temperatures`` and ``label`` are
+    values)``, ``beta``, ``method``, ``n_temperatures``, ``label`` and
+    ``label_strength`` are
     :meth:`crbm.RBM.generate`'s (with tempering, each partition tunes its
     own ladder); a per-chain ``init``, mask, values or label (``n_samples``
     rows or labels) is split with the partitions, a single one is shared.
@@ -189,7 +191,8 @@ def generate(model: Any, n_samples: int, *, n_steps: Optional[int] = None,
         if shared_init:
             init = init[0]
     mask, values = check_clamp(clamp, n_samples, small)
-    small._steering(n_samples, None, None, label)  # the label checked as generate checks it
+    # The label and its strength checked as generate checks them.
+    small._steering(n_samples, None, None, label, label_strength)
     if label is not None and not isinstance(label, numbers.Integral):
         label = np.asarray(label)  # one per chain: split with the partitions below
     if mask is not None:
@@ -206,6 +209,7 @@ def generate(model: Any, n_samples: int, *, n_steps: Optional[int] = None,
         start = i * chunk_size
         steering = {"beta": beta, "init": _rows_of(init, start, start + size),
                     "method": method, "n_temperatures": n_temperatures,
+                    "label_strength": label_strength,
                     "label": label if not isinstance(label, np.ndarray)
                     else label[start:start + size]}
         if mask is not None:

@@ -182,11 +182,13 @@ def test_labelled_recipe_trains_on_the_labels_and_generates_a_digit(tmp_path, mn
     got, expected = cli_and_api_models("labelled", tmp_path, mnist_dir, data,
                                        labels=labels[:200])
     assert got.n_labels == 10 and np.array_equal(got.label_weights, expected.label_weights)
-    run("generate", "--model", "m.npz", "-n", 2, "--label", 7, "--seed", 1, "--each", "s",
-        cwd=tmp_path)
-    want = got.generate(2, label=7, random_state=1)
-    image = np.asarray(Image.open(tmp_path / "s" / "0.png"))
-    np.testing.assert_array_equal(image, (want[0].reshape(28, 28) * 255).astype(np.uint8))
+    assert got.label_strength == crbm.recipes.RECIPES["labelled"]["label_strength"] != 1
+    for flags, strength in (((), None), (("--label-strength", 3), 3.0)):
+        run("generate", "--model", "m.npz", "-n", 2, "--label", 7, "--seed", 1, "--each", "s",
+            *flags, cwd=tmp_path)
+        want = got.generate(2, label=7, label_strength=strength, random_state=1)
+        image = np.asarray(Image.open(tmp_path / "s" / "0.png"))
+        np.testing.assert_array_equal(image, (want[0].reshape(28, 28) * 255).astype(np.uint8))
     result = run("generate", "--model", "m.npz", "--label", 10, "--out", "x.png", cwd=tmp_path,
                  expect=1)
     assert "label must lie in [0, 10)" in result.stderr
@@ -296,10 +298,12 @@ def test_a_stack_trains_with_labels_on_top_and_generates_a_digit(tmp_path, mnist
     settings["epochs"] = 1
     lower = {k: v for k, v in settings.items() if k not in ("clamp_labels", "discriminative")}
     model_settings.pop("n_labels")
+    strength = model_settings.pop("label_strength")
     expected = crbm.DBN([784, 12, 8], n_labels=10, random_state=5, **model_settings).train(
         crbm.binarize(images[:200]), labels[:200], layers=[lower, settings])
     got = crbm.DBN.load(tmp_path / "dbn.npz")
     assert got.layer_sizes == [784, 12, 8] and got.n_labels == 10
+    assert got.rbms[1].label_strength == strength and got.rbms[0].label_strength == 1
     np.testing.assert_array_equal(got.rbms[1].label_weights, expected.rbms[1].label_weights)
     run("generate", "--model", "dbn.npz", "-n", 2, "--label", 3, "--seed", 1, "--each", "s",
         cwd=tmp_path)

@@ -189,11 +189,12 @@ def test_generate_with_labels_equals_the_partition_loop():
     model = crbm.RBM(N, M, n_labels=3, random_state=0, init="normal")
     model.train(data, 0.05, 2, batch_size=10, labels=rng.integers(0, 3, 200))
     labels = rng.integers(0, 3, 70)
-    for label in (2, labels):
+    for label, strength in ((2, None), (labels, None), (labels, 2.5)):
         chains = cdask.partition_generators(4, 3)
-        lazy = cdask.generate(model, 70, n_steps=12, chunk_size=30, random_state=4, label=label)
+        lazy = cdask.generate(model, 70, n_steps=12, chunk_size=30, random_state=4, label=label,
+                              label_strength=strength)
         expected = [model.generate(len(range(70)[30 * i:30 * (i + 1)]), n_steps=12,
-                                   random_state=g,
+                                   random_state=g, label_strength=strength,
                                    label=label if np.ndim(label) == 0
                                    else label[30 * i:30 * (i + 1)])
                     for i, g in enumerate(chains)]
@@ -201,6 +202,8 @@ def test_generate_with_labels_equals_the_partition_loop():
                                       np.concatenate(expected))
     with pytest.raises(ValueError, match=r"\[0, 3\)"):
         cdask.generate(model, 10, label=3)
+    with pytest.raises(ValueError, match="label_strength"):
+        cdask.generate(model, 10, label=1, label_strength=0)
     with pytest.raises(ValueError, match="label units"):
         cdask.generate(crbm.RBM(N, M), 10, label=1)
 

@@ -12,7 +12,7 @@ from scipy.special import logsumexp, softmax
 import crbm
 from crbm import reference
 from crbm._core import _units
-from crbm.io.persist import read_model_file
+from crbm.io.persist import ModelFileError, read_model_file, write_model_file
 from crbm.models import _files
 
 RTOL = {np.float32: 1e-5, np.float64: 1e-12}
@@ -231,6 +231,24 @@ def test_generate_matches_the_reference(dtype, label):
     assert got.shape == (30, N) and got.dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_label_strength_clamps_the_label_at_that_value(dtype):
+    # The kernels see a clamp of the label units at s e_k: the reference's
+    # draws with those values, and the model's default strength alike.
+    model = random_model(10, 6, 4, dtype)
+    got = model.generate(30, n_steps=15, label=1, label_strength=2.5, random_state=9)
+    mask = np.r_[np.zeros(10), np.ones(4)].astype(np.uint8)
+    values = np.r_[np.zeros(10), 2.5 * np.eye(4)[1]].astype(dtype)
+    joint = reference.generate(
+        np.random.default_rng(9), model._W, model._visible_bias, model.hidden_bias, 30, 15,
+        mask=mask, values=values, n_labels=4)
+    np.testing.assert_array_equal(got, joint[:, :10])
+    model.label_strength = 2.5
+    np.testing.assert_array_equal(model.generate(30, n_steps=15, label=1, random_state=9), got)
+    np.testing.assert_array_equal(
+        model.sampler(30, label=1, random_state=9).next(15), got)
+
+
 def test_training_gives_the_same_bits_on_any_thread_count():
     X, y = labelled_data(n=300, N=40, K=4)
     results = []
@@ -280,6 +298,28 @@ def test_generate_with_a_label_samples_the_class_conditional(method):
     expected = conditional * len(samples)
     chi2 = ((counts - expected) ** 2 / expected).sum()
     assert chi2 < 24.3  # 7 degrees of freedom, p = 0.001
+
+
+@pytest.mark.parametrize("method", ["gibbs", "tempering"])
+def test_label_strength_samples_the_weighted_conditional(method):
+    # p_s(v | k) is proportional to sum_h exp(-E(v, h) + s U_k . h): the
+    # label's pull on the hidden units s times as strong.
+    model = random_model(3, 2, 3, scale=1.0)
+    s, k = 2.5, 2
+    W, U, b, c = model.W, model.label_weights, model.visible_bias, model.hidden_bias
+    V, H = all_states(3), all_states(2)
+    log_p = np.array([logsumexp(v @ b + H @ c + H @ (v @ W + s * U[k])) for v in V])
+    weighted = softmax(log_p)
+    samples = model.generate(20_000, n_steps=30, label=k, label_strength=s, method=method,
+                             random_state=4,
+                             **({"n_temperatures": 3} if method == "tempering" else {}))
+    codes = (samples.astype(int) * (1 << np.arange(3))[::-1]).sum(axis=1)
+    counts = np.bincount(codes, minlength=8)
+    expected = weighted * len(samples)
+    assert ((counts - expected) ** 2 / expected).sum() < 24.3  # 7 d.o.f., p = 0.001
+    # ... and not the plain conditional, which this model's weights move far from
+    plain = softmax(exact_joint(model)[:, k]) * len(samples)
+    assert ((counts - plain) ** 2 / plain).sum() > 100
 
 
 def test_free_labels_sample_the_joint_distribution():
@@ -342,6 +382,11 @@ def test_files_pickles_and_copies_keep_the_label_units(tmp_path):
                                       model.generate(5, label=1, random_state=0))
     assert "n_labels=3" in repr(model)
     assert version_of(path) == 4
+    model.label_strength = 1.5
+    model.save(path)
+    for other in (crbm.RBM.load(path), pickle.loads(pickle.dumps(model)),
+                  model.copy(parameters_only=True), model.copy()):
+        assert other.label_strength == 1.5
     crbm.RBM(6, 4).save(tmp_path / "plain.npz")
     assert version_of(tmp_path / "plain.npz") == 3  # readable by crbm before label units
 
@@ -385,6 +430,52 @@ def test_bad_labels_change_nothing(labels, error):
         model.train(X, 0.05, 1, batch_size=10, labels=labels)
     np.testing.assert_array_equal(model._W, before[0])
     assert model.random_state.bit_generator.state == before[1]
+
+
+def test_files_without_a_label_strength_load_at_one(tmp_path):
+    # Version-4 files written before label_strength existed.
+    model = random_model(6, 4, 3)
+    model.label_strength = 2.0
+    meta, arrays = _files.model_record(model)
+    del meta["label_strength"]
+    write_model_file(tmp_path / "old.npz", meta, arrays)
+    assert crbm.RBM.load(tmp_path / "old.npz").label_strength == 1.0
+    meta["label_strength"] = "strong"
+    write_model_file(tmp_path / "bad.npz", meta, arrays)
+    with pytest.raises(ModelFileError, match="label_strength"):
+        crbm.RBM.load(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("strength, error", [
+    (0, ValueError), (-1.0, ValueError), (np.inf, ValueError), (np.nan, ValueError),
+    ("2", TypeError), (True, TypeError), (None, TypeError)])
+def test_bad_label_strengths_change_nothing(strength, error):
+    model = random_model(6, 4, 3)
+    before = model.random_state.bit_generator.state
+    with pytest.raises(error, match="label_strength"):
+        model.label_strength = strength
+    if strength is not None:
+        with pytest.raises(error, match="label_strength"):
+            model.generate(3, label=1, label_strength=strength)
+        with pytest.raises(error, match="label_strength"):
+            model.sampler(3, label=1, label_strength=strength)
+        with pytest.raises(error, match="label_strength"):
+            crbm.RBM(6, 4, n_labels=3, label_strength=strength)
+    assert model.label_strength == 1.0
+    assert model.random_state.bit_generator.state == before
+
+
+def test_label_strength_needs_a_label_and_label_units():
+    with pytest.raises(ValueError, match="needs label="):
+        random_model(6, 4, 3).generate(3, label_strength=2.0)
+    plain = crbm.RBM(6, 4)
+    for call in (lambda: plain.generate(3, label_strength=2.0),
+                 lambda: crbm.RBM(6, 4, label_strength=2.0)):
+        with pytest.raises(ValueError, match="label units"):
+            call()
+    with pytest.raises(ValueError, match="label units"):
+        plain.label_strength = 2.0
+    plain.label_strength = 1.0  # what it is: allowed
 
 
 def test_label_arguments_need_label_units():

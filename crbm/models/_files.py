@@ -4,7 +4,8 @@ The file format itself (``.npz``, JSON metadata, no pickle, atomic writes)
 is :mod:`crbm.io.persist`'s. Format versions: 1, the parameters; 2, the
 training state (chains, velocity, offsets) and history; 3, the unit types
 and a Gaussian layer's ``visible_log_var``; 4, label units (``n_labels``,
-``label_weights``, ``label_bias``), written only for models that have them
+``label_weights``, ``label_bias``, and ``label_strength``, 1 when a file
+has none), written only for models that have them
 (so that other models' files stay readable by earlier crbm). Files of every
 version load.
 """
@@ -55,7 +56,8 @@ def model_record(model: Any) -> tuple[dict, dict]:
         "dtype": model.dtype.name,
         "n_visible": model.n_visible,
         "n_hidden": model.n_hidden,
-        **({"n_labels": model.n_labels} if model.n_labels else {}),
+        **({"n_labels": model.n_labels, "label_strength": model.label_strength}
+           if model.n_labels else {}),
         "visible": model.visible.spec(),
         "hidden": model.hidden.spec(),
         "init": model.init,
@@ -93,15 +95,16 @@ def model_from_record(cls: type, meta: dict, arrays: dict, version: int, path: P
         init = meta["init"]
         pending = meta["visible_bias_from_data"]
         n_labels = meta.get("n_labels", 0) if version >= 4 else 0
+        label_strength = meta.get("label_strength", 1.0) if n_labels else 1.0
         # Files before version 3 are Bernoulli-Bernoulli.
         visible = from_spec(meta["visible"]) if version >= 3 else Bernoulli()
         hidden = from_spec(meta["hidden"]) if version >= 3 else Bernoulli()
     except (KeyError, TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: corrupt metadata ({exc!r})") from exc
     if not (type(n_visible) is int and type(n_hidden) is int and type(pending) is bool
-            and type(n_labels) is int):
+            and type(n_labels) is int and type(label_strength) in (int, float)):
         raise ModelFileError(f"{path}: corrupt metadata (sizes must be ints, "
-                             "visible_bias_from_data a bool)")
+                             "visible_bias_from_data a bool, label_strength a number)")
     expected = {"W": (n_visible, n_hidden), "visible_bias": (n_visible,),
                 "hidden_bias": (n_hidden,)}
     if visible.has_variance:
@@ -126,7 +129,8 @@ def model_from_record(cls: type, meta: dict, arrays: dict, version: int, path: P
     rng_state = generator.state
     try:
         model = cls(n_visible, n_hidden, visible=visible, hidden=hidden, dtype=dtype, init=init,
-                    random_state=np.random.Generator(generator), n_labels=n_labels)
+                    random_state=np.random.Generator(generator), n_labels=n_labels,
+                    label_strength=label_strength)
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"{path}: invalid settings ({exc})") from exc
     # The constructor's "normal" draw advanced the generator: restore it after.

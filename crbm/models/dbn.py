@@ -271,7 +271,7 @@ class DBN:
         **top_options
             Passed to the top RBM's :meth:`crbm.RBM.generate`: ``n_steps``,
             ``method`` ("gibbs" or "tempering"), ``n_temperatures``, ``beta``,
-            ``progress``...
+            ``label_strength`` (with ``label``), ``progress``...
         """
         if down not in _INPUTS:
             raise ValueError(f"down must be one of {_INPUTS}, got {down!r}")

@@ -87,6 +87,10 @@ class RBM:
         (the conditionals, ``free_energy``, ``training_state``), they are
         the ``n_visible`` values followed by the one-hot label
         (:meth:`join_labels`).
+    label_strength : float, default 1.0
+        Models with label units: the value at which ``generate(label=d)``
+        clamps label unit ``d`` unless told otherwise
+        (:attr:`label_strength`).
     dtype : float32 or float64, default float64
         Precision of the parameters and of all computation.
     random_state : None, int, SeedSequence or Generator
@@ -109,17 +113,25 @@ class RBM:
         Gaussian visible units only: their standard deviations.
     label_weights : ndarray of shape (n_labels, n_hidden)
     label_bias : ndarray of shape (n_labels,)
+    label_strength : float
+        What ``generate(label=d)`` clamps label unit ``d`` to by default. 1
+        samples the model's ``p(v | d)``; a larger value ``s`` sends ``s``
+        times the label's weights to the hidden units, so that samples look
+        more like their class and vary less within it, as a guidance scale
+        does (:mod:`crbm.models.labels`). ``crbm.recipes``' "labelled"
+        recipe sets it; it is saved with the model.
     """
 
     def __init__(self, n_visible: int, n_hidden: int, *,
                  visible: Union[str, Units] = "bernoulli",
                  hidden: Union[str, Units] = "bernoulli", dtype: Any = np.float64,
                  random_state: RandomState = None, init: str = "zeros",
-                 n_labels: int = 0) -> None:
+                 n_labels: int = 0, label_strength: float = 1.0) -> None:
         n_visible = check_int("n_visible", n_visible, 1, INT_MAX)
         n_hidden = check_int("n_hidden", n_hidden, 1, INT_MAX)
         visible = as_units(visible, "visible")
         n_labels = _labels.check_n_labels(n_labels, visible, n_visible)
+        label_strength = _labels.check_label_strength(label_strength, n_labels)
         hidden = as_units(hidden, "hidden")
         if not isinstance(hidden, Bernoulli):
             raise ValueError(f"hidden must be 'bernoulli' (the only hidden units so far), "
@@ -131,6 +143,7 @@ class RBM:
         self._visible, self._hidden = visible, hidden
         # The label units are the last n_labels of the kernels' visible layer.
         self._n_labels = n_labels
+        self._label_strength = label_strength
         self._W = np.zeros((n_visible + n_labels, n_hidden), dtype=dtype)
         self._visible_bias = np.zeros(n_visible + n_labels, dtype=dtype)
         self._hidden_bias = np.zeros(n_hidden, dtype=dtype)
@@ -205,7 +218,7 @@ class RBM:
         with self._train_lock:
             copy = type(self)(self.n_visible, self.n_hidden, visible=self.visible,
                               hidden=self.hidden, dtype=self.dtype, random_state=0,
-                              n_labels=self.n_labels)
+                              n_labels=self.n_labels, label_strength=self.label_strength)
             copy._W[...] = self._W
             copy._visible_bias[...] = self._visible_bias
             copy._hidden_bias[...] = self._hidden_bias
@@ -225,6 +238,16 @@ class RBM:
     def n_labels(self) -> int:
         """Number of softmax label units (0: none)."""
         return self._n_labels
+
+    @property
+    def label_strength(self) -> float:
+        """The value ``generate(label=d)`` clamps label unit ``d`` to by
+        default (see the class docstring); models with label units only."""
+        return self._label_strength
+
+    @label_strength.setter
+    def label_strength(self, value: float) -> None:
+        self._label_strength = _labels.check_label_strength(value, self._n_labels)
 
     @property
     def _width(self) -> int:
@@ -407,6 +430,7 @@ class RBM:
         state.setdefault("_visible_log_var", None)
         state.setdefault("sampling_steps", None)
         state.setdefault("_n_labels", 0)
+        state.setdefault("_label_strength", 1.0)
         self.__dict__.update(state)
         self._train_lock = threading.Lock()
         self._parameters_lock = ReadWriteLock()
@@ -788,7 +812,8 @@ class RBM:
                  method: str = "gibbs", n_temperatures: Optional[int] = None,
                  adapt_steps: Optional[int] = None,
                  thin: Optional[int] = None, return_probabilities: bool = False,
-                 label: Any = None, random_state: RandomState = None,
+                 label: Any = None, label_strength: Optional[float] = None,
+                 random_state: RandomState = None,
                  progress: Optional[Callable[[int], None]] = None) -> np.ndarray:
         """Draw samples by block Gibbs sampling.
 
@@ -844,6 +869,10 @@ class RBM:
             the chains sample ``p(v | label)``. Without it the label units
             are sampled with the rest (they start with no label on). ``init``
             and ``clamp`` take rows of the ``n_visible`` units alone.
+        label_strength : float, optional
+            With ``label``: the value (> 0) its label unit is clamped to
+            instead of 1, by default :attr:`label_strength`. Larger values
+            give samples that look more like the class and vary less.
         random_state : None, int, SeedSequence or Generator
             Overrides the model's generator for this call.
         progress : callable, optional
@@ -871,7 +900,7 @@ class RBM:
         if return_probabilities and (thin is not None or n_steps == 0):
             raise ValueError("return_probabilities needs n_steps >= 1 and no thin")
         one_row = n_samples is None and (init is None or np.ndim(init) == 1)
-        start, mask, values = self._steering(n_samples, init, clamp, label)
+        start, mask, values = self._steering(n_samples, init, clamp, label, label_strength)
         n = start.shape[0] if start is not None else (1 if n_samples is None else n_samples)
         rng = self._rng if random_state is None else as_generator(random_state)
         v = self._start(rng, n, start, mask, values)
@@ -895,17 +924,25 @@ class RBM:
         v = self._without_labels(v)
         return v[0] if one_row else v
 
-    def _steering(self, n_samples: Optional[int], init: Any, clamp: Any,
-                  label: Any) -> tuple:
-        """generate's ``init``, ``clamp`` and ``label`` checked, as rows of the
-        kernels' visible layer: (start states or None, mask, values)."""
+    def _steering(self, n_samples: Optional[int], init: Any, clamp: Any, label: Any,
+                  label_strength: Optional[float] = None) -> tuple:
+        """generate's ``init``, ``clamp``, ``label`` and ``label_strength``
+        checked, as rows of the kernels' visible layer: (start states or
+        None, mask, values)."""
+        if not self._n_labels:
+            for name, value in (("label", label), ("label_strength", label_strength)):
+                if value is not None:
+                    raise ValueError(f"{name} needs a model with label units: "
+                                     "RBM(..., n_labels=K)")
         start = initial_chains(n_samples, init, self)
         n = start.shape[0] if start is not None else (1 if n_samples is None else n_samples)
         mask, values = check_clamp(clamp, n, self)
+        if label_strength is not None and label is None:
+            raise ValueError("label_strength is the clamped label's value: it needs label=")
         if self._n_labels:
-            return _labels.steering(self, start, mask, values, n, label)
-        if label is not None:
-            raise ValueError("label needs a model with label units: RBM(..., n_labels=K)")
+            strength = self._label_strength if label_strength is None else label_strength
+            return _labels.steering(self, start, mask, values, n, label,
+                                    _labels.check_label_strength(strength, self._n_labels))
         return start, mask, values
 
     def _start(self, rng: np.random.Generator, n: int, start: Optional[np.ndarray],
@@ -994,10 +1031,12 @@ class RBM:
     def sampler(self, n_chains: int, *, init: Any = None, clamp: Any = None, beta: float = 1.0,
                 method: str = "gibbs", n_temperatures: Optional[int] = None,
                 adapt_steps: Optional[int] = None, label: Any = None,
+                label_strength: Optional[float] = None,
                 random_state: RandomState = None) -> "Sampler":
         """A :class:`~crbm.models.sampler.Sampler`: ``n_chains`` chains with
-        ``generate``'s ``init``, ``clamp``, ``beta``, ``method`` and ``label`` that
-        ``next(n_steps)`` continues where the last call stopped.
+        ``generate``'s ``init``, ``clamp``, ``beta``, ``method``, ``label``
+        and ``label_strength`` that ``next(n_steps)`` continues where the
+        last call stopped.
 
         With ``method="tempering"`` the ladder is tuned during the first
         ``adapt_steps`` sweeps (default 500) of the ``next`` calls, and the
@@ -1010,7 +1049,7 @@ class RBM:
         beta = check_beta(beta)
         tempering = check_method(method, n_temperatures)
         adapt_steps = check_adapt_steps(adapt_steps, tempering, SAMPLER_ADAPT_STEPS)
-        start, mask, values = self._steering(n_chains, init, clamp, label)
+        start, mask, values = self._steering(n_chains, init, clamp, label, label_strength)
         if random_state is None:
             random_state = np.random.default_rng(self._rng.bit_generator.random_raw(4))
         rng = as_generator(random_state)

@@ -156,3 +156,30 @@ def class_variety(samples: np.ndarray, wanted: np.ndarray, real: np.ndarray,
     return [hamming_variety(samples[wanted == d])
             / hamming_variety(real[real_labels == d][:int(np.sum(wanted == d))])
             for d in range(10)]
+
+
+def label_strength_rows(judge: Judge, generate, default: float, strengths: list[float],
+                        real: np.ndarray, real_labels: np.ndarray, what: str,
+                        per_digit: int = 100) -> tuple[list[list], list[list]]:
+    """Class-conditional samples at the model's default label strength and at
+    each of ``strengths``: ``generate(n, d, s)`` makes ``n`` samples of digit
+    ``d`` at strength ``s`` (None: the default). Returns the table's rows
+    (``what``, read as asked, lowest digit, recognised, new, the range of the
+    classes' variety over real digits', seconds), and the default's rows of
+    per-digit figures."""
+    rows, digits = [], []
+    for strength in [None] + strengths:
+        s = class_conditional(judge, lambda n, d: generate(n, d, strength), per_digit)
+        variety = class_variety(s["samples"], s["wanted"], real, real_labels)
+        name = (f"the default, label_strength {default:g}" if strength is None
+                else f"label_strength {strength:g}")
+        rows.append([f"{what}, {name}", s["accuracy"], f"{min(s['per_digit']):.2f}",
+                     s["recognised"], s["new"], f"{min(variety):.2f}-{max(variety):.2f}",
+                     f"{s['seconds']:.1f}"])
+        if strength is None:
+            digits = [["read as d"] + s["per_digit"], ["variety / real"] + variety]
+    return rows, digits
+
+
+LABEL_STRENGTH_HEADER = ["1,000 samples", "read as d", "lowest digit", "recognised", "new",
+                         "variety / real", "seconds"]

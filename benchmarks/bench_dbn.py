@@ -8,10 +8,12 @@ label held), or reads a trained one from ``--model``. Then:
 
 - each layer's time per epoch beside the GEMM floor of its products (the
   same products timed alone with numpy on a tenth of an epoch, times ten);
-- class-conditional samples, ``generate(100, label=d)`` for each digit,
-  judged by the classifier of real digits (``_judge.py``): the share read as
-  d, and within each class the mean pairwise Hamming distance of the
-  samples over that of 100 real t10k digits of the class (variety);
+- class-conditional samples, ``generate(100, label=d)`` for each digit (the
+  label clamped at the top RBM's ``label_strength``, the labelled recipe's
+  for a DBN trained here, and at each of ``--strengths``), judged by the
+  classifier of real digits (``_judge.py``): the share read as d, and
+  within each class the mean pairwise Hamming distance of the samples over
+  that of 100 real t10k digits of the class (variety);
 - 1,000 unconditional samples by the same judge, beside real digits;
 - t10k accuracy of the DBN's own ``predict``, and of logistic regression on
   the top features, on the first RBM's features and on raw pixels.
@@ -29,13 +31,15 @@ import numpy as np
 import crbm
 
 from _common import parser, table
-from _judge import class_conditional, class_variety, load_judge, scores
+from _judge import LABEL_STRENGTH_HEADER, label_strength_rows, load_judge, scores
 
 SIZES = [784, 500, 500, 2000]
 LOWER = dict(learning_rate=0.05, batch_size=100, k=1, epochs=10, momentum=0.5, shuffle=True)
 TOP = dict(learning_rate=0.02, batch_size=100, k=10, epochs=10, from_noise=True,
            clamp_labels=True, discriminative=1.0, learning_rate_decay=0.05, shuffle=True)
 LAYERS = [LOWER, LOWER, TOP]
+# generate(label=d) clamps the label at the labelled recipe's strength.
+LABEL_STRENGTH = crbm.recipes.RECIPES["labelled"]["label_strength"]
 PER_DIGIT = 100
 
 
@@ -49,6 +53,7 @@ def train(data: np.ndarray, labels: np.ndarray) -> tuple[crbm.DBN, list[float]]:
 
     start = time.perf_counter()
     dbn.train(data, labels, layers=LAYERS, progress=progress)
+    dbn.rbms[-1].label_strength = LABEL_STRENGTH
     ends = [marks[i] for i in range(len(dbn.rbms))]
     return dbn, list(np.diff([start] + ends))
 
@@ -102,26 +107,25 @@ def speed_section(dbn: crbm.DBN, seconds: list[float] | None, data: np.ndarray,
     print(table(header, rows))
 
 
-def samples_section(judge, dbn: crbm.DBN, test: np.ndarray, test_labels: np.ndarray) -> None:
-    s = class_conditional(judge, lambda n, d: dbn.generate(n, label=d, random_state=d),
-                          PER_DIGIT)
-    conditional, wanted, per_digit = s["samples"], s["wanted"], s["per_digit"]
+def samples_section(judge, dbn: crbm.DBN, test: np.ndarray, test_labels: np.ndarray,
+                    strengths: list[float]) -> None:
+    top = dbn.rbms[-1]
+    steps = top.sampling_steps or 1000
     real = scores(judge, test[:1000], test_labels[:1000])
-    variety = class_variety(conditional, wanted, test, test_labels)
-    unconditional = dbn.generate(1000, random_state=10)
-    u = scores(judge, unconditional)
-    steps = dbn.rbms[-1].sampling_steps or 1000
-    print(table(["1,000 samples", "read as asked", "recognised", "coverage", "digits >= 3%",
-                 "new", "seconds"], [
-        ["real t10k digits (the ceiling)", real["accuracy"], real["recognised"],
-         real["coverage"], real["digits_3pct"], real["new"], ""],
-        [f"DBN generate(100, label=d), d = 0..9, {steps} sweeps", s["accuracy"],
-         s["recognised"], s["coverage"], s["digits_3pct"], s["new"], f"{s['seconds']:.1f}"],
-        [f"DBN generate(1000), labels free, {steps} sweeps", "", u["recognised"],
-         u["coverage"], u["digits_3pct"], u["new"], ""]]))
-    print(table(["digit"] + [str(d) for d in range(10)],
-                [["read as d"] + per_digit, ["variety / real"] + variety]))
-    print(f"lowest digit: {min(per_digit):.3f}; lowest variety ratio: {min(variety):.2f}")
+    rows, per_digit = label_strength_rows(
+        judge, lambda n, d, s: dbn.generate(n, label=d, label_strength=s, random_state=d),
+        top.label_strength, strengths, test, test_labels,
+        f"DBN generate(100, label=d), d = 0..9, {steps} sweeps", PER_DIGIT)
+    print(table(LABEL_STRENGTH_HEADER, [["real t10k digits (the ceiling)", real["accuracy"], "",
+                                         real["recognised"], real["new"], "", ""]] + rows))
+    print(f"the default, per digit (label_strength {top.label_strength:g}):")
+    print(table(["digit"] + [str(d) for d in range(10)], per_digit))
+    u = scores(judge, dbn.generate(1000, random_state=10))
+    print(table(["1,000 samples", "recognised", "coverage", "digits >= 3%", "new"], [
+        ["real t10k digits (the ceiling)", real["recognised"], real["coverage"],
+         real["digits_3pct"], real["new"]],
+        [f"DBN generate(1000), labels free, {steps} sweeps", u["recognised"], u["coverage"],
+         u["digits_3pct"], u["new"]]]))
 
 
 def classification_section(dbn: crbm.DBN, train: np.ndarray, train_labels: np.ndarray,
@@ -155,7 +159,10 @@ def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, help="a trained DBN file (else train one)")
     p.add_argument("--out", type=Path, help="save the trained DBN here")
+    p.add_argument("--strengths", default="1,1.5,2",
+                   help="label strengths to compare with the top RBM's default (comma-separated)")
     args = p.parse_args()
+    strengths = [float(x) for x in args.strengths.split(",") if x]
     train_images, train_labels = crbm.load_mnist(args.mnist, split="train")
     test_images, test_labels = crbm.load_mnist(args.mnist, split="t10k")
     train_rows, test = crbm.binarize(train_images), crbm.binarize(test_images)
@@ -168,7 +175,7 @@ def main() -> None:
     speed_section(dbn, seconds, train_rows, train_labels)
     judge = load_judge(args.mnist)
     print(f"judge: t10k accuracy {judge.test_accuracy:.4f}")
-    samples_section(judge, dbn, test, test_labels)
+    samples_section(judge, dbn, test, test_labels, strengths)
     classification_section(dbn, train_rows, train_labels, test, test_labels)
 
 

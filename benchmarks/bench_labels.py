@@ -29,7 +29,7 @@ import numpy as np
 import crbm
 
 from _common import parser, table
-from _judge import class_conditional, class_variety, load_judge, scores
+from _judge import LABEL_STRENGTH_HEADER, label_strength_rows, load_judge, scores
 
 PER_DIGIT = 100
 
@@ -37,22 +37,12 @@ PER_DIGIT = 100
 def conditional_section(judge, model: crbm.RBM, test: np.ndarray, test_labels: np.ndarray,
                         strengths: list[float]) -> None:
     real = scores(judge, test[:1000], test_labels[:1000])
-    rows = [["real t10k digits (the ceiling)", real["accuracy"], "", real["recognised"],
-             real["new"], "", ""]]
-    steps = model.sampling_steps or 1000
-    for strength in [None] + strengths:
-        s = class_conditional(judge, lambda n, d: model.generate(
-            n, label=d, label_strength=strength, random_state=d), PER_DIGIT)
-        variety = class_variety(s["samples"], s["wanted"], test, test_labels)
-        name = (f"default: label_strength {model.label_strength:g}" if strength is None
-                else f"label_strength {strength:g}")
-        rows.append([f"generate(100, label=d), d = 0..9, {steps} sweeps, {name}", s["accuracy"],
-                     f"{min(s['per_digit']):.2f}", s["recognised"], s["new"],
-                     f"{min(variety):.2f}-{max(variety):.2f}", f"{s['seconds']:.1f}"])
-        if strength is None:
-            per_digit = [["read as d"] + s["per_digit"], ["variety / real"] + variety]
-    print(table(["1,000 samples", "read as d", "lowest digit", "recognised", "new",
-                 "variety / real", "seconds"], rows))
+    rows, per_digit = label_strength_rows(
+        judge, lambda n, d, s: model.generate(n, label=d, label_strength=s, random_state=d),
+        model.label_strength, strengths, test, test_labels,
+        f"generate(100, label=d), d = 0..9, {model.sampling_steps or 1000} sweeps", PER_DIGIT)
+    print(table(LABEL_STRENGTH_HEADER, [["real t10k digits (the ceiling)", real["accuracy"], "",
+                                         real["recognised"], real["new"], "", ""]] + rows))
     print(f"the default, per digit (label_strength {model.label_strength:g}):")
     print(table(["digit"] + [str(d) for d in range(10)], per_digit))
 

@@ -14,7 +14,10 @@ ceiling. Sections:
   under its default sampler and under tempering;
 * ``inpaint``: the top 14 rows of the first 1,000 t10k images clamped, the
   rest sampled from noise: the share the judge reads as the true label,
-  beside the true images and the top halves with a blank bottom;
+  beside the true images and the top halves with a blank bottom; for a
+  model with label units (``--labelled``) also with the label clamped at
+  the model's own guess (the class of its mean ``predict_proba`` over 30
+  completions with free labels), and at the true label (a ceiling);
 * ``speed``: ratios in one run, 1,000 chains, M=500, float32: tempering's
   GEMM floor over its time per replica-sweep, clamped over unclamped
   sampling, and a streaming sampler's ``next`` over ``generate``. crbm calls
@@ -23,7 +26,8 @@ ceiling. Sections:
   over neighbouring runs of the floors and crbm, and the ratio of the
   fastest runs ("best").
 
-    python benchmarks/bench_samples.py [--model MODEL.npz] [--sections models,inpaint,speed]
+    python benchmarks/bench_samples.py [--model MODEL.npz] [--labelled LABELLED.npz]
+        [--sections models,inpaint,speed]
 """
 from __future__ import annotations
 
@@ -86,19 +90,45 @@ def models_section(judge, test: np.ndarray, train: np.ndarray, model_path: Path 
     print(table(HEADER, rows))
 
 
-def inpaint_section(judge, images: np.ndarray, labels: np.ndarray, model_path: Path) -> None:
-    model = crbm.RBM.load(model_path)
-    X = images[:N_SAMPLES].astype(model.dtype)
+def inferred_label_completions(model: crbm.RBM, X: np.ndarray, mask: np.ndarray,
+                               n_guesses: int) -> tuple[np.ndarray, np.ndarray]:
+    """Completions of a model with label units by its own guess of the class:
+    ``n_guesses`` completions of each row with the labels sampled freely,
+    the class of the largest mean ``predict_proba`` over them (a Monte Carlo
+    estimate of ``p(y | the clamped pixels)``), then one completion with
+    that label clamped at the model's ``label_strength``."""
+    guesses = model.generate(len(X) * n_guesses, clamp=(mask, np.repeat(X, n_guesses, axis=0)),
+                             random_state=5)
+    posterior = model.predict_proba(guesses).reshape(len(X), n_guesses, -1).mean(axis=1)
+    label = posterior.argmax(axis=1)
+    return model.generate(len(X), clamp=(mask, X), label=label, random_state=3), label
+
+
+def inpaint_section(judge, images: np.ndarray, labels: np.ndarray, model_paths: list[Path],
+                    n_guesses: int = 30) -> None:
+    X = images[:N_SAMPLES]
     y = labels[:N_SAMPLES]
     mask = np.zeros((28, 28), bool)
     mask[:14] = True
     mask = mask.reshape(-1)
-    completed = model.generate(N_SAMPLES, clamp=(mask, X), random_state=2)
-    assert np.array_equal(completed[:, mask], X[:, mask])
-    blank = np.where(mask, X, 0)
     rows = [[name, scores(judge, S, y)["accuracy"]]
-            for name, S in (("true images", X), ("top halves, bottom blank", blank),
-                            (f"top halves, bottom sampled ({model_path.name})", completed))]
+            for name, S in (("true images", X), ("top halves, bottom blank", np.where(mask, X, 0)))]
+    for path in model_paths:
+        model = crbm.RBM.load(path)
+        rows_X = X.astype(model.dtype)
+        completed = model.generate(N_SAMPLES, clamp=(mask, rows_X), random_state=2)
+        assert np.array_equal(completed[:, mask], rows_X[:, mask])
+        free = " (labels sampled)" if model.n_labels else ""
+        rows.append([f"top halves, bottom sampled ({path.name}){free}",
+                     scores(judge, completed, y)["accuracy"]])
+        if model.n_labels:
+            completed, guess = inferred_label_completions(model, rows_X, mask, n_guesses)
+            rows.append([f"top halves, bottom sampled ({path.name}), the label its guess from "
+                         f"{n_guesses} completions (right {np.mean(guess == y):.3f})",
+                         scores(judge, completed, y)["accuracy"]])
+            completed = model.generate(N_SAMPLES, clamp=(mask, rows_X), label=y, random_state=3)
+            rows.append([f"top halves, bottom sampled ({path.name}), the true label "
+                         "(a ceiling)", scores(judge, completed, y)["accuracy"]])
     print(table(["first 1,000 t10k images", "read as their label"], rows))
 
 
@@ -157,6 +187,9 @@ def speed_section(model_path: Path | None, repeats: int) -> None:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--model", type=Path, help="a model file to judge (and to inpaint with)")
+    p.add_argument("--labelled", type=Path,
+                   help="a model with label units to inpaint with, also by its own guess of "
+                        "the label ('crbm train --recipe labelled')")
     p.add_argument("--sections", default="models,inpaint,speed")
     args = p.parse_args()
     sections = set(args.sections.split(","))
@@ -166,8 +199,9 @@ def main() -> None:
     test = crbm.binarize(test_images)
     if "models" in sections:
         models_section(judge, test, judge.train_images, args.model)
-    if "inpaint" in sections and args.model is not None:
-        inpaint_section(judge, test, test_labels, args.model)
+    inpainters = [path for path in (args.model, args.labelled) if path is not None]
+    if "inpaint" in sections and inpainters:
+        inpaint_section(judge, test, test_labels, inpainters)
     if "speed" in sections:
         speed_section(args.model, args.repeats)
 

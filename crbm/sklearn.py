@@ -388,8 +388,11 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         return self._mean_hiddens(X)
 
     def _mean_hiddens(self, X: Any) -> np.ndarray:
-        """``p(h | X)``, C-contiguous in the model's dtype."""
+        """``p(h | X)``, C-contiguous in the model's dtype; one 1-D row gives
+        one 1-D row, as scikit-learn's does."""
         dtype, W, c = self._dtype(), self._weights(), self._bias("intercept_hidden_")
+        if not sp.issparse(X) and np.ndim(X) == 1:
+            return self._mean_hiddens(np.asarray(X)[None, :])[0]
         if sp.issparse(X):  # a sparse-dense product: X is never densified
             p = np.ascontiguousarray(X.astype(dtype, copy=False) @ W, dtype=dtype)
             p += c
@@ -400,6 +403,21 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             rows = np.ascontiguousarray(X[start:start + starts.step], dtype=dtype)
             out[start:start + len(rows)] = self._conditional(rows, hidden=True)
         return out
+
+    # scikit-learn's private sampling helpers, kept for code (and scikit-learn's
+    # own tests) written against them: states from the given generator's
+    # uniforms, u < p, as scikit-learn draws them.
+    def _sample_hiddens(self, v: Any, rng: Any) -> np.ndarray:
+        """States of ``h ~ p(h | v)``, bool, from ``rng.uniform``."""
+        p = self._mean_hiddens(v)
+        return rng.uniform(size=p.shape) < p
+
+    def _sample_visibles(self, h: Any, rng: Any) -> np.ndarray:
+        """States of ``v ~ p(v | h)``, bool, from ``rng.uniform``."""
+        rows = np.ascontiguousarray(np.atleast_2d(h), dtype=self._dtype())
+        p = self._conditional(rows, hidden=False)
+        p = p[0] if np.ndim(h) == 1 else p
+        return rng.uniform(size=p.shape) < p
 
     def _conditional(self, rows: np.ndarray, hidden: bool) -> np.ndarray:
         """p(h | rows) or E[v | rows] for C-contiguous rows in the model's dtype."""
@@ -614,6 +632,13 @@ class GaussianBernoulliRBM(BernoulliRBM):
         if sp.issparse(X):
             X = X.toarray()
         return super()._mean_hiddens(np.asarray(X))
+
+    def _sample_visibles(self, h: Any, rng: Any) -> np.ndarray:
+        """States of ``v ~ N(E[v | h], visible_std_^2)``, from ``rng.standard_normal``."""
+        rows = np.ascontiguousarray(np.atleast_2d(h), dtype=self._dtype())
+        means = self._conditional(rows, hidden=False)
+        means = means[0] if np.ndim(h) == 1 else means
+        return means + self.visible_std_ * rng.standard_normal(size=means.shape)
 
     def gibbs(self, v: Any) -> np.ndarray:
         """One Gibbs step, ``h ~ p(h | v)`` then ``v ~ p(v | h)``.

@@ -523,3 +523,30 @@ def test_dbn_classifier_is_the_labelled_stack_and_searches_in_a_pipeline():
     assert set(search.predict(X_test)) <= set(names)
     with pytest.raises(ValueError, match="2 classes"):
         clone(estimator).fit(X_train, np.zeros(len(X_train)))
+
+
+@pytest.mark.parametrize("cls", [BernoulliRBM, GaussianBernoulliRBM])
+def test_scikit_learns_private_sampling_helpers_draw_the_conditionals(cls):
+    # _mean_hiddens, _sample_hiddens and _sample_visibles, as scikit-learn
+    # names them (its own tests and some users' code call them), one 1-D
+    # row giving one 1-D row.
+    rng = np.random.default_rng(0)
+    X = (rng.random((60, 12)) < 0.4).astype(np.float64)
+    model = cls(n_components=5, n_iter=3, batch_size=10, random_state=0).fit(X)
+    p = model._mean_hiddens(X[0])
+    assert p.shape == (5,)
+    np.testing.assert_allclose(p, model.transform(X[:1])[0], rtol=1e-12)
+    draws = np.random.RandomState(1)
+    h = np.mean([model._sample_hiddens(X[0], draws) for _ in range(4000)], axis=0)
+    np.testing.assert_allclose(h, p, atol=4 * np.sqrt(0.25 / 4000))
+    hidden = np.array([1.0, 0, 1, 0, 1])
+    means = model._conditional(hidden[None, :].astype(model.components_.dtype), hidden=False)[0]
+    v = np.array([model._sample_visibles(hidden, draws) for _ in range(4000)])
+    assert v.shape == (4000, 12)
+    if cls is BernoulliRBM:
+        assert v.dtype == bool
+        np.testing.assert_allclose(v.mean(axis=0), means, atol=4 * np.sqrt(0.25 / 4000))
+    else:
+        spread = model.visible_std_ * 4 / np.sqrt(4000)
+        np.testing.assert_array_less(np.abs(v.mean(axis=0) - means), spread)
+        np.testing.assert_allclose(v.std(axis=0), model.visible_std_, rtol=0.1)

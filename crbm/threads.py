@@ -11,7 +11,10 @@ computed the same way, with the same random draws, whichever thread takes
 it. A training or sampling call reads the number when it starts.
 
 The default is the number of CPUs this process may run on, or
-``$CRBM_NUM_THREADS`` when it is set when crbm is imported.
+``$CRBM_NUM_THREADS`` when it is set when crbm is imported. With
+threadpoolctl installed, ``threadpoolctl.threadpool_limits(n)`` limits
+crbm's threads too (``user_api="crbm"``), and ``threadpool_info()`` lists
+them.
 """
 from __future__ import annotations
 
@@ -88,4 +91,38 @@ def _default_threads() -> int:
     return min(_usable_cpus(), MAX_THREADS)
 
 
+def _register_with_threadpoolctl() -> None:
+    """Make threadpoolctl see crbm's pool, as scikit-learn users expect:
+    ``threadpool_info()`` lists it (``user_api`` "crbm") and
+    ``threadpool_limits(n)`` limits it. Nothing happens without threadpoolctl
+    (an optional dependency) or with one too old to take controllers."""
+    try:
+        import threadpoolctl
+    except ImportError:
+        return
+    if not hasattr(threadpoolctl, "register"):  # threadpoolctl < 3.5
+        return
+
+    class CrbmController(threadpoolctl.LibController):
+        user_api = "crbm"
+        internal_api = "crbm"
+        # The compiled module that holds the pool; the symbols tell it apart
+        # from any other library whose file name starts the same way.
+        filename_prefixes = ("_threads",)
+        check_symbols = ("crbm_threadpool_get_num_threads", "crbm_threadpool_set_num_threads")
+
+        def get_num_threads(self) -> int:
+            return self.dynlib.crbm_threadpool_get_num_threads()
+
+        def set_num_threads(self, num_threads: int) -> int:
+            return self.dynlib.crbm_threadpool_set_num_threads(int(num_threads))
+
+        def get_version(self) -> str:
+            from crbm import __version__
+            return __version__
+
+    threadpoolctl.register(CrbmController)
+
+
 set_num_threads(_default_threads())
+_register_with_threadpoolctl()

@@ -312,3 +312,21 @@ def test_a_bad_crbm_num_threads_is_reported_on_import(value, tmp_path):
                             text=True, env=env, cwd=tmp_path, timeout=60)
     assert result.returncode != 0
     assert "CRBM_NUM_THREADS must be" in result.stderr
+
+
+def test_threadpoolctl_sees_and_limits_crbms_threads():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with crbm.num_threads(2):
+        pools = [p for p in threadpoolctl.threadpool_info() if p["user_api"] == "crbm"]
+        assert len(pools) == 1 and pools[0]["internal_api"] == "crbm"
+        assert pools[0]["num_threads"] == 2 and pools[0]["version"] == crbm.__version__
+        with threadpoolctl.threadpool_limits(1):
+            assert crbm.get_num_threads() == 1
+        assert crbm.get_num_threads() == 2
+        with threadpoolctl.threadpool_limits({"crbm": 1}):
+            assert crbm.get_num_threads() == 1
+        with threadpoolctl.threadpool_limits(1, user_api="blas"):  # BLAS's alone
+            assert crbm.get_num_threads() == 2
+        with threadpoolctl.ThreadpoolController().limit(limits=3, user_api="crbm"):
+            assert crbm.get_num_threads() == 3
+        assert crbm.get_num_threads() == 2

@@ -258,4 +258,19 @@ static int crbm_run_together(crbm_task task, void *context, int parts) {
 }
 
 #endif
+
+/* threadpoolctl's handle on the pool: crbm/threads.py registers a
+   controller that finds this module among the loaded libraries by these
+   two symbols and calls them through ctypes, so threadpool_info() lists
+   crbm's threads and threadpool_limits() limits them as it does BLAS's. */
+#if defined(_WIN32)
+#define CRBM_EXPORT __declspec(dllexport)
+#else
+#define CRBM_EXPORT __attribute__((visibility("default")))
+#endif
+CRBM_EXPORT int crbm_threadpool_get_num_threads(void) { return crbm_pool_threads; }
+CRBM_EXPORT int crbm_threadpool_set_num_threads(int n) {
+    return crbm_set_threads(n < 1 ? 1 : n > CRBM_MAX_THREADS ? CRBM_MAX_THREADS : n);
+}
+
 #endif /* CRBM_POOL_H */

@@ -19,8 +19,8 @@ samples ``p(v | y = k)``. Clamping unit k at a value ``s`` other than 1
 ``U_k``: the chains sample ``p_s(v | k) ∝ sum_h exp(-E(v, h) + s U_k h)``,
 which for ``s > 1`` weights the hidden states the label favours, as a
 guidance scale does in other conditional generative models. Samples then
-look more like their class and vary less within it (README, "Label
-units": both measured).
+look more like their class and vary less within it (both measured in the
+README's "Labels" section, by benchmarks/bench_labels.py).
 """
 from __future__ import annotations
 

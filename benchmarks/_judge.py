@@ -23,6 +23,8 @@ from scipy.special import softmax
 
 import crbm
 
+from _common import table
+
 CONFIDENT = 0.9        # a sample is recognised when its top class has this probability
 COPY_DISTANCE = 10     # a sample this close (in pixels) to a training image is a copy
 _HIDDEN = 256
@@ -158,16 +160,19 @@ def class_variety(samples: np.ndarray, wanted: np.ndarray, real: np.ndarray,
             for d in range(10)]
 
 
-def label_strength_rows(judge: Judge, generate, default: float, strengths: list[float],
-                        real: np.ndarray, real_labels: np.ndarray, what: str,
-                        per_digit: int = 100) -> tuple[list[list], list[list]]:
-    """Class-conditional samples at the model's default label strength and at
-    each of ``strengths``: ``generate(n, d, s)`` makes ``n`` samples of digit
-    ``d`` at strength ``s`` (None: the default). Returns the table's rows
-    (``what``, read as asked, lowest digit, recognised, new, the range of the
-    classes' variety over real digits', seconds), and the default's rows of
-    per-digit figures."""
-    rows, digits = [], []
+def print_label_strengths(judge: Judge, generate, default: float, strengths: list[float],
+                          real: np.ndarray, real_labels: np.ndarray, what: str,
+                          per_digit: int = 100) -> dict:
+    """Print the judge's table of class-conditional samples at the model's
+    default label strength and at each of ``strengths``, beside 1,000 real
+    digits, then the default's figures per digit. ``generate(n, d, s)``
+    makes ``n`` samples of digit ``d`` at strength ``s`` (None: the
+    default); each row: ``what`` and the strength, read as asked, lowest
+    digit, recognised, new, the range of the classes' variety over real
+    digits', seconds. Returns the real digits' :func:`scores`."""
+    ceiling = scores(judge, real[:1000], real_labels[:1000])
+    rows = [["real t10k digits (the ceiling)", ceiling["accuracy"], "", ceiling["recognised"],
+             ceiling["new"], "", ""]]
     for strength in [None] + strengths:
         s = class_conditional(judge, lambda n, d: generate(n, d, strength), per_digit)
         variety = class_variety(s["samples"], s["wanted"], real, real_labels)
@@ -178,8 +183,8 @@ def label_strength_rows(judge: Judge, generate, default: float, strengths: list[
                      f"{s['seconds']:.1f}"])
         if strength is None:
             digits = [["read as d"] + s["per_digit"], ["variety / real"] + variety]
-    return rows, digits
-
-
-LABEL_STRENGTH_HEADER = ["1,000 samples", "read as d", "lowest digit", "recognised", "new",
-                         "variety / real", "seconds"]
+    print(table(["1,000 samples", "read as d", "lowest digit", "recognised", "new",
+                 "variety / real", "seconds"], rows))
+    print(f"the default, per digit (label_strength {default:g}):")
+    print(table(["digit"] + [str(d) for d in range(10)], digits))
+    return ceiling

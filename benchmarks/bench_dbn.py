@@ -31,7 +31,7 @@ import numpy as np
 import crbm
 
 from _common import parser, table
-from _judge import LABEL_STRENGTH_HEADER, label_strength_rows, load_judge, scores
+from _judge import load_judge, print_label_strengths, scores
 
 SIZES = [784, 500, 500, 2000]
 LOWER = dict(learning_rate=0.05, batch_size=100, k=1, epochs=10, momentum=0.5, shuffle=True)
@@ -111,15 +111,10 @@ def samples_section(judge, dbn: crbm.DBN, test: np.ndarray, test_labels: np.ndar
                     strengths: list[float]) -> None:
     top = dbn.rbms[-1]
     steps = top.sampling_steps or 1000
-    real = scores(judge, test[:1000], test_labels[:1000])
-    rows, per_digit = label_strength_rows(
+    real = print_label_strengths(
         judge, lambda n, d, s: dbn.generate(n, label=d, label_strength=s, random_state=d),
         top.label_strength, strengths, test, test_labels,
         f"DBN generate(100, label=d), d = 0..9, {steps} sweeps", PER_DIGIT)
-    print(table(LABEL_STRENGTH_HEADER, [["real t10k digits (the ceiling)", real["accuracy"], "",
-                                         real["recognised"], real["new"], "", ""]] + rows))
-    print(f"the default, per digit (label_strength {top.label_strength:g}):")
-    print(table(["digit"] + [str(d) for d in range(10)], per_digit))
     u = scores(judge, dbn.generate(1000, random_state=10))
     print(table(["1,000 samples", "recognised", "coverage", "digits >= 3%", "new"], [
         ["real t10k digits (the ceiling)", real["recognised"], real["coverage"],

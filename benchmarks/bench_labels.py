@@ -29,22 +29,17 @@ import numpy as np
 import crbm
 
 from _common import parser, table
-from _judge import LABEL_STRENGTH_HEADER, label_strength_rows, load_judge, scores
+from _judge import load_judge, print_label_strengths
 
 PER_DIGIT = 100
 
 
 def conditional_section(judge, model: crbm.RBM, test: np.ndarray, test_labels: np.ndarray,
                         strengths: list[float]) -> None:
-    real = scores(judge, test[:1000], test_labels[:1000])
-    rows, per_digit = label_strength_rows(
+    print_label_strengths(
         judge, lambda n, d, s: model.generate(n, label=d, label_strength=s, random_state=d),
         model.label_strength, strengths, test, test_labels,
         f"generate(100, label=d), d = 0..9, {model.sampling_steps or 1000} sweeps", PER_DIGIT)
-    print(table(LABEL_STRENGTH_HEADER, [["real t10k digits (the ceiling)", real["accuracy"], "",
-                                         real["recognised"], real["new"], "", ""]] + rows))
-    print(f"the default, per digit (label_strength {model.label_strength:g}):")
-    print(table(["digit"] + [str(d) for d in range(10)], per_digit))
 
 
 def predict_section(model: crbm.RBM, train: np.ndarray, train_labels: np.ndarray,

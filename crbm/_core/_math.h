@@ -99,15 +99,21 @@ static inline float crbm_sigmoid1_f(float a) {
    log x = e ln2 + log m with ln2 in two parts. */
 static inline double crbm_log_d(double x) {
     const double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
-    uint64_t bits;
+    uint64_t bits, exponent_bits;
     memcpy(&bits, &x, sizeof bits);
-    int64_t e = (int64_t)(bits >> 52) - 1023;
+    /* The exponent as a double without an int64 -> double conversion, which
+       AVX2 lacks (it would keep the loop scalar): its bits under those of
+       2^52 give 2^52 + biased exponent, exactly. */
+    exponent_bits = (bits >> 52) | UINT64_C(0x4330000000000000);
+    double e;
+    memcpy(&e, &exponent_bits, sizeof e);
+    e -= 4503599627370496.0 + 1023.0;
     bits = (bits & UINT64_C(0x000FFFFFFFFFFFFF)) | UINT64_C(0x3FF0000000000000);
     double m;
     memcpy(&m, &bits, sizeof m);
     const int high = m > 1.4142135623730951;
     m = high ? 0.5 * m : m;
-    e += high;
+    e += high ? 1.0 : 0.0;
     const double t = (m - 1.0) / (m + 1.0), t2 = t * t;
     double p = 1.0 / 19.0;
     p = p * t2 + 1.0 / 17.0;
@@ -119,7 +125,7 @@ static inline double crbm_log_d(double x) {
     p = p * t2 + 1.0 / 5.0;
     p = p * t2 + 1.0 / 3.0;
     const double log_m = 2.0 * t + 2.0 * t * (t2 * p);
-    return (double)e * ln2_hi + (log_m + (double)e * ln2_lo);
+    return e * ln2_hi + (log_m + e * ln2_lo);
 }
 static inline float crbm_log_f(float x) {
     const float ln2_hi = 0.693145752f, ln2_lo = 1.42860677e-06f;

@@ -52,7 +52,7 @@ MODULES = ["crbm._core._loops", "crbm._core._units", "crbm._core._products",
            "crbm._core._random", "crbm._core._rows", "crbm._core._blocks", "crbm.kernels",
            "crbm._core._minibatch", "crbm._core._policy", "crbm._core._blas",
            "crbm._core._gibbs", "crbm._core._online", "crbm._core._threads",
-           "crbm._core._tempering", "crbm._core._hybrid"]
+           "crbm._core._tempering", "crbm._core._hybrid", "crbm._core._annealing"]
 
 # Every module may include any header (they include each other), and Cython
 # tracks only the headers a .pyx names itself: a changed header rebuilds all.

@@ -117,6 +117,16 @@ cdef struct Ladder:
     long *accepted           # per pair (n_temperatures - 1), added to
     long *attempted
 
+cdef struct Annealing:
+    # Annealed importance sampling between a base model (no weights, uniform
+    # hidden units, visible biases base_bias) and the model, through
+    # p_beta(v, h) ~ exp(-(1 - beta) E_base(v) - beta E(v, h)). Gaussian
+    # visible units take base_bias NULL: their base is their own N(b, sigma^2).
+    const double *betas      # n_betas inverse temperatures in [0, 1], visited in order
+    int n_betas              # >= 2
+    const void *base_bias    # N, in the model's precision (Bernoulli visible units)
+    bint transition_at_end   # a transition at the last beta too (a run split across calls)
+
 # The bit generator behind a numpy.random.Generator (a Python call: with the GIL).
 cdef bitgen_t *bitgen_of(object generator) except NULL
 
@@ -156,6 +166,17 @@ cdef int sample(Workspace *workspace, bitgen_t *rng, const Model *model, void *V
 # betas[0]; clamp (or NULL) holds the same units in every block.
 cdef int temper(bitgen_t *rng, const Model *model, void *V, int n, int sweeps,
                 Ladder *ladder, const Clamp *clamp) noexcept nogil
+
+# Annealed importance sampling of the n runs in V (n x N), in place: for each
+# step from betas[k - 1] to betas[k], log_weights[r] += log p*_{betas[k]}(v_r)
+# - log p*_{betas[k - 1]}(v_r) (the hidden units summed out), then one Gibbs
+# transition v -> h -> v that leaves p_{betas[k]} invariant, none after the
+# last step unless annealing.transition_at_end. Betas from 0 up to 1 from
+# exact base draws give forward AIS (mean exp(log_weights) estimates
+# Z / Z_base); from 1 down to 0 from model draws, reverse AIS (it estimates
+# Z_base / Z). Not for models with label units.
+cdef int anneal(bitgen_t *rng, const Model *model, void *V, int n,
+                const Annealing *annealing, double *log_weights) noexcept nogil
 
 # out = p(h = 1 | v) for visible rows X (hidden=True, out n x M), or the
 # visible means E[v | h] for hidden rows X (hidden=False, out n x N).

@@ -15,6 +15,7 @@ from libc.string cimport memcpy, memset
 from crbm._core._blocks cimport (
     block_sweeps, online_index_size, online_steps, online_work_size, sweeps_index_size,
     sweeps_work_size)
+from crbm._core._annealing cimport annealing_steps
 from crbm._core._gibbs cimport gibbs_sweep
 from crbm._core._tempering cimport tempering_sweeps
 from crbm._core._minibatch cimport minibatch_index_size, minibatch_step, minibatch_work_size
@@ -401,6 +402,43 @@ cdef int temper(bitgen_t *rng, const Model *m, void *V, int n, int sweeps, Ladde
     if m.precision == FLOAT64:
         return temper_typed(<double *> NULL, rng, m, <double *> V, n, sweeps, ladder, clamp)
     return temper_typed(<float *> NULL, rng, m, <float *> V, n, sweeps, ladder, clamp)
+
+
+cdef int anneal_typed(floating *of_type, bitgen_t *rng, const Model *m, floating *V, int n,
+                      const Annealing *a, double *log_w) noexcept nogil:
+    cdef int N = m.n_visible, M = m.n_hidden
+    cdef Py_ssize_t rows = n
+    cdef Units visible, hidden
+    # The Gaussian layer's 1/sigma^2 and sigma (2 N), the steps' scratch
+    # (2 N + n), X (n x M) and VI (n x N).
+    cdef floating *work = <floating *> malloc(
+        (4 * <Py_ssize_t> N + rows * (M + <Py_ssize_t> N + 1)) * sizeof(floating))
+    if work == NULL:
+        return STATUS_NO_MEMORY
+    layer_views(m, work, &visible, &hidden)
+    annealing_steps(rng, &visible, &hidden, V, n, <const floating *> m.W, N, M,
+                    <const floating *> a.base_bias, a.betas, a.n_betas, a.transition_at_end,
+                    log_w, work + 4 * N + rows, work + 4 * N + rows * (M + 1), work + 2 * N)
+    free(work)
+    return STATUS_OK
+
+
+cdef int anneal(bitgen_t *rng, const Model *m, void *V, int n, const Annealing *a,
+                double *log_weights) noexcept nogil:
+    cdef int k
+    if not valid_model(m) or m.n_labels != 0:
+        return STATUS_BAD_MODEL
+    if a == NULL or a.betas == NULL or a.n_betas < 2 or log_weights == NULL or (
+            (a.base_bias == NULL) != (m.visible_units == UNITS_GAUSSIAN)):
+        return STATUS_BAD_SETTINGS
+    for k in range(a.n_betas):
+        if not (a.betas[k] >= 0 and a.betas[k] <= 1):
+            return STATUS_BAD_SETTINGS
+    if n < 1:
+        return STATUS_OK
+    if m.precision == FLOAT64:
+        return anneal_typed(<double *> NULL, rng, m, <double *> V, n, a, log_weights)
+    return anneal_typed(<float *> NULL, rng, m, <float *> V, n, a, log_weights)
 
 
 cdef int conditional_typed(floating *of_type, const Model *m, const floating *X, int n,

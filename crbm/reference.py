@@ -495,3 +495,45 @@ def units_sample(kind: str, key: int, offset: int, field: np.ndarray, bias: np.n
         states = np.where(np.broadcast_to(mask, states.shape) != 0,
                           np.broadcast_to(values, states.shape), states).astype(field.dtype)
     return states
+
+
+def annealing(rng: np.random.Generator, V: np.ndarray, W: np.ndarray, b: np.ndarray,
+              c: np.ndarray, betas: np.ndarray, base_bias: Optional[np.ndarray] = None, *,
+              log_var: Optional[np.ndarray] = None,
+              transition_at_end: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Annealed importance sampling's steps as crbm runs them, on the runs
+    in the rows of ``V``, through ``p*_beta(v) = exp(-(1 - beta) E_base(v) -
+    beta E_v(v)) sum_h exp(beta (input(v) W + c) . h)``: a base with visible
+    biases ``base_bias`` (Bernoulli units; for Gaussian ones, ``None``, the
+    base is their own ``N(b, sigma^2)``) and uniform hidden units. For each
+    step from ``betas[k - 1]`` to ``betas[k]`` the log-weight gains ``log
+    p*_{betas[k]}(v) - log p*_{betas[k - 1]}(v)`` (in float64), then a Gibbs
+    transition at ``betas[k]`` draws H (one key) and V (one key) from the
+    fields ``beta (input(v) W)`` and ``beta (h W^T)`` with biases ``c`` and
+    ``(1 - beta) base_bias + beta b``; none after the last step unless
+    ``transition_at_end``.
+
+    Returns ``(V, log_w)``."""
+    V = np.array(V, dtype=b.dtype)
+    dt = b.dtype.type
+    visible = _Visible(b, log_var, None, None)
+    kind = "bernoulli" if log_var is None else "gaussian"
+    std = None if log_var is None else visible.std
+    c64 = c.astype(np.float64)
+    shift = None if base_bias is None else b.astype(np.float64) - base_bias.astype(np.float64)
+    log_w = np.zeros(len(V))
+    for k in range(1, len(betas)):
+        beta, before = float(betas[k]), float(betas[k - 1])
+        X = visible.inputs(V) @ W
+        z = X.astype(np.float64) + c64
+        log_w += (np.logaddexp(0.0, beta * z) - np.logaddexp(0.0, before * z)).sum(axis=1)
+        if shift is not None:
+            log_w += (beta - before) * (V.astype(np.float64) @ shift)
+        if k == len(betas) - 1 and not transition_at_end:
+            break
+        H = units_sample("bernoulli", int(rng.bit_generator.random_raw()), 0, X, c, beta=beta)
+        mixed = b if base_bias is None else (
+            (1 - beta) * base_bias.astype(np.float64) + beta * b.astype(np.float64)).astype(b.dtype)
+        V = units_sample(kind, int(rng.bit_generator.random_raw()), 0, (H @ W.T) * dt(beta),
+                         mixed, std)
+    return V, log_w

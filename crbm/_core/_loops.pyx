@@ -19,8 +19,8 @@ from crbm._core._random cimport bitgen_of, bitgen_t, bernoulli, normal_stream
 from crbm._core._units cimport UNITS_GAUSSIAN, exp_scaled_d, exp_scaled_f
 from crbm._core._policy cimport PathCounts, policy
 from crbm.kernels cimport (
-    FLOAT32, FLOAT64, STATUS_OK, Clamp, Ladder, Model, Settings, TrainingState, Workspace,
-    conditional_means as kernel_conditional_means, free_energy as kernel_free_energy,
+    FLOAT32, FLOAT64, STATUS_OK, Annealing, Clamp, Ladder, Model, Settings, TrainingState, Workspace,
+    anneal, conditional_means as kernel_conditional_means, free_energy as kernel_free_energy,
     sample, sampler_workspace_new, status_message, temper, train, workspace_free, workspace_new,
     workspace_paths)
 
@@ -290,6 +290,31 @@ def tempering_chains(generator, floating[:, :, ::1] V, const floating[:, ::1] W,
                         &clamp if clamp.mask != NULL else NULL)
     check(status)
     return ladder.parity
+
+
+def annealing(generator, floating[:, ::1] V, const floating[:, ::1] W, const floating[::1] b,
+              const floating[::1] c, const floating[::1] log_var, int visible,
+              const floating[::1] base_bias, const double[::1] betas, double[::1] log_w,
+              bint transition_at_end):
+    """AIS steps through ``betas`` on the runs in ``V`` (n x N), in place,
+    adding to ``log_w`` (n); ``base_bias`` (N) is the base model's visible
+    biases, empty for Gaussian visible units (see ``crbm.kernels.anneal``)."""
+    cdef Model m = model_of(W, b, c, log_var, visible, 0)
+    cdef bitgen_t *rng = bitgen_of(generator)
+    cdef Annealing a
+    cdef int status
+    if log_w.shape[0] != V.shape[0] or betas.shape[0] < 2 or (
+            base_bias.shape[0] not in (0, V.shape[1])):
+        raise ValueError("V, log_w, betas and base_bias disagree on their sizes")
+    if V.shape[0] == 0:
+        return
+    memset(&a, 0, sizeof(Annealing))
+    a.betas, a.n_betas = &betas[0], <int> betas.shape[0]
+    a.base_bias = <const void *> &base_bias[0] if base_bias.shape[0] > 0 else NULL
+    a.transition_at_end = transition_at_end
+    with generator.bit_generator.lock, nogil:
+        status = anneal(rng, &m, &V[0, 0], <int> V.shape[0], &a, &log_w[0])
+    check(status)
 
 
 def random_binary(generator, floating[:, ::1] out):

@@ -257,6 +257,7 @@ CRBM_GAUSSIAN(f, float)
    lane j % 16), which are then added pairwise: a fixed order, the same bits
    whatever vector width the compiler gives the lanes. */
 #define CRBM_ROW_LANES 16
+#define CRBM_CHANGE_BLOCK 256  /* terms of crbm_anneal_hidden made per block */
 #define CRBM_ROW_PRODUCTS_BODY(T, UPDATE)                                                  \
     for (ptrdiff_t i = 0; i < rows; i++) {                                                 \
         T *a = A + i * width;                                                              \
@@ -319,6 +320,49 @@ CRBM_ROW_PRODUCTS(f, float)
             for (ptrdiff_t j = 0; j < width; j++)                                          \
                 s += (double)crbm_softplus_##S(x[r * width + j] + bias[j]);                \
             out[r] = s;                                                                    \
+        }                                                                                  \
+    }                                                                                      \
+    /* Annealing's step for a Bernoulli layer: out[r] += sum_j softplus(b1 z) -         \
+       softplus(b0 z), z = x[r, j] + bias[j], in double (how log sum_h exp(beta z . h)  \
+       changes from beta b0 to b1: a small difference of large sums); then, with draw,  \
+       x[r, j] = 1 if u(key, offset + r * width + j) < sigmoid(b1 z) else 0, exactly as \
+       crbm_sample_logits_beta. The change is (b1 - b0) max(z, 0) + log((1 + e^-b1|z|) \
+       / (1 + e^-b0|z|)): one logarithm, not two. Terms go to a block of t first, so    \
+       that the loop making them vectorises, and the block's draws follow while it is   \
+       in cache; eight partial sums add the terms up. */                                 \
+    CRBM_SIMD_CLONES static void crbm_anneal_hidden_##S(                                   \
+        uint64_t key, uint64_t offset, T *x, const T *bias, double b1, double b0, int draw, \
+        ptrdiff_t rows, ptrdiff_t width, double *out) {                                    \
+        double t[CRBM_CHANGE_BLOCK];                                                       \
+        const double step = b1 - b0;                                                       \
+        const T beta = (T)b1;                                                              \
+        for (ptrdiff_t r = 0; r < rows; r++) {                                             \
+            T *xr = x + r * width;                                                         \
+            const uint64_t base = offset + (uint64_t)(r * width);                          \
+            double part[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                     \
+            for (ptrdiff_t j0 = 0; j0 < width; j0 += CRBM_CHANGE_BLOCK) {                  \
+                const ptrdiff_t n = width - j0 < CRBM_CHANGE_BLOCK ? width - j0            \
+                                                                   : CRBM_CHANGE_BLOCK;    \
+                T *xb = xr + j0;                                                           \
+                const T *bb = bias + j0;                                                   \
+                for (ptrdiff_t j = 0; j < n; j++) {                                        \
+                    const double z = (double)xb[j] + (double)bb[j];                        \
+                    const double a = fabs(z);                                              \
+                    const double e1 = crbm_exp_nonpositive(-b1 * a);                       \
+                    const double e0 = crbm_exp_nonpositive(-b0 * a);                       \
+                    t[j] = step * (z > 0.0 ? z : 0.0) + crbm_log_d((1.0 + e1) / (1.0 + e0)); \
+                }                                                                          \
+                ptrdiff_t j = 0;                                                           \
+                for (; j + 8 <= n; j += 8)                                                 \
+                    for (int k = 0; k < 8; k++) part[k] += t[j + k];                       \
+                for (; j < n; j++) part[0] += t[j];                                        \
+                if (draw)                                                                  \
+                    for (j = 0; j < n; j++)                                                \
+                        xb[j] = crbm_uniform_##S(key, base + (uint64_t)(j0 + j))           \
+                                < crbm_sigmoid1_##S(beta * (xb[j] + bb[j])) ? (T)1 : (T)0; \
+            }                                                                              \
+            out[r] += ((part[0] + part[1]) + (part[2] + part[3]))                          \
+                      + ((part[4] + part[5]) + (part[6] + part[7]));                       \
         }                                                                                  \
     }                                                                                      \
     /* out[r] = the layer's own energy of x[r] minus input(x[r]) . field[r]: with p NULL \

@@ -115,6 +115,12 @@ cdef extern from "_units.h":
     void softplus_rows_f "crbm_softplus_rows_f"(
         const float *x, const float *bias, Py_ssize_t rows, Py_ssize_t width,
         double *out) noexcept nogil
+    void anneal_hidden_d "crbm_anneal_hidden_d"(
+        uint64_t key, uint64_t offset, double *x, const double *bias, double b1, double b0,
+        int draw, Py_ssize_t rows, Py_ssize_t width, double *out) noexcept nogil
+    void anneal_hidden_f "crbm_anneal_hidden_f"(
+        uint64_t key, uint64_t offset, float *x, const float *bias, double b1, double b0,
+        int draw, Py_ssize_t rows, Py_ssize_t width, double *out) noexcept nogil
     void field_energy_rows_d "crbm_field_energy_rows_d"(
         const double *x, const double *bias, const double *field, const double *p,
         Py_ssize_t rows, Py_ssize_t width, double *out) noexcept nogil
@@ -396,3 +402,19 @@ cdef inline void units_log_partition(const Units *u, const floating *field, int 
         softplus_rows_d(field, b, rows, u.n, out)
     else:
         softplus_rows_f(field, b, rows, u.n, out)
+
+
+cdef inline void units_anneal(const Units *u, uint64_t key, uint64_t offset, floating *x,
+                              int rows, double beta, double beta_before, bint draw,
+                              double *out) noexcept nogil:
+    """Annealing's step for a Bernoulli layer without a softmax group (the
+    only kind annealing sums out), ``x`` its fields (rows x the whole layer):
+    ``out[r] +=`` how its log partition of ``beta (x[r] + bias)`` changes
+    from ``beta_before`` to ``beta``; then, with ``draw``, ``x`` becomes
+    states drawn at ``beta``, the same as :func:`units_sample`'s."""
+    if floating is double:
+        anneal_hidden_d(key, offset, x, <const double *> u.bias, beta, beta_before, draw,
+                        rows, u.n, out)
+    else:
+        anneal_hidden_f(key, offset, x, <const float *> u.bias, beta, beta_before, draw,
+                        rows, u.n, out)

@@ -14,11 +14,12 @@ density: it depends on the data's scale.
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 from scipy.special import expit, log_expit, logsumexp
 
+from crbm import annealing
 from crbm._validation import INT_MAX, RandomState, as_generator, as_unit_rows, check_int
 
 MAX_EXACT_UNITS = 25
@@ -162,126 +163,90 @@ def ais_betas(n_betas: int) -> np.ndarray:
     sharpest: Salakhutdinov & Murray's schedule (1/29, 8/29 and 20/29 of the
     steps on [0, 0.5], [0.5, 0.9] and [0.9, 1]), with ``n_betas`` points."""
     n_betas = check_int("n_betas", n_betas, 4, INT_MAX)  # room for both ends of [0.9, 1]
-    n1 = max(1, round(n_betas / 29))
-    n2 = max(1, round(n_betas * 8 / 29))
-    n3 = n_betas - n1 - n2
-    return np.concatenate([np.linspace(0, 0.5, n1, endpoint=False),
-                           np.linspace(0.5, 0.9, n2, endpoint=False),
-                           np.linspace(0.9, 1.0, n3)])
+    return annealing.schedule(n_betas)
 
 
-def _ais_log_partition(model: Any, n_runs: int, n_betas: int, base_rate: Optional[np.ndarray],
-                       random_state: RandomState) -> tuple[float, tuple[float, float]]:
-    W, b, c, log_var = _params(model)
-    n_runs = check_int("n_runs", n_runs, 2, INT_MAX)
-    betas = ais_betas(n_betas)
-    rng = as_generator(random_state)
-    if model.visible.has_variance:
-        if base_rate is not None:
-            raise ValueError("base_rate is for Bernoulli visible units: AIS of Gaussian units "
-                             "starts from their own N(visible_bias, visible_std^2)")
-        return _ais_gaussian(model, W, b, c, log_var, betas, n_runs, rng)
+def _base_rate(model: Any, base_rate: Optional[np.ndarray]) -> Optional[np.ndarray]:
     if base_rate is None:
-        b_base = np.zeros(model.n_visible)
-    else:
-        p = np.asarray(base_rate)
-        if p.dtype.kind not in "biuf":
-            raise TypeError(f"base_rate must be real numbers, got dtype {p.dtype}")
-        p = p.astype(np.float64)
-        if p.shape != (model.n_visible,):
-            raise ValueError(f"base_rate must have shape ({model.n_visible},), got {p.shape}")
-        if not np.all((p >= 0) & (p <= 1)):  # also catches NaN
-            raise ValueError("base_rate must hold probabilities in [0, 1]")
-        p = np.clip(p, 1e-3, 1 - 1e-3)
-        b_base = np.log(p / (1 - p))
-    # The base model (W = 0, c = 0, visible biases b_base) is sampled exactly.
-    log_z_base = np.logaddexp(0.0, b_base).sum() + model.n_hidden * np.log(2.0)
-    V = (rng.random((n_runs, model.n_visible)) < expit(b_base)).astype(np.float64)
-
-    def log_p_star(beta):  # unnormalised log p_beta(v), hidden units summed out
-        return (1 - beta) * v_base + beta * v_bias + np.logaddexp(0.0, beta * X).sum(axis=1)
-
-    # X = V W + c is shared by both weights of a step and the hidden draw.
-    X, v_base, v_bias = V @ W + c, V @ b_base, V @ b
-    log_w = -log_p_star(betas[0])
-    for beta in betas[1:-1]:
-        log_w += log_p_star(beta)
-        # One Gibbs transition that leaves p_beta invariant.
-        H = (rng.random((n_runs, model.n_hidden)) < expit(beta * X)).astype(np.float64)
-        V = (rng.random(V.shape) < expit((1 - beta) * b_base + beta * (H @ W.T + b))).astype(np.float64)
-        X, v_base, v_bias = V @ W + c, V @ b_base, V @ b
-        log_w -= log_p_star(beta)
-    log_w += log_p_star(betas[-1])
-    return _ais_estimate(log_z_base, log_w)
+        return None
+    if model.visible.has_variance:
+        raise ValueError("base_rate is for Bernoulli visible units: AIS of Gaussian units "
+                         "starts from their own N(visible_bias, visible_std^2)")
+    p = np.asarray(base_rate)
+    if p.dtype.kind not in "biuf":
+        raise TypeError(f"base_rate must be real numbers, got dtype {p.dtype}")
+    p = p.astype(np.float64)
+    if p.shape != (model.n_visible,):
+        raise ValueError(f"base_rate must have shape ({model.n_visible},), got {p.shape}")
+    if not np.all((p >= 0) & (p <= 1)):  # also catches NaN
+        raise ValueError("base_rate must hold probabilities in [0, 1]")
+    return p
 
 
-def _ais_gaussian(model: Any, W: np.ndarray, b: np.ndarray, c: np.ndarray, log_var: np.ndarray,
-                  betas: np.ndarray, n_runs: int,
-                  rng: np.random.Generator) -> tuple[float, tuple[float, float]]:
-    """AIS for Gaussian visible units: the interaction and hidden biases are
-    annealed, ``p_beta(v, h) ~ exp(-E_visible(v) + beta ((v / s^2) W + c) h)``,
-    from independent ``N(b, s^2)`` visible units and uniform hidden ones at
-    beta = 0, which are sampled exactly."""
-    std, precision = np.exp(0.5 * log_var), np.exp(-log_var)
-    log_z_base = 0.5 * (np.log(2 * np.pi) + log_var).sum() + model.n_hidden * np.log(2.0)
-    V = b + std * rng.standard_normal((n_runs, model.n_visible))
-
-    def log_p_star(beta):  # unnormalised log p_beta(v) without E_visible(v), the same for all beta
-        return np.logaddexp(0.0, beta * X).sum(axis=1)
-
-    X = (V * precision) @ W + c
-    log_w = -log_p_star(betas[0])
-    for beta in betas[1:-1]:
-        log_w += log_p_star(beta)
-        H = (rng.random((n_runs, model.n_hidden)) < expit(beta * X)).astype(np.float64)
-        V = b + beta * (H @ W.T) + std * rng.standard_normal(V.shape)
-        X = (V * precision) @ W + c
-        log_w -= log_p_star(beta)
-    log_w += log_p_star(betas[-1])
-    return _ais_estimate(log_z_base, log_w)
-
-
-def _ais_estimate(log_z_base: float, log_w: np.ndarray) -> tuple[float, tuple[float, float]]:
-    """log Z from AIS's log-weights, with +-3 standard errors of the mean weight."""
-    n_runs = len(log_w)
-    log_mean = logsumexp(log_w) - np.log(n_runs)
-    # +-3 standard errors of the mean importance weight, in log space.
-    w = np.exp(log_w - log_w.max())
-    spread = 3 * w.std(ddof=1) / np.sqrt(n_runs) / w.mean()
-    low = log_mean + (np.log1p(-spread) if spread < 1 else -np.inf)
-    high = log_mean + np.log1p(spread)
-    return float(log_z_base + log_mean), (float(log_z_base + low), float(log_z_base + high))
+def _reverse_starts(model: Any, data: Any, n_runs: int, rng: np.random.Generator) -> np.ndarray:
+    """``n_runs`` rows of ``data`` for reverse AIS to start from: without
+    replacement when there are enough, else with."""
+    if data is None:
+        raise ValueError("reverse AIS starts from rows of data: give data=")
+    V = _rows(model, data, "data", binary=model.visible.binary)
+    return V[rng.choice(len(V), n_runs, replace=len(V) < n_runs)]
 
 
 def log_partition(model: Any, method: str = "exact", *, n_runs: int = 100,
                   n_betas: int = 10000, base_rate: Optional[np.ndarray] = None,
-                  random_state: RandomState = None,
-                  return_interval: bool = False) -> Union[float, tuple[float, tuple[float, float]]]:
+                  data: Any = None, random_state: RandomState = None,
+                  return_interval: bool = False,
+                  progress: Optional[Callable[[int], None]] = None,
+                  ) -> Union[float, tuple[float, tuple[float, float]]]:
     """``log Z``, exactly or by annealed importance sampling.
 
     Parameters
     ----------
-    method : {"exact", "ais"}
+    method : {"exact", "ais", "reverse_ais"}
         ``"exact"`` enumerates the smaller layer of binary units (at most
         25 units; the hidden layer for Gaussian visible units).
-        ``"ais"`` anneals ``n_runs`` chains through ``n_betas`` inverse
+        ``"ais"`` anneals ``n_runs`` runs through ``n_betas`` inverse
         temperatures from a model with no weights: for Bernoulli visible
         units one with visible marginals ``base_rate`` (e.g. the training
         data's pixel means; uniform if None), for Gaussian ones the model's
-        own ``N(visible_bias, visible_std^2)``.
+        own ``N(visible_bias, visible_std^2)``. It underestimates ``log Z``
+        on average. ``"reverse_ais"`` anneals the other way, from ``n_runs``
+        rows of ``data`` down to that base model (Burda et al. 2015), and
+        overestimates ``log Z`` on average. See :mod:`crbm.annealing`.
+    data : array-like, optional
+        ``"reverse_ais"``: the rows its runs start from (the model's
+        training or test data).
     return_interval : bool
-        Also return ``(low, high)``: for AIS, log of the mean importance
-        weight +-3 standard errors; for the exact value, ``(logZ, logZ)``.
+        Also return ``(low, high)``: for AIS, ``log Z`` at the mean
+        importance weight +-3 standard errors; for the exact value,
+        ``(logZ, logZ)``.
+    progress : callable, optional
+        AIS calls ``progress(k)`` after each chunk of ``k`` temperatures.
     """
     if method == "exact":
         value = _exact_log_partition(model)
         interval = (value, value)
-    elif method == "ais":
+    elif method in ("ais", "reverse_ais"):
         _without_labels(model, "AIS")
-        value, interval = _ais_log_partition(model, n_runs, n_betas, base_rate, random_state)
+        n_runs = check_int("n_runs", n_runs, 2, INT_MAX)
+        betas = ais_betas(n_betas)
+        rate = _base_rate(model, base_rate)
+        rng = as_generator(random_state)
+        if method == "ais":
+            value, interval = annealing.forward(model, n_runs, betas, rate, rng, progress)
+        else:
+            starts = _reverse_starts(model, data, n_runs, rng)
+            value, interval = annealing.reverse(model, starts, betas, rate, rng, progress)
     else:
-        raise ValueError(f"method must be 'exact' or 'ais', got {method!r}")
+        raise ValueError(f"method must be 'exact', 'ais' or 'reverse_ais', got {method!r}")
     return (value, interval) if return_interval else value
+
+
+def _check_log_z(log_z: Any) -> None:
+    if isinstance(log_z, bool) or not isinstance(log_z, numbers.Real):
+        raise TypeError(f"log_z must be a real number, got {log_z!r}")
+    if not np.isfinite(log_z):
+        raise ValueError(f"log_z must be finite, got {log_z}")
 
 
 def log_likelihood(model: Any, v: Any, *, log_z: Optional[float] = None, method: str = "ais",
@@ -291,20 +256,73 @@ def log_likelihood(model: Any, v: Any, *, log_z: Optional[float] = None, method:
     ``log_z`` may be given (e.g. from one :func:`log_partition` call reused
     across data sets); otherwise it is computed with ``method`` and
     ``kwargs`` (for AIS of Bernoulli units the base rate defaults to
-    ``v``'s pixel means). For Bernoulli visible units ``v`` must be binary;
+    ``v``'s pixel means; reverse AIS starts from rows of ``v`` unless
+    ``data`` is given). For Bernoulli visible units ``v`` must be binary;
     for Gaussian ones ``log p`` is a log-density.
     """
     V = _rows(model, v, binary=model.visible.binary)
     if log_z is not None:
-        if isinstance(log_z, bool) or not isinstance(log_z, numbers.Real):
-            raise TypeError(f"log_z must be a real number, got {log_z!r}")
-        if not np.isfinite(log_z):
-            raise ValueError(f"log_z must be finite, got {log_z}")
-    if log_z is None:
-        if method == "ais" and model.visible.binary:
+        _check_log_z(log_z)
+    else:
+        if method in ("ais", "reverse_ais") and model.visible.binary:
             kwargs.setdefault("base_rate", V.mean(axis=0))
+        if method == "reverse_ais":
+            kwargs.setdefault("data", V)
         log_z = log_partition(model, method, **kwargs)
     return float(np.mean(-free_energy(model, V)) - log_z)
+
+
+def log_likelihood_bracket(model: Any, v: Any, *, n_runs: int = 100, n_betas: int = 14500,
+                           base_rate: Optional[np.ndarray] = None, data: Any = None,
+                           random_state: RandomState = None,
+                           progress: Optional[Callable[[int], None]] = None,
+                           ) -> tuple[float, float]:
+    """The mean log-likelihood of the rows of ``v``, bracketed by reverse
+    and forward AIS: ``(conservative, optimistic)``.
+
+    Forward AIS underestimates ``log Z`` on average, so its log-likelihood
+    (``optimistic``) tends to be too high, most where its runs miss modes
+    of the model; reverse AIS (Burda, Grosse & Salakhutdinov 2015),
+    started from rows of the data, overestimates it, so its log-likelihood
+    (``conservative``) tends to be too low. Both are stochastic: the true
+    value lies between them in expectation, and a narrow bracket says that
+    both agree. Salakhutdinov & Murray's 14,500 temperatures by default.
+
+    Parameters
+    ----------
+    v : array-like
+        The rows to measure (binary for Bernoulli visible units).
+    n_runs, n_betas : int
+        Runs and inverse temperatures of each of the two estimates.
+    base_rate : array-like, optional
+        The base model's visible marginals (Bernoulli units); ``v``'s
+        pixel means by default.
+    data : array-like, optional
+        The rows reverse AIS starts from; ``v`` by default.
+    random_state : int, Generator or None
+        Seeds both estimates (forward first).
+    progress : callable, optional
+        Called with the number of temperatures of each chunk done (``2 *
+        n_betas - 2`` in all).
+
+    Returns
+    -------
+    (conservative, optimistic) : tuple of float
+        Mean log-likelihoods, in nats per row, by reverse and forward AIS.
+    """
+    _without_labels(model, "AIS")
+    V = _rows(model, v, binary=model.visible.binary)
+    n_runs = check_int("n_runs", n_runs, 2, INT_MAX)
+    betas = ais_betas(n_betas)
+    if base_rate is None and model.visible.binary:
+        base_rate = V.mean(axis=0)
+    rate = _base_rate(model, base_rate)
+    rng = as_generator(random_state)
+    starts = _reverse_starts(model, V if data is None else data, n_runs, rng)
+    mean_neg_f = float(np.mean(-free_energy(model, V)))
+    low_z, _ = annealing.forward(model, n_runs, betas, rate, rng, progress)
+    high_z, _ = annealing.reverse(model, starts, betas, rate, rng, progress)
+    return mean_neg_f - high_z, mean_neg_f - low_z
 
 
 def monitor(model: Any, train_rows: np.ndarray, validation_rows: np.ndarray) -> dict:

@@ -10,12 +10,7 @@ from crbm import reference
 from crbm._core import _loops
 from crbm.models.tempering import Tempering, adapted_betas, initial_betas
 
-
-def small_model(rng, N, M, dtype, gaussian=False):
-    W = (rng.normal(size=(N, M)) * 0.5).astype(dtype)
-    b, c = rng.normal(size=N).astype(dtype), rng.normal(size=M).astype(dtype)
-    log_var = (rng.normal(size=N) * 0.1).astype(dtype) if gaussian else None
-    return W, b, c, log_var
+from _models import small_model
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -374,6 +374,14 @@ class RBM:
             return np.empty(0, dtype=self.dtype)
         return self._visible_log_var
 
+    def _anneal(self, rng: np.random.Generator, V: np.ndarray, betas: np.ndarray,
+                base_bias: np.ndarray, log_w: np.ndarray, transition_at_end: bool) -> None:
+        """AIS steps on the runs in ``V`` (see :mod:`crbm.annealing`)."""
+        with self._parameters_lock.reading():
+            _loops.annealing(rng, V, self._W, self._visible_bias, self._hidden_bias,
+                             self._log_var(), self.visible.kind, base_bias, betas, log_w,
+                             transition_at_end)
+
     @property
     def training_state(self) -> dict:
         """The training state beyond the parameters, by name, each an array
@@ -1143,6 +1151,12 @@ class RBM:
     def log_likelihood(self, v: Any, **kwargs: Any) -> float:
         """Mean log-likelihood of the rows of ``v``; see :func:`crbm.evaluate.log_likelihood`."""
         return evaluate.log_likelihood(self, v, **kwargs)
+
+    def log_likelihood_bracket(self, v: Any, **kwargs: Any) -> tuple[float, float]:
+        """``(conservative, optimistic)`` mean log-likelihoods of the rows of
+        ``v`` by reverse and forward AIS; see
+        :func:`crbm.evaluate.log_likelihood_bracket`."""
+        return evaluate.log_likelihood_bracket(self, v, **kwargs)
 
     # -- persistence --------------------------------------------------------
 

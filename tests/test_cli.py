@@ -232,8 +232,16 @@ def test_evaluate_prints_the_figures(trained, mnist_dir):
 def test_evaluate_uses_ais_for_large_models(tmp_path, mnist_dir):
     crbm.RBM(784, 21, init="normal", random_state=0).save(tmp_path / "m.npz")
     result = run("evaluate", "--model", "m.npz", "--mnist", mnist_dir, "--limit", 100,
-                 "--ais-betas", 300, cwd=tmp_path)
-    assert "AIS, 100 runs x 300 temperatures" in result.stdout
+                 "--ais-betas", 300, "--ais-runs", 50, cwd=tmp_path)
+    assert "50 runs x 300 temperatures each" in result.stdout
+    line = next(line for line in result.stdout.splitlines() if line.startswith("log-lik"))
+    conservative, optimistic, gap = (float(line.split()[i].rstrip(";")) for i in (1, 6, -1))
+    model = crbm.RBM.load(tmp_path / "m.npz")
+    images, _ = crbm.load_mnist(mnist_dir, split="t10k")
+    expected = model.log_likelihood_bracket(crbm.binarize(images[:100]), n_runs=50,
+                                            n_betas=300, random_state=0)
+    assert (conservative, optimistic) == pytest.approx(expected, abs=0.006)
+    assert gap == pytest.approx(optimistic - conservative, abs=0.011)
 
 
 def test_demo_runs_the_main_job(tmp_path):

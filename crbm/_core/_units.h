@@ -258,6 +258,8 @@ CRBM_GAUSSIAN(f, float)
    whatever vector width the compiler gives the lanes. */
 #define CRBM_ROW_LANES 16
 #define CRBM_CHANGE_BLOCK 256  /* terms of crbm_anneal_hidden made per block */
+static inline double crbm_exp_nonpositive_d(double x) { return crbm_exp_nonpositive(x); }
+static inline float crbm_exp_nonpositive_f(float x) { return crbm_expf_nonpositive(x); }
 #define CRBM_ROW_PRODUCTS_BODY(T, UPDATE)                                                  \
     for (ptrdiff_t i = 0; i < rows; i++) {                                                 \
         T *a = A + i * width;                                                              \
@@ -322,14 +324,15 @@ CRBM_ROW_PRODUCTS(f, float)
             out[r] = s;                                                                    \
         }                                                                                  \
     }                                                                                      \
-    /* Annealing's step for a Bernoulli layer: out[r] += sum_j softplus(b1 z) -         \
-       softplus(b0 z), z = x[r, j] + bias[j], in double (how log sum_h exp(beta z . h)  \
-       changes from beta b0 to b1: a small difference of large sums); then, with draw,  \
-       x[r, j] = 1 if u(key, offset + r * width + j) < sigmoid(b1 z) else 0, exactly as \
-       crbm_sample_logits_beta. The change is (b1 - b0) max(z, 0) + log((1 + e^-b1|z|) \
-       / (1 + e^-b0|z|)): one logarithm, not two. Terms go to a block of t first, so    \
-       that the loop making them vectorises, and the block's draws follow while it is   \
-       in cache; eight partial sums add the terms up. */                                 \
+    /* Annealing's step for a Bernoulli layer: out[r] += sum_j softplus(b1 z) -            \
+       softplus(b0 z), z = x[r, j] + bias[j], summed in double: how log sum_h exp(beta z . \
+       h) changes from beta b0 to b1 (a small difference of large sums, never taken as     \
+       one). Then, with draw, x[r, j] = 1 if u(key, offset + r * width + j) < sigmoid(b1   \
+       z) else 0, exactly as crbm_sample_logits_beta. A term is (b1 - b0) max(z, 0) +      \
+       log((1 + e^-b1|z|) / (1 + e^-b0|z|)): one logarithm, not two, and the exponentials  \
+       in T (for float, errors of about an ulp of 1 per term, independent from term to     \
+       term). Terms go to a block of t first, so that the loop making them vectorises, and \
+       the block's draws follow while it is in cache; eight partial sums add the terms up. */\
     CRBM_SIMD_CLONES static void crbm_anneal_hidden_##S(                                   \
         uint64_t key, uint64_t offset, T *x, const T *bias, double b1, double b0, int draw, \
         ptrdiff_t rows, ptrdiff_t width, double *out) {                                    \
@@ -348,8 +351,8 @@ CRBM_ROW_PRODUCTS(f, float)
                 for (ptrdiff_t j = 0; j < n; j++) {                                        \
                     const double z = (double)xb[j] + (double)bb[j];                        \
                     const double a = fabs(z);                                              \
-                    const double e1 = crbm_exp_nonpositive(-b1 * a);                       \
-                    const double e0 = crbm_exp_nonpositive(-b0 * a);                       \
+                    const double e1 = (double)crbm_exp_nonpositive_##S((T)(-b1 * a));      \
+                    const double e0 = (double)crbm_exp_nonpositive_##S((T)(-b0 * a));      \
                     t[j] = step * (z > 0.0 ? z : 0.0) + crbm_log_d((1.0 + e1) / (1.0 + e0)); \
                 }                                                                          \
                 ptrdiff_t j = 0;                                                           \

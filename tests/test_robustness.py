@@ -45,8 +45,10 @@ CHILD = textwrap.dedent("""
     try:
         if what == "train":
             model.train(data, 0.01, 1000, batch_size=100, progress=progress)
-        else:
+        elif what == "generate":
             model.generate(1000, n_steps=10**6, progress=progress)
+        else:
+            model.log_partition("ais", n_runs=100, n_betas=10**6, progress=progress)
     except KeyboardInterrupt:
         finite = all(np.all(np.isfinite(a)) for a in model._training_arrays())
         changed = not np.array_equal(model.W, W)
@@ -58,7 +60,7 @@ CHILD = textwrap.dedent("""
 
 @pytest.mark.skipif(sys.platform == "win32",
                     reason="Windows cannot send SIGINT to one child process")
-@pytest.mark.parametrize("what", ["train", "generate"])
+@pytest.mark.parametrize("what", ["train", "generate", "ais"])
 def test_ctrl_c_returns_promptly_with_a_consistent_model(what, tmp_path):
     # cwd outside the source tree: "python -c" imports from the working directory.
     child = subprocess.Popen([sys.executable, "-c", CHILD, what], stdout=subprocess.PIPE,

@@ -288,6 +288,14 @@ def log_likelihood_bracket(model: Any, v: Any, *, n_runs: int = 100, n_betas: in
     value lies between them in expectation, and a narrow bracket says that
     both agree. Salakhutdinov & Murray's 14,500 temperatures by default.
 
+    Reverse AIS's bound needs runs that start from the model's own samples;
+    data rows stand in for them, which holds for a model whose samples look
+    like its data. A model with modes the data never visits (CD-k training
+    can leave them) breaks it: reverse AIS then misses those modes as
+    forward AIS can, and ``conservative`` may exceed ``optimistic``. Forward
+    AIS is unbiased in ``Z`` whatever the model, so an inverted bracket
+    says that its (lower) figure stands.
+
     Parameters
     ----------
     v : array-like

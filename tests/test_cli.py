@@ -9,12 +9,17 @@ import pytest
 from PIL import Image
 
 import crbm
+from crbm._core import _loops
+
+# A guard against a command that hangs, not a timing: a debug build (-O0,
+# bounds checks) runs the demo several times slower than a release one.
+TIMEOUT = 1200 if _loops.DEBUG_BUILD else 300
 
 
 def run(*args, cwd, expect=0):
     command, *rest = map(str, args)
     result = subprocess.run([sys.executable, "-m", "crbm", command, "--quiet", *rest],
-                            cwd=cwd, capture_output=True, text=True, timeout=300)
+                            cwd=cwd, capture_output=True, text=True, timeout=TIMEOUT)
     assert result.returncode == expect, result.stderr
     return result
 
